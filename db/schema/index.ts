@@ -1,0 +1,5 @@
+export * from './imports.ts';
+export * from './practice.ts';
+export * from './patients.ts';
+export * from './care.ts';
+export * from './observations.ts';

@@ -1,0 +1,48 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { episodes } from './care.ts';
+import { imports } from './imports.ts';
+import { patients } from './patients.ts';
+import { isoDate, oneOf } from './util.ts';
+import { MEASURE_NAMES } from './vocabulary.ts';
+
+/**
+ * A patient-reported outcome or opioid dose on one day. One value per patient,
+ * measure and day: that triple is the row's natural key, so re-importing a file
+ * without observation ids is idempotent. `key` is the practice's
+ * observation_id when it sent one.
+ */
+export const observations = sqliteTable(
+  'observations',
+  {
+    id: integer('id').primaryKey(),
+    key: text('key'),
+    patientId: integer('patient_id')
+      .notNull()
+      .references(() => patients.id),
+    episodeId: integer('episode_id').references(() => episodes.id),
+    /** 1 when the episode was matched by date (no episode_id in the file): re-matched when episodes change. */
+    episodeByDate: integer('episode_by_date').notNull().default(0),
+    date: text('date').notNull(),
+    measure: text('measure', { enum: MEASURE_NAMES as [string, ...string[]] }).notNull(),
+    value: real('value').notNull(),
+    importId: integer('import_id').references(() => imports.id),
+  },
+  (t) => [
+    check('observations_date_iso', isoDate(t.date)),
+    check('observations_measure_enum', oneOf(t.measure, MEASURE_NAMES)),
+    check(
+      'observations_value_range',
+      sql`CASE ${t.measure}
+        WHEN 'pain_nrs' THEN ${t.value} BETWEEN 0 AND 10
+        WHEN 'odi' THEN ${t.value} BETWEEN 0 AND 100
+        WHEN 'promis_pi' THEN ${t.value} BETWEEN 20 AND 80
+        WHEN 'promis_pf' THEN ${t.value} BETWEEN 20 AND 80
+        WHEN 'mme' THEN ${t.value} >= 0
+        ELSE 0 END`,
+    ),
+    uniqueIndex('observations_natural_key').on(t.patientId, t.measure, t.date),
+    uniqueIndex('observations_key_unique').on(t.key).where(sql`${t.key} IS NOT NULL`),
+    index('observations_episode_idx').on(t.episodeId),
+  ],
+);
