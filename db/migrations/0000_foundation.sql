@@ -6,6 +6,8 @@ CREATE TABLE `imports` (
 	`mode` text NOT NULL,
 	`source` text NOT NULL,
 	`user_id` integer,
+	`pid` integer,
+	`heartbeat_at` text,
 	`batches_committed` integer DEFAULT 0 NOT NULL,
 	`rows_inserted` integer DEFAULT 0 NOT NULL,
 	`rows_updated` integer DEFAULT 0 NOT NULL,

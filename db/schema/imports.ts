@@ -28,6 +28,9 @@ export const imports = sqliteTable(
     mode: text('mode', { enum: IMPORT_MODES }).notNull(),
     source: text('source').notNull(),
     userId: integer('user_id'),
+    /** The process running the import and when it last committed: tells a crashed import from a running one. */
+    pid: integer('pid'),
+    heartbeatAt: text('heartbeat_at'),
     batchesCommitted: integer('batches_committed').notNull().default(0),
     rowsInserted: integer('rows_inserted').notNull().default(0),
     rowsUpdated: integer('rows_updated').notNull().default(0),
