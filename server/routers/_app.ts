@@ -1,9 +1,15 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { router } from '../trpc.ts';
+import { auditRouter } from './audit.ts';
+import { authRouter } from './auth.ts';
 import { recordsRouter } from './records.ts';
+import { usersRouter } from './users.ts';
 
 export const appRouter = router({
   records: recordsRouter,
+  auth: authRouter,
+  users: usersRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;
