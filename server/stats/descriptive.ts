@@ -1,0 +1,193 @@
+/**
+ * Descriptive statistics: mean, SD (n - 1), t-interval of the mean, quantiles
+ * (R type 7), median and IQR, and the same mean/SD/CI from SQL aggregates
+ * (n, sum, sum of squares).
+ *
+ * "Not estimable" is null, never NaN: a mean of nothing, an SD of one value,
+ * an interval without a spread. Callers show "—" for null and the n beside it.
+ */
+import { tCrit } from './distributions.ts';
+
+export type Values = ArrayLike<number>;
+
+export interface MeanSummary {
+  n: number;
+  mean: number | null;
+  /** Sample SD with divisor n - 1; null for n < 2. */
+  sd: number | null;
+  /** Standard error of the mean, sd / sqrt(n). */
+  se: number | null;
+  /** t-interval mean +- t_{n-1} * se; null for n < 2. Zero-width when sd = 0. */
+  lower: number | null;
+  upper: number | null;
+  level: number;
+}
+
+export interface MedianIqr {
+  n: number;
+  median: number | null;
+  q1: number | null;
+  q3: number | null;
+  iqr: number | null;
+}
+
+/** Sums as SQL returns them: n, sum(x - shift), sum((x - shift)^2). */
+export interface Moments {
+  n: number;
+  sum: number;
+  sumSq: number;
+  /**
+   * Optional constant subtracted from every value before summing. Summing
+   * around a value near the mean (e.g. the scale midpoint) keeps the
+   * sum-of-squares formula from losing digits to cancellation.
+   */
+  shift?: number;
+}
+
+function assertFinite(x: Values, what: string): void {
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]!)) throw new RangeError(`${what}[${i}] is not a finite number`);
+  }
+}
+
+/**
+ * Arithmetic mean with a second correction pass (as R's mean.default does), so
+ * the result does not drift with n. null for n = 0.
+ */
+export function mean(x: Values): number | null {
+  const n = x.length;
+  if (n === 0) return null;
+  assertFinite(x, 'x');
+  let s = 0;
+  for (let i = 0; i < n; i++) s += x[i]!;
+  let m = s / n;
+  let c = 0;
+  for (let i = 0; i < n; i++) c += x[i]! - m;
+  m += c / n;
+  return m;
+}
+
+/** Sample variance (divisor n - 1), corrected two-pass algorithm. null for n < 2. */
+export function variance(x: Values): number | null {
+  const n = x.length;
+  if (n < 2) {
+    if (n === 1) assertFinite(x, 'x');
+    return null;
+  }
+  const m = mean(x)!;
+  let ss = 0;
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    const d = x[i]! - m;
+    ss += d * d;
+    c += d;
+  }
+  return Math.max(0, (ss - (c * c) / n) / (n - 1));
+}
+
+/** Sample standard deviation (divisor n - 1). null for n < 2. */
+export function sd(x: Values): number | null {
+  const v = variance(x);
+  return v === null ? null : Math.sqrt(v);
+}
+
+function summaryFrom(n: number, m: number | null, v: number | null, level: number): MeanSummary {
+  if (m === null || v === null) {
+    return { n, mean: m, sd: null, se: null, lower: null, upper: null, level };
+  }
+  const s = Math.sqrt(v);
+  const se = s / Math.sqrt(n);
+  const h = tCrit(level, n - 1) * se;
+  return { n, mean: m, sd: s, se, lower: m - h, upper: m + h, level };
+}
+
+/**
+ * Mean, SD and the t-interval of the mean.
+ * R: t.test(x, conf.level = level)$conf.int; SciPy: stats.t.interval(level, n-1, mean, sem).
+ */
+export function describe(x: Values, level = 0.95): MeanSummary {
+  tCrit(level, 1); // validate level even when n < 2
+  return summaryFrom(x.length, mean(x), variance(x), level);
+}
+
+/**
+ * The same figures as describe() from aggregated sums, so a SQL
+ * `count(*), sum(x - c), sum((x - c) * (x - c))` gives identical output.
+ * The variance (sumSq - sum^2/n)/(n-1) loses about log10(mean^2/var) digits to
+ * cancellation (shift the values to avoid it); a negative result from
+ * rounding is clamped to 0.
+ */
+export function describeFromMoments(m: Moments, level = 0.95): MeanSummary {
+  const { n, sum, sumSq } = m;
+  const shift = m.shift ?? 0;
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a non-negative integer, got ${n}`);
+  if (!Number.isFinite(sum) || !Number.isFinite(sumSq) || !Number.isFinite(shift)) throw new RangeError('sums must be finite');
+  tCrit(level, 1);
+  if (n === 0) return summaryFrom(0, null, null, level);
+  const mu = shift + sum / n;
+  if (n === 1) return summaryFrom(1, mu, null, level);
+  const v = Math.max(0, (sumSq - (sum * sum) / n) / (n - 1));
+  return summaryFrom(n, mu, v, level);
+}
+
+/** n, sum and sum of squares of x (the inverse of describeFromMoments, for merging). */
+export function moments(x: Values, shift = 0): Moments {
+  assertFinite(x, 'x');
+  let s = 0;
+  let ss = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i]! - shift;
+    s += d;
+    ss += d * d;
+  }
+  return { n: x.length, sum: s, sumSq: ss, shift };
+}
+
+/** Sorted Float64Array copy of x (numeric order). */
+export function sorted(x: Values): Float64Array {
+  assertFinite(x, 'x');
+  const s = Float64Array.from(x);
+  s.sort();
+  return s;
+}
+
+/**
+ * Quantile of already sorted values, R's type 7 (numpy's "linear"):
+ * h = (n - 1) p, Q = x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
+ */
+export function quantileSorted(s: Values, p: number): number | null {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`probability must be in [0, 1], got ${p}`);
+  const n = s.length;
+  if (n === 0) return null;
+  const index = (n - 1) * p;
+  const lo = Math.floor(index);
+  const hi = Math.ceil(index);
+  const a = s[lo]!;
+  const h = index - lo;
+  if (h === 0 || hi === lo) return a;
+  const b = s[hi]!;
+  if (a === b) return a;
+  // R computes (1 - h) * x[lo] + h * x[hi].
+  return (1 - h) * a + h * b;
+}
+
+/** Quantiles (type 7) of unsorted values; one sort for all probabilities. */
+export function quantiles(x: Values, probs: readonly number[]): (number | null)[] {
+  const s = sorted(x);
+  return probs.map((p) => quantileSorted(s, p));
+}
+
+/** One quantile (type 7) of unsorted values. */
+export function quantile(x: Values, p: number): number | null {
+  return quantiles(x, [p])[0] ?? null;
+}
+
+/** Median and interquartile range (type 7 quartiles, R's default, IQR(x)). */
+export function medianIqr(x: Values): MedianIqr {
+  const s = sorted(x);
+  const n = s.length;
+  if (n === 0) return { n, median: null, q1: null, q3: null, iqr: null };
+  const q1 = quantileSorted(s, 0.25)!;
+  const q3 = quantileSorted(s, 0.75)!;
+  return { n, median: quantileSorted(s, 0.5), q1, q3, iqr: q3 - q1 };
+}

@@ -1,0 +1,623 @@
+/**
+ * Linear and logistic regression.
+ *
+ *  - ols(): (weighted) least squares by Householder QR of sqrt(w) X, the
+ *    algorithm of R's lm(), with classical or robust sandwich (HC0, HC1)
+ *    standard errors. ANCOVA (follow-up ~ path + baseline) is an ols() call.
+ *  - logistic(): binomial GLM with logit link by Newton-Raphson (for the
+ *    canonical link this is IRLS, the algorithm of R's glm()), with prior
+ *    weights, step-halving, and a result flag for non-convergence and
+ *    separation. Model-based or sandwich standard errors.
+ *  - waldTest(): chi-square Wald test of a set of coefficients (an interaction).
+ *
+ * The design matrix is row-major (n rows of p values) so that one pass over
+ * the rows accumulates X'WX with every row in cache: the propensity model runs
+ * on ~1M rows.
+ */
+import type { Values } from './descriptive.ts';
+import { pchisqUpper, tCrit, twoSidedPt, twoSidedPz, zCrit } from './distributions.ts';
+import { cholesky, choleskyInverse, choleskySolve, sandwich, solve, symmetrizeFromUpper } from './linalg.ts';
+
+export interface Design {
+  n: number;
+  p: number;
+  /** Row-major n x p. */
+  x: Float64Array;
+  names: readonly string[];
+  /** True when column 0 is the intercept (a column of ones). */
+  intercept: boolean;
+}
+
+export interface Column {
+  name: string;
+  values: Values;
+}
+
+export type VcovType = 'classical' | 'HC0' | 'HC1';
+
+export interface Coefficient {
+  name: string;
+  estimate: number;
+  se: number;
+  /** t for ols (df = dfResidual), z for logistic. */
+  statistic: number;
+  p: number;
+  lower: number;
+  upper: number;
+}
+
+export interface OlsFit {
+  status: 'ok';
+  n: number;
+  p: number;
+  dfResidual: number;
+  beta: Float64Array;
+  /** Row-major p x p covariance of beta of the requested type. */
+  vcov: Float64Array;
+  vcovType: VcovType;
+  coefficients: Coefficient[];
+  /** Residual SD sqrt(sum w e^2 / dfResidual) (R's sigma()). */
+  sigma: number;
+  rSquared: number;
+  /** y - X beta (unweighted). */
+  residuals: Float64Array;
+  level: number;
+}
+
+export interface RankDeficient {
+  status: 'rank_deficient';
+  n: number;
+  p: number;
+  /** Columns that are (numerically) linear combinations of earlier ones. */
+  aliased: string[];
+}
+
+export interface TooFew {
+  status: 'too_few_observations';
+  n: number;
+  p: number;
+}
+
+export type OlsResult = OlsFit | RankDeficient | TooFew;
+
+export type LogisticStatus = 'converged' | 'separation' | 'not_converged';
+
+export interface LogisticFit {
+  /**
+   * converged: a finite maximum was found.
+   * separation: the likelihood has no finite maximum (complete or
+   *   quasi-complete separation, or an outcome with one value): some
+   *   coefficients run off to infinity, fitted probabilities reach 0 or 1, and
+   *   coefficients and SEs must not be shown.
+   * not_converged: the iteration limit was reached without either.
+   */
+  status: LogisticStatus;
+  message: string | null;
+  iterations: number;
+  n: number;
+  p: number;
+  beta: Float64Array;
+  vcov: Float64Array;
+  vcovType: 'model' | 'HC0' | 'HC1';
+  coefficients: Coefficient[];
+  /** Residual deviance, -2 log-likelihood for 0/1 outcomes. */
+  deviance: number;
+  nullDeviance: number;
+  /** Fitted probabilities (the propensity scores for a propensity model). */
+  fitted: Float64Array;
+  /** Fitted probabilities within 1e-8 of 0 or 1. */
+  nBoundary: number;
+  level: number;
+}
+
+export type LogisticResult = LogisticFit | RankDeficient | TooFew;
+
+/** Builds a row-major design matrix from columns, with an intercept first by default. */
+export function designMatrix(columns: readonly Column[], options: { intercept?: boolean } = {}): Design {
+  const intercept = options.intercept ?? true;
+  const n = columns.length > 0 ? columns[0]!.values.length : 0;
+  for (const c of columns) {
+    if (c.values.length !== n) throw new RangeError(`column ${c.name} has ${c.values.length} values, expected ${n}`);
+  }
+  const p = columns.length + (intercept ? 1 : 0);
+  if (p === 0) throw new RangeError('a design needs at least one column');
+  const x = new Float64Array(n * p);
+  const off = intercept ? 1 : 0;
+  if (intercept) for (let i = 0; i < n; i++) x[i * p] = 1;
+  for (let j = 0; j < columns.length; j++) {
+    const v = columns[j]!.values;
+    for (let i = 0; i < n; i++) {
+      const val = v[i]!;
+      if (!Number.isFinite(val)) throw new RangeError(`column ${columns[j]!.name}[${i}] is not finite`);
+      x[i * p + j + off] = val;
+    }
+  }
+  return { n, p, x, names: [...(intercept ? ['(Intercept)'] : []), ...columns.map((c) => c.name)], intercept };
+}
+
+/**
+ * Treatment (dummy) coding of a factor given as integer codes 0..levels-1: one
+ * 0/1 column per non-reference level, named `${name}${level}` as R does.
+ */
+export function factorColumns(name: string, codes: Values, levels: readonly string[], reference = 0): Column[] {
+  if (!(reference >= 0 && reference < levels.length)) throw new RangeError('reference level out of range');
+  const n = codes.length;
+  const cols: Column[] = [];
+  const arrays: Float64Array[] = [];
+  for (let l = 0; l < levels.length; l++) {
+    if (l === reference) continue;
+    const a = new Float64Array(n);
+    arrays[l] = a;
+    cols.push({ name: `${name}${levels[l]}`, values: a });
+  }
+  for (let i = 0; i < n; i++) {
+    const c = codes[i]!;
+    if (!Number.isInteger(c) || c < 0 || c >= levels.length) throw new RangeError(`${name}[${i}] = ${c} is not a level code`);
+    const a = arrays[c];
+    if (a) a[i] = 1;
+  }
+  return cols;
+}
+
+function checkWeights(w: Values | undefined, n: number): void {
+  if (!w) return;
+  if (w.length !== n) throw new RangeError(`weights have length ${w.length}, expected ${n}`);
+  for (let i = 0; i < n; i++) {
+    const v = w[i]!;
+    if (!(v > 0 && Number.isFinite(v))) throw new RangeError(`weights[${i}] = ${v}: weights must be finite and > 0`);
+  }
+}
+
+function coefficientTable(
+  names: readonly string[], beta: Float64Array, vcov: Float64Array, p: number,
+  dist: { kind: 't'; df: number } | { kind: 'z' }, level: number,
+): Coefficient[] {
+  const crit = dist.kind === 't' ? tCrit(level, dist.df) : zCrit(level);
+  const out: Coefficient[] = [];
+  for (let j = 0; j < p; j++) {
+    const est = beta[j]!;
+    const se = Math.sqrt(vcov[j * p + j]!);
+    const stat = est / se;
+    const pv = dist.kind === 't' ? twoSidedPt(stat, dist.df) : twoSidedPz(stat);
+    out.push({ name: names[j]!, estimate: est, se, statistic: stat, p: pv, lower: est - crit * se, upper: est + crit * se });
+  }
+  return out;
+}
+
+/**
+ * Ordinary or weighted least squares.
+ * R: lm(y ~ ..., weights = w); summary(fit)$coefficients; confint(fit);
+ * robust: sandwich::vcovHC(fit, type = "HC0" | "HC1") with t on dfResidual
+ * (lmtest::coeftest's default for lm). Weighted HC uses the scores w_i e_i x_i,
+ * as sandwich::estfun.lm does.
+ */
+export function ols(
+  design: Design,
+  y: Values,
+  options: { weights?: Values; vcov?: VcovType; level?: number } = {},
+): OlsResult {
+  const { n, p, x, names } = design;
+  const level = options.level ?? 0.95;
+  const vcovType = options.vcov ?? 'classical';
+  const w = options.weights;
+  if (y.length !== n) throw new RangeError(`y has length ${y.length}, expected ${n}`);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(y[i]!)) throw new RangeError(`y[${i}] is not finite`);
+  checkWeights(w, n);
+  tCrit(level, 1);
+  if (n <= p) return { status: 'too_few_observations', n, p };
+
+  // Column-major copy of sqrt(w) X, and sqrt(w) y.
+  const a = new Float64Array(n * p);
+  const qy = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const sw = w ? Math.sqrt(w[i]!) : 1;
+    for (let j = 0; j < p; j++) a[j * n + i] = sw * x[i * p + j]!;
+    qy[i] = sw * y[i]!;
+  }
+  const colNorm = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += a[j * n + i]! ** 2;
+    colNorm[j] = Math.sqrt(s);
+  }
+
+  // Householder QR; R's lm (LINPACK dqrdc2) declares a column aliased when its
+  // remaining norm falls below 1e-7 of its original norm.
+  const r = new Float64Array(p * p);
+  const aliased: string[] = [];
+  for (let j = 0; j < p; j++) {
+    const base = j * n;
+    let norm = 0;
+    for (let i = j; i < n; i++) norm += a[base + i]! ** 2;
+    norm = Math.sqrt(norm);
+    if (!(norm > 1e-7 * colNorm[j]!) || colNorm[j] === 0) {
+      aliased.push(names[j]!);
+      continue;
+    }
+    const x0 = a[base + j]!;
+    const alpha = x0 >= 0 ? -norm : norm;
+    a[base + j] = x0 - alpha; // v = x - alpha e1, stored in place
+    const vtv = 2 * norm * (norm + Math.abs(x0));
+    for (let k = j + 1; k < p; k++) {
+      const bk = k * n;
+      let s = 0;
+      for (let i = j; i < n; i++) s += a[base + i]! * a[bk + i]!;
+      const f = (2 * s) / vtv;
+      for (let i = j; i < n; i++) a[bk + i] = a[bk + i]! - f * a[base + i]!;
+    }
+    {
+      let s = 0;
+      for (let i = j; i < n; i++) s += a[base + i]! * qy[i]!;
+      const f = (2 * s) / vtv;
+      for (let i = j; i < n; i++) qy[i] = qy[i]! - f * a[base + i]!;
+    }
+    r[j * p + j] = alpha;
+    for (let k = j + 1; k < p; k++) r[j * p + k] = a[k * n + j]!;
+  }
+  if (aliased.length > 0) return { status: 'rank_deficient', n, p, aliased };
+
+  // beta = R^{-1} (Q'y)[0:p]; (X'WX)^{-1} = R^{-1} R^{-T}.
+  const beta = new Float64Array(p);
+  for (let i = p - 1; i >= 0; i--) {
+    let s = qy[i]!;
+    for (let k = i + 1; k < p; k++) s -= r[i * p + k]! * beta[k]!;
+    beta[i] = s / r[i * p + i]!;
+  }
+  const rinv = new Float64Array(p * p);
+  for (let i = p - 1; i >= 0; i--) {
+    rinv[i * p + i] = 1 / r[i * p + i]!;
+    for (let j = i + 1; j < p; j++) {
+      let s = 0;
+      for (let k = i + 1; k <= j; k++) s += r[i * p + k]! * rinv[k * p + j]!;
+      rinv[i * p + j] = -s / r[i * p + i]!;
+    }
+  }
+  const xtxInv = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = i; j < p; j++) {
+      let s = 0;
+      for (let k = j; k < p; k++) s += rinv[i * p + k]! * rinv[j * p + k]!;
+      xtxInv[i * p + j] = s;
+      xtxInv[j * p + i] = s;
+    }
+  }
+
+  const residuals = new Float64Array(n);
+  let rss = 0;
+  let sumW = 0;
+  let sumWF = 0;
+  const fitted = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let f = 0;
+    for (let j = 0; j < p; j++) f += x[i * p + j]! * beta[j]!;
+    fitted[i] = f;
+    const e = y[i]! - f;
+    residuals[i] = e;
+    const wi = w ? w[i]! : 1;
+    rss += wi * e * e;
+    sumW += wi;
+    sumWF += wi * f;
+  }
+  const dfResidual = n - p;
+  const sigma2 = rss / dfResidual;
+
+  // R's summary.lm R^2: weighted, centred when the model has an intercept.
+  let mss = 0;
+  const mf = sumWF / sumW;
+  for (let i = 0; i < n; i++) {
+    const wi = w ? w[i]! : 1;
+    const f = fitted[i]!;
+    mss += design.intercept ? wi * (f - mf) ** 2 : wi * f * f;
+  }
+  const rSquared = mss / (mss + rss);
+
+  let vcov: Float64Array;
+  if (vcovType === 'classical') {
+    vcov = xtxInv.map((v) => v * sigma2);
+  } else {
+    const meat = new Float64Array(p * p);
+    for (let i = 0; i < n; i++) {
+      const s = (w ? w[i]! : 1) * residuals[i]!;
+      const s2 = s * s;
+      const row = i * p;
+      for (let j = 0; j < p; j++) {
+        const xj = x[row + j]! * s2;
+        for (let k = j; k < p; k++) meat[j * p + k] = meat[j * p + k]! + xj * x[row + k]!;
+      }
+    }
+    symmetrizeFromUpper(meat, p);
+    vcov = sandwich(xtxInv, meat, p);
+    if (vcovType === 'HC1') vcov = vcov.map((v) => (v * n) / dfResidual);
+  }
+
+  return {
+    status: 'ok', n, p, dfResidual, beta, vcov, vcovType,
+    coefficients: coefficientTable(names, beta, vcov, p, { kind: 't', df: dfResidual }, level),
+    sigma: Math.sqrt(sigma2), rSquared, residuals, level,
+  };
+}
+
+/** log(1 + exp(a)) without overflow. */
+function softplus(a: number): number {
+  return a > 0 ? a + Math.log1p(Math.exp(-a)) : Math.log1p(Math.exp(a));
+}
+
+function xlogx(v: number): number {
+  return v > 0 ? v * Math.log(v) : 0;
+}
+
+interface Pass {
+  deviance: number;
+  grad: Float64Array;
+  /** Row-major p x p X'WX, full. */
+  hess: Float64Array;
+  nBoundary: number;
+}
+
+/**
+ * One pass over the rows at beta: deviance, score X'w(y - mu) and information
+ * X' diag(w mu (1 - mu)) X. For each row: one exp and one log1p.
+ */
+function logisticPass(design: Design, y: Values, w: Values | undefined, beta: Float64Array, fitted: Float64Array | null): Pass {
+  const { n, p, x } = design;
+  const grad = new Float64Array(p);
+  const hess = new Float64Array(p * p);
+  let dev = 0;
+  let nBoundary = 0;
+  for (let i = 0; i < n; i++) {
+    const row = i * p;
+    let eta = 0;
+    for (let j = 0; j < p; j++) eta += x[row + j]! * beta[j]!;
+    const e = Math.exp(-Math.abs(eta));
+    const mu = eta >= 0 ? 1 / (1 + e) : e / (1 + e);
+    // -log(1 - mu) = softplus(eta); -log(mu) = softplus(eta) - eta
+    const sp = (eta > 0 ? eta : 0) + Math.log1p(e);
+    const yi = y[i]!;
+    const wi = w ? w[i]! : 1;
+    dev += wi * (yi * (sp - eta) + (1 - yi) * sp + xlogx(yi) + xlogx(1 - yi));
+    if (fitted) fitted[i] = mu;
+    if (mu < 1e-8 || mu > 1 - 1e-8) nBoundary++;
+    const r = wi * (yi - mu);
+    const v = wi * mu * (1 - mu);
+    for (let j = 0; j < p; j++) {
+      const xj = x[row + j]!;
+      grad[j] = grad[j]! + r * xj;
+      const vxj = v * xj;
+      const hrow = j * p;
+      for (let k = j; k < p; k++) hess[hrow + k] = hess[hrow + k]! + vxj * x[row + k]!;
+    }
+  }
+  symmetrizeFromUpper(hess, p);
+  return { deviance: 2 * dev, grad, hess, nBoundary };
+}
+
+/**
+ * Logistic regression (binomial GLM, logit link) by Newton-Raphson, with
+ * optional prior weights (glm(weights = w): frequency or sampling weights;
+ * y may be a proportion in [0, 1]).
+ *
+ * Convergence: |dev - dev_old| / (|dev| + 0.1) < tolerance, R's glm.control
+ * criterion (default here 1e-10, R's is 1e-8). The reported SEs use the
+ * information matrix at the final coefficients.
+ *
+ * Separation: when the likelihood has no finite maximum, Newton's steps do not
+ * shrink while the deviance converges and fitted probabilities approach 0 or
+ * 1. The fit is flagged 'separation' when, at the end, fitted probabilities
+ * lie within 1e-8 of 0 or 1 and a further Newton step would still move a
+ * coefficient by more than 1e-3 of its size, or the information matrix has
+ * become singular. (R's glm returns "converged"
+ * with a warning in this case; its coefficients are meaningless too.)
+ *
+ * R: glm(y ~ ..., family = binomial, weights = w); sandwich::vcovHC(fit, type = "HC0").
+ */
+export function logistic(
+  design: Design,
+  y: Values,
+  options: { weights?: Values; vcov?: 'model' | 'HC0' | 'HC1'; level?: number; maxIterations?: number; tolerance?: number } = {},
+): LogisticResult {
+  const { n, p, names } = design;
+  const w = options.weights;
+  const level = options.level ?? 0.95;
+  const maxIt = options.maxIterations ?? 50;
+  const tol = options.tolerance ?? 1e-10;
+  const vcovType = options.vcov ?? 'model';
+  if (y.length !== n) throw new RangeError(`y has length ${y.length}, expected ${n}`);
+  for (let i = 0; i < n; i++) {
+    const v = y[i]!;
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`y[${i}] = ${v}: outcomes must be in [0, 1]`);
+  }
+  checkWeights(w, n);
+  zCrit(level);
+  if (n <= p) return { status: 'too_few_observations', n, p };
+
+  // Weighted mean outcome: the null model and the starting intercept.
+  let sw = 0;
+  let swy = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w ? w[i]! : 1;
+    sw += wi;
+    swy += wi * y[i]!;
+  }
+  const ybar = swy / sw;
+  let nullDev = 0;
+  {
+    const mu0 = design.intercept ? ybar : 0.5;
+    for (let i = 0; i < n; i++) {
+      const yi = y[i]!;
+      const wi = w ? w[i]! : 1;
+      const a = yi > 0 ? yi * Math.log(yi / mu0) : 0;
+      const b = yi < 1 ? (1 - yi) * Math.log((1 - yi) / (1 - mu0)) : 0;
+      nullDev += 2 * wi * (a + b);
+    }
+  }
+
+  // Rank check once, on X'X (scaled to a correlation-like matrix).
+  {
+    const ones = new Float64Array(n).fill(1);
+    const pass = logisticPass(design, ones, undefined, new Float64Array(p), null);
+    const h = pass.hess; // = X'X / 4
+    const d = new Float64Array(p);
+    for (let j = 0; j < p; j++) d[j] = Math.sqrt(h[j * p + j]!);
+    const c = new Float64Array(p * p);
+    const aliased: string[] = [];
+    for (let j = 0; j < p; j++) if (!(d[j]! > 0)) aliased.push(names[j]!);
+    if (aliased.length === 0) {
+      for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) c[i * p + j] = h[i * p + j]! / (d[i]! * d[j]!);
+      if (!cholesky(c, p, 1e-10)) {
+        // Name the first column that depends on earlier ones, like lm's aliasing.
+        for (let m = 1; m <= p; m++) {
+          const sub = new Float64Array(m * m);
+          for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) sub[i * m + j] = h[i * p + j]! / (d[i]! * d[j]!);
+          if (!cholesky(sub, m, 1e-10)) {
+            aliased.push(names[m - 1]!);
+            break;
+          }
+        }
+      }
+    }
+    if (aliased.length > 0) return { status: 'rank_deficient', n, p, aliased };
+  }
+
+  let beta: Float64Array = new Float64Array(p);
+  if (design.intercept) {
+    const yb = Math.min(Math.max(ybar, 0.5 / (sw + 1)), 1 - 0.5 / (sw + 1));
+    beta[0] = Math.log(yb / (1 - yb));
+  }
+  const fitted = new Float64Array(n);
+  let pass = logisticPass(design, y, w, beta, fitted);
+  let status: LogisticStatus = 'not_converged';
+  let iterations = 0;
+  let singular = false;
+  for (; iterations < maxIt; iterations++) {
+    const l = Float64Array.from(pass.hess);
+    if (!cholesky(l, p, 1e-14)) {
+      singular = true;
+      break;
+    }
+    const delta = choleskySolve(l, p, pass.grad);
+    let step = 1;
+    let next: Float64Array = beta;
+    let nextPass: Pass | null = null;
+    for (let h = 0; h < 40; h++) {
+      next = beta.map((b, j) => b + step * delta[j]!);
+      nextPass = logisticPass(design, y, w, next, fitted);
+      if (Number.isFinite(nextPass.deviance) && nextPass.deviance <= pass.deviance * (1 + 1e-12) + 1e-300) break;
+      step /= 2;
+      nextPass = null;
+    }
+    if (!nextPass) {
+      // No step reduces the deviance: we are at the maximum up to rounding.
+      logisticPass(design, y, w, beta, fitted);
+      status = 'converged';
+      break;
+    }
+    const devOld = pass.deviance;
+    beta = next;
+    pass = nextPass;
+    if (Math.abs(pass.deviance - devOld) / (Math.abs(pass.deviance) + 0.1) < tol) {
+      status = 'converged';
+      iterations++;
+      break;
+    }
+  }
+
+  // One more Newton step from the final coefficients: tiny (quadratic
+  // convergence) at a finite maximum, still of order one along a direction of
+  // separation, where the coefficients would keep growing.
+  let finalStep = 0;
+  if (!singular) {
+    const l = Float64Array.from(pass.hess);
+    if (cholesky(l, p, 1e-14)) {
+      const delta = choleskySolve(l, p, pass.grad);
+      for (let j = 0; j < p; j++) finalStep = Math.max(finalStep, Math.abs(delta[j]!) / (Math.abs(beta[j]!) + 0.1));
+    } else {
+      singular = true;
+    }
+  }
+  let message: string | null = null;
+  if (singular || (pass.nBoundary > 0 && (finalStep > 1e-3 || status !== 'converged'))) {
+    status = 'separation';
+    message =
+      'fitted probabilities reached 0 or 1: the outcome is (quasi-)completely separated by the covariates, ' +
+      'the likelihood has no finite maximum and the coefficients and standard errors are not estimates';
+  } else if (status === 'not_converged') {
+    message = `no convergence in ${maxIt} iterations`;
+  }
+
+  // Covariance: inverse information at the final beta, or the sandwich.
+  let vcov: Float64Array = new Float64Array(p * p).fill(NaN);
+  const l = Float64Array.from(pass.hess);
+  if (cholesky(l, p, 1e-14)) {
+    const bread = choleskyInverse(l, p);
+    if (vcovType === 'model') {
+      vcov = bread;
+    } else {
+      const { x } = design;
+      const meat = new Float64Array(p * p);
+      for (let i = 0; i < n; i++) {
+        const s = (w ? w[i]! : 1) * (y[i]! - fitted[i]!);
+        const s2 = s * s;
+        const row = i * p;
+        for (let j = 0; j < p; j++) {
+          const xj = x[row + j]! * s2;
+          for (let k = j; k < p; k++) meat[j * p + k] = meat[j * p + k]! + xj * x[row + k]!;
+        }
+      }
+      symmetrizeFromUpper(meat, p);
+      vcov = sandwich(bread, meat, p);
+      if (vcovType === 'HC1') vcov = vcov.map((v) => (v * n) / (n - p));
+    }
+  }
+
+  return {
+    status, message, iterations, n, p, beta, vcov, vcovType,
+    coefficients: coefficientTable(names, beta, vcov, p, { kind: 'z' }, level),
+    deviance: pass.deviance, nullDeviance: nullDev, fitted, nBoundary: pass.nBoundary, level,
+  };
+}
+
+/** Predicted probabilities 1 / (1 + exp(-X beta)) for a (new) design. */
+export function predictLogistic(design: Design, beta: ArrayLike<number>): Float64Array {
+  const { n, p, x } = design;
+  if (beta.length !== p) throw new RangeError(`beta has length ${beta.length}, design has ${p} columns`);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let eta = 0;
+    for (let j = 0; j < p; j++) eta += x[i * p + j]! * beta[j]!;
+    const e = Math.exp(-Math.abs(eta));
+    out[i] = eta >= 0 ? 1 / (1 + e) : e / (1 + e);
+  }
+  return out;
+}
+
+export interface WaldTest {
+  chiSquare: number;
+  df: number;
+  p: number;
+}
+
+/**
+ * Wald test that the coefficients at `indices` are all zero:
+ * W = b' V^{-1} b ~ chi-square(len(indices)). For an interaction of a binary
+ * path with a k-level subgroup factor, the k - 1 interaction coefficients.
+ * statsmodels: fit.wald_test(R, use_f=False); R: aod::wald.test(Sigma, b, Terms).
+ * Returns null when the sub-covariance is singular.
+ */
+export function waldTest(beta: ArrayLike<number>, vcov: ArrayLike<number>, p: number, indices: readonly number[]): WaldTest | null {
+  const m = indices.length;
+  if (m === 0) throw new RangeError('waldTest needs at least one coefficient');
+  const b = new Float64Array(m);
+  const v = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    const ii = indices[i]!;
+    if (!(ii >= 0 && ii < p)) throw new RangeError(`coefficient index ${ii} out of range`);
+    b[i] = beta[ii]!;
+    for (let j = 0; j < m; j++) v[i * m + j] = vcov[ii * p + indices[j]!]!;
+  }
+  const s = solve(v, m, b);
+  if (!s) return null;
+  let chi = 0;
+  for (let i = 0; i < m; i++) chi += b[i]! * s[i]!;
+  return { chiSquare: chi, df: m, p: pchisqUpper(chi, m) };
+}
+
