@@ -12,6 +12,14 @@ export default defineConfig({
   },
   server: {
     port: 5173,
-    proxy: { '/trpc': `http://127.0.0.1:${process.env.PORT ?? 3000}` },
+    proxy: {
+      '/trpc': {
+        target: `http://127.0.0.1:${process.env.PORT ?? 3000}`,
+        // Keep the browser's Host header: the API then sees the page's own
+        // origin, so its same-origin check on mutations (and the host-only
+        // session cookie) work in development exactly as in production.
+        changeOrigin: false,
+      },
+    },
   },
 });
