@@ -75,7 +75,7 @@ export interface LogRank {
   /** k x k row-major variance matrix of observed - expected. */
   variance: Float64Array;
   chiSquare: number;
-  /** Number of groups with expected > 0, minus 1. */
+  /** Number of groups with expected > 0, minus 1 (0 when fewer than two groups have any expected event). */
   df: number;
   /** null when df < 1 (nothing to compare). */
   p: number | null;
@@ -349,7 +349,7 @@ export function logRankTest(time: Values, event: Values, group: Values): LogRank
 
   const keep: number[] = [];
   for (let g = 0; g < k; g++) if (expected[g]! > 0) keep.push(g);
-  const df = keep.length - 1;
+  const df = Math.max(0, keep.length - 1);
   let chi = 0;
   if (keep.length >= 2) {
     const sub = keep.slice(1);
