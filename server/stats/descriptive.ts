@@ -171,10 +171,82 @@ export function quantileSorted(s: Values, p: number): number | null {
   return (1 - h) * a + h * b;
 }
 
-/** Quantiles (type 7) of unsorted values; one sort for all probabilities. */
+/**
+ * Moves the k-th smallest of a[lo..hi] to a[k], smaller-or-equal values to its
+ * left and larger-or-equal to its right (quickselect with a median-of-three
+ * pivot; a range that keeps failing to shrink is sorted instead, so the worst
+ * case stays O(n log n)).
+ */
+function selectInPlace(a: Float64Array, k: number, lo: number, hi: number): void {
+  let budget = 2 * Math.ceil(Math.log2(hi - lo + 2)) + 8;
+  while (hi > lo) {
+    if (hi - lo < 16 || budget-- === 0) {
+      a.subarray(lo, hi + 1).sort();
+      return;
+    }
+    const mid = (lo + hi) >>> 1;
+    // median of three to a[mid]
+    if (a[mid]! < a[lo]!) swap(a, mid, lo);
+    if (a[hi]! < a[lo]!) swap(a, hi, lo);
+    if (a[hi]! < a[mid]!) swap(a, hi, mid);
+    const pivot = a[mid]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
+}
+
+/**
+ * Quantiles (type 7) of unsorted values. Small inputs are sorted once; large
+ * ones use selection (O(n) per probability instead of O(n log n) for the
+ * sort), which picks the same order statistics and so gives identical results.
+ */
 export function quantiles(x: Values, probs: readonly number[]): (number | null)[] {
-  const s = sorted(x);
-  return probs.map((p) => quantileSorted(s, p));
+  for (const p of probs) if (!(p >= 0 && p <= 1)) throw new RangeError(`probability must be in [0, 1], got ${p}`);
+  const n = x.length;
+  if (n <= 4096) {
+    const s = sorted(x);
+    return probs.map((p) => quantileSorted(s, p));
+  }
+  assertFinite(x, 'x');
+  const a = Float64Array.from(x);
+  const order = probs.map((p, i) => ({ p, i })).sort((u, v) => u.p - v.p);
+  const out: (number | null)[] = new Array<number | null>(probs.length).fill(null);
+  let from = 0;
+  for (const { p, i } of order) {
+    const index = (n - 1) * p;
+    const lo = Math.floor(index);
+    const h = index - lo;
+    selectInPlace(a, lo, from, n - 1);
+    from = lo;
+    const xa = a[lo]!;
+    if (h === 0 || lo + 1 >= n) {
+      out[i] = xa;
+      continue;
+    }
+    // The next order statistic is the smallest value right of lo.
+    let xb = Infinity;
+    for (let m = lo + 1; m < n; m++) if (a[m]! < xb) xb = a[m]!;
+    out[i] = xa === xb ? xa : (1 - h) * xa + h * xb;
+  }
+  return out;
 }
 
 /** One quantile (type 7) of unsorted values. */
@@ -184,10 +256,8 @@ export function quantile(x: Values, p: number): number | null {
 
 /** Median and interquartile range (type 7 quartiles, R's default, IQR(x)). */
 export function medianIqr(x: Values): MedianIqr {
-  const s = sorted(x);
-  const n = s.length;
-  if (n === 0) return { n, median: null, q1: null, q3: null, iqr: null };
-  const q1 = quantileSorted(s, 0.25)!;
-  const q3 = quantileSorted(s, 0.75)!;
-  return { n, median: quantileSorted(s, 0.5), q1, q3, iqr: q3 - q1 };
+  const n = x.length;
+  const [q1, median, q3] = quantiles(x, [0.25, 0.5, 0.75]);
+  if (n === 0 || q1 == null || q3 == null || median == null) return { n, median: null, q1: null, q3: null, iqr: null };
+  return { n, median, q1, q3, iqr: q3 - q1 };
 }

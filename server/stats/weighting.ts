@@ -7,7 +7,7 @@
  *
  * Treatment is coded 1 (e.g. interventional) and 0 (e.g. conservative).
  */
-import { quantileSorted, type Values } from './descriptive.ts';
+import { quantiles, type Values } from './descriptive.ts';
 
 export interface TruncatedWeights {
   weights: Float64Array;
@@ -104,11 +104,8 @@ export function truncateWeights(w: Values, lower = 0.01, upper = 0.99): Truncate
   if (!(lower >= 0 && lower < upper && upper <= 1)) throw new RangeError('need 0 <= lower < upper <= 1');
   const n = w.length;
   if (n === 0) throw new RangeError('no weights');
-  const s = Float64Array.from(w);
-  for (let i = 0; i < n; i++) if (!(s[i]! > 0 && Number.isFinite(s[i]!))) throw new RangeError(`weights[${i}] must be finite and > 0`);
-  s.sort();
-  const lo = quantileSorted(s, lower)!;
-  const hi = quantileSorted(s, upper)!;
+  for (let i = 0; i < n; i++) if (!(w[i]! > 0 && Number.isFinite(w[i]!))) throw new RangeError(`weights[${i}] must be finite and > 0`);
+  const [lo, hi] = quantiles(w, [lower, upper]) as [number, number];
   const out = new Float64Array(n);
   let nTruncated = 0;
   for (let i = 0; i < n; i++) {
@@ -193,36 +190,92 @@ export function effectiveSampleSize(w: Values): number {
   return s2 > 0 ? (s * s) / s2 : 0;
 }
 
-function split(x: Values, treat: Values, w: Values | undefined): { x1: Float64Array; x0: Float64Array; w1: Float64Array; w0: Float64Array } {
-  const { n1, n0 } = checkTreat(treat);
-  if (x.length !== treat.length) throw new RangeError('covariate and treatment lengths differ');
-  const x1 = new Float64Array(n1);
-  const x0 = new Float64Array(n0);
-  const w1 = new Float64Array(n1);
-  const w0 = new Float64Array(n0);
-  let a = 0;
-  let b = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    if (!Number.isFinite(v)) throw new RangeError(`covariate[${i}] is not finite`);
-    const wi = w ? w[i]! : 1;
-    if (treat[i] === 1) {
-      x1[a] = v;
-      w1[a++] = wi;
-    } else {
-      x0[b] = v;
-      w0[b++] = wi;
-    }
-  }
-  return { x1, x0, w1, w0 };
+/** Per-group unweighted and weighted moments of one covariate, in two passes without copies. */
+interface GroupMoments {
+  n: number;
+  mean: number;
+  /** Sample variance (n - 1); NaN for n < 2. */
+  variance: number;
+  wMean: number;
+  /** Reliability-weighted variance (as weightedVariance); NaN when not estimable. */
+  wVariance: number;
 }
 
-function groupVariance(x: Float64Array, w: Float64Array | null, binary: boolean): number | null {
-  if (binary) {
-    const p = w ? weightedMean(x, w) : weightedMean(x, new Float64Array(x.length).fill(1));
-    return p === null ? null : p * (1 - p);
+function groupMoments(x: Values, treat: Values, w: Values | undefined): [GroupMoments, GroupMoments] {
+  const n = x.length;
+  if (treat.length !== n) throw new RangeError('covariate and treatment lengths differ');
+  const cnt = [0, 0];
+  const sx = [0, 0];
+  const sw = [0, 0];
+  const swx = [0, 0];
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    if (!Number.isFinite(v)) throw new RangeError(`covariate[${i}] is not finite`);
+    const g = treat[i]!;
+    if (g !== 0 && g !== 1) throw new RangeError(`treat[${i}] = ${g}: treatment must be 0 or 1`);
+    const wi = w ? w[i]! : 1;
+    cnt[g] = cnt[g]! + 1;
+    sx[g] = sx[g]! + v;
+    sw[g] = sw[g]! + wi;
+    swx[g] = swx[g]! + wi * v;
   }
-  return w ? weightedVariance(x, w) : weightedVariance(x, new Float64Array(x.length).fill(1));
+  const m = [cnt[0]! > 0 ? sx[0]! / cnt[0]! : NaN, cnt[1]! > 0 ? sx[1]! / cnt[1]! : NaN];
+  const wm = [sw[0]! > 0 ? swx[0]! / sw[0]! : NaN, sw[1]! > 0 ? swx[1]! / sw[1]! : NaN];
+  // Second pass: corrected two-pass sums around the first-pass means.
+  const c = [0, 0];
+  const ss = [0, 0];
+  const wc = [0, 0];
+  const wss = [0, 0];
+  const sw2 = [0, 0];
+  for (let i = 0; i < n; i++) {
+    const g = treat[i]!;
+    const wi = w ? w[i]! : 1;
+    const d = x[i]! - m[g]!;
+    c[g] = c[g]! + d;
+    ss[g] = ss[g]! + d * d;
+    const dw = x[i]! - wm[g]!;
+    wc[g] = wc[g]! + wi * dw;
+    wss[g] = wss[g]! + wi * dw * dw;
+    sw2[g] = sw2[g]! + wi * wi;
+  }
+  const out = [0, 1].map((g): GroupMoments => {
+    const k = cnt[g]!;
+    const W = sw[g]!;
+    const wMean = wm[g]! + (W > 0 ? wc[g]! / W : 0);
+    const den = W - sw2[g]! / W;
+    return {
+      n: k,
+      mean: m[g]! + (k > 0 ? c[g]! / k : 0),
+      variance: k > 1 ? Math.max(0, (ss[g]! - (c[g]! * c[g]!) / k) / (k - 1)) : NaN,
+      wMean,
+      wVariance: den > 0 ? Math.max(0, (wss[g]! - (wc[g]! * wc[g]!) / W) / den) : NaN,
+    };
+  });
+  return [out[0]!, out[1]!];
+}
+
+function smdFrom(g0: GroupMoments, g1: GroupMoments, binary: boolean, weighted: boolean, weightedDenominator: boolean): number | null {
+  if (g0.n === 0 || g1.n === 0) return null;
+  const m1 = weighted ? g1.wMean : g1.mean;
+  const m0 = weighted ? g0.wMean : g0.mean;
+  let v1: number;
+  let v0: number;
+  if (binary) {
+    const p1 = weightedDenominator ? g1.wMean : g1.mean;
+    const p0 = weightedDenominator ? g0.wMean : g0.mean;
+    v1 = p1 * (1 - p1);
+    v0 = p0 * (1 - p0);
+  } else {
+    v1 = weightedDenominator ? g1.wVariance : g1.variance;
+    v0 = weightedDenominator ? g0.wVariance : g0.variance;
+  }
+  const s = Math.sqrt((v1 + v0) / 2);
+  if (!(s > 0) || !Number.isFinite(m1) || !Number.isFinite(m0)) return null;
+  return (m1 - m0) / s;
+}
+
+function checkBinary(x: Values): void {
+  for (let i = 0; i < x.length; i++) if (x[i] !== 0 && x[i] !== 1) throw new RangeError('binary covariate must be 0/1');
 }
 
 /**
@@ -236,22 +289,10 @@ function groupVariance(x: Float64Array, w: Float64Array | null, binary: boolean)
 export function standardizedMeanDifference(x: Values, treat: Values, options: SmdOptions = {}): number | null {
   const binary = options.binary ?? false;
   if (options.weights) checkWeights(options.weights, x.length);
-  const { x1, x0, w1, w0 } = split(x, treat, options.weights);
-  if (x1.length === 0 || x0.length === 0) return null;
-  if (binary) {
-    for (const v of x1) if (v !== 0 && v !== 1) throw new RangeError('binary covariate must be 0/1');
-    for (const v of x0) if (v !== 0 && v !== 1) throw new RangeError('binary covariate must be 0/1');
-  }
-  const m1 = weightedMean(x1, w1);
-  const m0 = weightedMean(x0, w0);
-  if (m1 === null || m0 === null) return null;
-  const weightedDenominator = options.denominator === 'weighted' && options.weights !== undefined;
-  const v1 = groupVariance(x1, weightedDenominator ? w1 : null, binary);
-  const v0 = groupVariance(x0, weightedDenominator ? w0 : null, binary);
-  if (v1 === null || v0 === null) return null;
-  const s = Math.sqrt((v1 + v0) / 2);
-  if (!(s > 0)) return null;
-  return (m1 - m0) / s;
+  if (binary) checkBinary(x);
+  const [g0, g1] = groupMoments(x, treat, options.weights);
+  const weighted = options.weights !== undefined;
+  return smdFrom(g0, g1, binary, weighted, weighted && options.denominator === 'weighted');
 }
 
 /**
@@ -264,21 +305,21 @@ export function balanceTable(
   weights: Values,
   threshold = 0.1,
 ): BalanceRow[] {
+  checkWeights(weights, treat.length);
   return covariates.map((c) => {
     const binary = c.binary ?? false;
-    const { x1, x0, w1, w0 } = split(c.values, treat, weights);
-    const ones1 = new Float64Array(x1.length).fill(1);
-    const ones0 = new Float64Array(x0.length).fill(1);
-    const smd = standardizedMeanDifference(c.values, treat, { binary });
-    const weightedSmd = standardizedMeanDifference(c.values, treat, { binary, weights });
+    if (binary) checkBinary(c.values);
+    const [g0, g1] = groupMoments(c.values, treat, weights);
+    const weightedSmd = smdFrom(g0, g1, binary, true, false);
+    const num = (v: number) => (Number.isFinite(v) ? v : null);
     return {
       name: c.name,
       binary,
-      meanTreated: x1.length ? weightedMean(x1, ones1) : null,
-      meanControl: x0.length ? weightedMean(x0, ones0) : null,
-      smd,
-      weightedMeanTreated: x1.length ? weightedMean(x1, w1) : null,
-      weightedMeanControl: x0.length ? weightedMean(x0, w0) : null,
+      meanTreated: num(g1.mean),
+      meanControl: num(g0.mean),
+      smd: smdFrom(g0, g1, binary, false, false),
+      weightedMeanTreated: num(g1.wMean),
+      weightedMeanControl: num(g0.wMean),
       weightedSmd,
       balanced: weightedSmd === null ? null : Math.abs(weightedSmd) < threshold,
     };

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describe as describeValues, describeFromMoments, mean, medianIqr, moments, quantile, quantiles, sd, variance } from '../../server/stats/descriptive.ts';
+import { describe as describeValues, describeFromMoments, mean, medianIqr, moments, quantile, quantileSorted, quantiles, sd, sorted, variance } from '../../server/stats/descriptive.ts';
 import { expectClose } from './close.ts';
 
 // Inputs shared with scripts/reference/descriptive.R and scripts/reference/scipy_ref.py.
@@ -125,5 +126,28 @@ describe('quantiles (type 7), median and IQR', () => {
     expect(() => quantile(x, 1.5)).toThrow(RangeError);
     // typed arrays of millions sort numerically, not as strings
     expect(quantile(Float64Array.from([10, 9, 100, -1]), 0.5)).toBe(9.5);
+  });
+  it('selection on large inputs gives exactly the sorted-array quantiles', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 4097, max: 12000 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 6 }),
+        fc.integer(),
+        (n, distinct, probs, seed) => {
+          let s = seed >>> 0;
+          const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+          // few distinct values: many ties, the hard case for partitioning
+          const x = Float64Array.from({ length: n }, () => Math.floor(next() * distinct) + next() * 1e-3 * (distinct % 2));
+          const ref = sorted(x);
+          expect(quantiles(x, probs)).toEqual(probs.map((p) => quantileSorted(ref, p)));
+        },
+      ),
+      { numRuns: 60, seed: 7 },
+    );
+    const sortedInput = Float64Array.from({ length: 100_000 }, (_, i) => i);
+    expect(quantiles(sortedInput, [0.01, 0.5, 0.99])).toEqual([999.99, 49999.5, 98999.01]);
+    const constant = new Float64Array(50_000).fill(3);
+    expect(medianIqr(constant)).toEqual({ n: 50_000, median: 3, q1: 3, q3: 3, iqr: 0 });
   });
 });
