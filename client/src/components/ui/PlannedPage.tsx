@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { Link } from 'react-router';
 import { Card } from './Card.tsx';
 import { PageHeader } from './PageHeader.tsx';
 
@@ -37,8 +38,8 @@ export function PlannedPage({ title, summary, audience, willShow, definitions }:
           ))}
         </ul>
         <p className="plan-note">
-          No figures are shown here until they are computed from your practice's records. The stored records can be
-          checked on the Data page.
+          No figures are shown here until they are computed from your practice's records. What is stored can be checked
+          on the <Link to="/data">Data page</Link>.
         </p>
       </Card>
     </>
