@@ -32,7 +32,7 @@ export function Definition({ of, children }: { /** What is defined, for the butt
         className="definition__trigger"
         aria-label={`Definition: ${of}`}
         aria-describedby={id}
-        aria-expanded={open}
+        data-open={open || undefined}
         onFocus={show}
         onBlur={() => setOpen(false)}
         onClick={() => (open ? setOpen(false) : show())}
