@@ -3,3 +3,4 @@ export * from './practice.ts';
 export * from './patients.ts';
 export * from './care.ts';
 export * from './observations.ts';
+export * from './outcomes.ts';
