@@ -143,6 +143,21 @@ export function moments(x: Values, shift = 0): Moments {
   return { n: x.length, sum: s, sumSq: ss, shift };
 }
 
+/**
+ * Combines the sums of two disjoint sets of values (e.g. two SQL partitions, or
+ * a running total and a new batch), re-centring b on a's shift.
+ */
+export function mergeMoments(a: Moments, b: Moments): Moments {
+  const sa = a.shift ?? 0;
+  const d = (b.shift ?? 0) - sa;
+  return {
+    n: a.n + b.n,
+    sum: a.sum + b.sum + b.n * d,
+    sumSq: a.sumSq + b.sumSq + 2 * d * b.sum + b.n * d * d,
+    shift: sa,
+  };
+}
+
 /** Sorted Float64Array copy of x (numeric order). */
 export function sorted(x: Values): Float64Array {
   assertFinite(x, 'x');

@@ -35,6 +35,13 @@ export interface Column {
 
 export type VcovType = 'classical' | 'HC0' | 'HC1';
 
+/**
+ * The robust covariance the product uses for weighted (IPW) effect estimates:
+ * HC1, White's sandwich with the n / (n - p) small-sample factor (Stata's
+ * "robust"); see docs/decisions/004-statistics.md.
+ */
+export const DEFAULT_ROBUST_VCOV: VcovType = 'HC1';
+
 export interface Coefficient {
   name: string;
   estimate: number;
@@ -545,7 +552,10 @@ export function logistic(design: Design, y: Values, options: LogisticOptions = {
     const fit = newton(sub.design, sub.y, sub.w, null, { ...options, vcov: 'model' });
     if (fit.status === 'converged') start = fit.beta;
   }
-  return newton(design, y, w, start, options);
+  // One array type for every call keeps the generated kernel monomorphic.
+  const yf = y instanceof Float64Array ? y : Float64Array.from(y);
+  const wf = w === undefined || w instanceof Float64Array ? w : Float64Array.from(w);
+  return newton(design, yf, wf, start, options);
 }
 
 function newton(design: Design, y: Values, w: Values | undefined, start: Float64Array | null, options: LogisticOptions): LogisticFit {

@@ -326,6 +326,32 @@ export function balanceTable(
   });
 }
 
+/**
+ * Positions 0..n-1 ordered by key, ties in position order. The native numeric
+ * sort of a Float64Array copy does the O(n log n) work (several times faster
+ * than sorting indices with a comparator); each position then finds its
+ * block of equal keys by binary search and takes the next free slot in it.
+ */
+function argsortStable(keys: Float64Array): Int32Array {
+  const n = keys.length;
+  const s = Float64Array.from(keys).sort();
+  const fill = new Int32Array(n);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid]! < k) lo = mid + 1;
+      else hi = mid;
+    }
+    out[lo + fill[lo]!] = i;
+    fill[lo] = fill[lo]! + 1;
+  }
+  return out;
+}
+
 /** logit(p) = log(p / (1 - p)). */
 export function logit(p: number): number {
   return Math.log(p / (1 - p));
@@ -374,8 +400,12 @@ export function matchNearest(ps: Values, treat: Values, options: { caliperSd?: n
     }
   }
   // Treated: largest ps first; controls: ascending logit, ties by row index.
-  tIdx.sort((i, j) => ps[j]! - ps[i]! || i - j);
-  cIdx.sort((i, j) => lg[i]! - lg[j]! || i - j);
+  const tOrder = argsortStable(Float64Array.from(tIdx, (i) => -ps[i]!));
+  const cOrder = argsortStable(Float64Array.from(cIdx, (i) => lg[i]!));
+  const tSorted = Int32Array.from(tOrder, (k) => tIdx[k]!);
+  const cSorted = Int32Array.from(cOrder, (k) => cIdx[k]!);
+  tIdx.set(tSorted);
+  cIdx.set(cSorted);
   const cl = new Float64Array(n0);
   const blockStart = new Int32Array(n0);
   for (let k = 0; k < n0; k++) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describe as describeValues, describeFromMoments, mean, medianIqr, moments, quantile, quantileSorted, quantiles, sd, sorted, variance } from '../../server/stats/descriptive.ts';
+import { describe as describeValues, describeFromMoments, mean, medianIqr, mergeMoments, moments, quantile, quantileSorted, quantiles, sd, sorted, variance } from '../../server/stats/descriptive.ts';
 import { expectClose } from './close.ts';
 
 // Inputs shared with scripts/reference/descriptive.R and scripts/reference/scipy_ref.py.
@@ -89,6 +89,12 @@ describe('summary form (n, sum, sum of squares)', () => {
     const raw = describeFromMoments(moments(big));
     expect(Math.abs(raw.sd! / 0.12909944490363887 - 1)).toBeGreaterThan(1e-4);
     expectClose(shifted.mean, 1000000.25, 1e-15);
+  });
+  it('partial sums merge (streaming / partitioned SQL)', () => {
+    const merged = mergeMoments(moments(x.slice(0, 5), 6), moments(x.slice(5), 0));
+    const d = describeFromMoments(merged);
+    // R 4.2.2: mean(x); sd(x); t.test(x)$conf.int
+    expectClose([d.n, d.mean, d.sd, d.lower, d.upper], [12, 6.354166666666667, 1.7466146909916562, 5.2444206365641968, 7.4639126967691372], 1e-12);
   });
   it('n = 0 and n = 1', () => {
     expect(describeFromMoments({ n: 0, sum: 0, sumSq: 0 }).mean).toBeNull();
