@@ -112,6 +112,9 @@ export async function startHarness(): Promise<Harness> {
 
 /** Adds a user with a random password (a physician needs `providerId`). */
 export async function addUser(db: Db, role: Role, providerId: number | null = null): Promise<Login> {
+  if (!db.$client.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'").get()) {
+    throw new Error('the migrated database has no users table: nobody can sign in (is the access-control migration committed?)');
+  }
   const login = { username: `e2e-${role.replace('_', '-')}`, password: `e2e-${randomBytes(12).toString('base64url')}` };
   await createUser({ db, now: Date.now, audit: () => {} }, { ...login, role, providerId, displayName: `E2E ${role}` });
   return login;
