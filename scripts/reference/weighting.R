@@ -49,6 +49,9 @@ p("cov.wt(cbind(baseline), wt = swt/sum(swt), method='unbiased')", cov.wt(cbind(
 ess <- function(w) sum(w)^2 / sum(w^2)
 p("ESS treated / control / all (swt)", c(ess(swt[t == 1]), ess(swt[t == 0]), ess(swt)))
 
+p("range(ps[t == 1]) / range(ps[t == 0])", c(range(ps[t == 1]), range(ps[t == 0])))
+lo <- max(min(ps[t == 1]), min(ps[t == 0])); hi <- min(max(ps[t == 1]), max(ps[t == 0]))
+p("outside common support: treated / control", c(sum(t == 1 & (ps < lo | ps > hi)), sum(t == 0 & (ps < lo | ps > hi))))
 cat("## IPW outcome model: lm(followup ~ path, weights = swt), sandwich HC0/HC1\n")
 f <- lm(followup ~ path, data = d, weights = swt)
 p("coef", coef(f)); p("HC0 se", sqrt(diag(vcovHC(f, type = "HC0")))); p("HC1 se", sqrt(diag(vcovHC(f, type = "HC1"))))

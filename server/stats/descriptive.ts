@@ -105,19 +105,19 @@ function summaryFrom(n: number, m: number | null, v: number | null, level: numbe
  * Mean, SD and the t-interval of the mean.
  * R: t.test(x, conf.level = level)$conf.int; SciPy: stats.t.interval(level, n-1, mean, sem).
  */
-export function describe(x: Values, level = 0.95): MeanSummary {
+export function meanSummary(x: Values, level = 0.95): MeanSummary {
   tCrit(level, 1); // validate level even when n < 2
   return summaryFrom(x.length, mean(x), variance(x), level);
 }
 
 /**
- * The same figures as describe() from aggregated sums, so a SQL
+ * The same figures as meanSummary() from aggregated sums, so a SQL
  * `count(*), sum(x - c), sum((x - c) * (x - c))` gives identical output.
  * The variance (sumSq - sum^2/n)/(n-1) loses about log10(mean^2/var) digits to
  * cancellation (shift the values to avoid it); a negative result from
  * rounding is clamped to 0.
  */
-export function describeFromMoments(m: Moments, level = 0.95): MeanSummary {
+export function meanSummaryFromMoments(m: Moments, level = 0.95): MeanSummary {
   const { n, sum, sumSq } = m;
   const shift = m.shift ?? 0;
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a non-negative integer, got ${n}`);
@@ -130,7 +130,7 @@ export function describeFromMoments(m: Moments, level = 0.95): MeanSummary {
   return summaryFrom(n, mu, v, level);
 }
 
-/** n, sum and sum of squares of x (the inverse of describeFromMoments, for merging). */
+/** n, sum and sum of squares of x (the inverse of meanSummaryFromMoments, for merging). */
 export function moments(x: Values, shift = 0): Moments {
   assertFinite(x, 'x');
   let s = 0;

@@ -326,6 +326,62 @@ export function balanceTable(
   });
 }
 
+export interface Overlap {
+  treated: { n: number; min: number; max: number };
+  control: { n: number; min: number; max: number };
+  /** [max of the minima, min of the maxima]: scores both groups reach; null when disjoint. */
+  commonSupport: [number, number] | null;
+  /** Units whose score lies outside the common support, per group. */
+  outsideTreated: number;
+  outsideControl: number;
+}
+
+/**
+ * Overlap of the propensity-score distributions: the ranges per group, the
+ * common support and how many units fall outside it. The Compare page says
+ * "overlap is poor" from these (with the ESS and the truncated weights),
+ * rather than showing an adjusted effect for people who have no counterpart.
+ * R: range(ps[t == 1]); range(ps[t == 0]).
+ */
+export function overlap(ps: Values, treat: Values): Overlap {
+  const n = treat.length;
+  const { n1, n0 } = checkTreat(treat);
+  checkPs(ps, n);
+  let min1 = Infinity;
+  let max1 = -Infinity;
+  let min0 = Infinity;
+  let max0 = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = ps[i]!;
+    if (treat[i] === 1) {
+      if (v < min1) min1 = v;
+      if (v > max1) max1 = v;
+    } else {
+      if (v < min0) min0 = v;
+      if (v > max0) max0 = v;
+    }
+  }
+  const lo = Math.max(min1, min0);
+  const hi = Math.min(max1, max0);
+  const support: [number, number] | null = n1 > 0 && n0 > 0 && lo <= hi ? [lo, hi] : null;
+  let out1 = 0;
+  let out0 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = ps[i]!;
+    const outside = support === null || v < support[0] || v > support[1];
+    if (!outside) continue;
+    if (treat[i] === 1) out1++;
+    else out0++;
+  }
+  return {
+    treated: { n: n1, min: min1, max: max1 },
+    control: { n: n0, min: min0, max: max0 },
+    commonSupport: support,
+    outsideTreated: out1,
+    outsideControl: out0,
+  };
+}
+
 /**
  * Positions 0..n-1 ordered by key, ties in position order. The native numeric
  * sort of a Float64Array copy does the O(n log n) work (several times faster

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describe as describeValues, describeFromMoments, mean, medianIqr, mergeMoments, moments, quantile, quantileSorted, quantiles, sd, sorted, variance } from '../../server/stats/descriptive.ts';
+import { meanSummary, meanSummaryFromMoments, mean, medianIqr, mergeMoments, moments, quantile, quantileSorted, quantiles, sd, sorted, variance } from '../../server/stats/descriptive.ts';
 import { expectClose } from './close.ts';
 
 // Inputs shared with scripts/reference/descriptive.R and scripts/reference/scipy_ref.py.
@@ -10,7 +10,7 @@ const probs = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1];
 
 describe('mean, SD and t-interval', () => {
   it('matches R on x (n = 12)', () => {
-    const d = describeValues(x);
+    const d = meanSummary(x);
     // R 4.2.2: mean(x); sd(x)
     expectClose(d.mean, 6.354166666666667);
     expectClose(d.sd, 1.7466146909916562);
@@ -19,54 +19,54 @@ describe('mean, SD and t-interval', () => {
     expectClose([d.lower, d.upper], [5.2444206365641968, 7.4639126967691372]);
     expect(d.n).toBe(12);
     // R 4.2.2: t.test(x, conf.level = 0.9)$conf.int
-    const d90 = describeValues(x, 0.9);
+    const d90 = meanSummary(x, 0.9);
     expectClose([d90.lower, d90.upper], [5.4486739426743211, 7.2596593906590128]);
   });
   it('matches R on y (n = 9)', () => {
-    const d = describeValues(y);
+    const d = meanSummary(y);
     // R 4.2.2: mean(y); sd(y); t.test(y)$conf.int
     expectClose(d.mean, 3.6666666666666665);
     expectClose(d.sd, 1.6324827717314507);
     expectClose([d.lower, d.upper], [2.411829325912572, 4.9215040074207614]);
     // R 4.2.2: t.test(y, conf.level = 0.9)$conf.int
-    const d90 = describeValues(y, 0.9);
+    const d90 = meanSummary(y, 0.9);
     expectClose([d90.lower, d90.upper], [2.6547732885079274, 4.6785600448254057]);
   });
   it('n = 2 uses t with 1 df', () => {
-    const d = describeValues([3, 8]);
+    const d = meanSummary([3, 8]);
     // R 4.2.2: mean(c(3, 8)); sd(c(3, 8)); t.test(c(3, 8))$conf.int
     expectClose([d.mean, d.sd, d.lower, d.upper], [5.5, 3.5355339059327378, -26.265511840436737, 37.26551184043673]);
   });
   it('n = 0 and n = 1 have no SD and no interval', () => {
-    expect(describeValues([])).toEqual({ n: 0, mean: null, sd: null, se: null, lower: null, upper: null, level: 0.95 });
-    expect(describeValues([4])).toEqual({ n: 1, mean: 4, sd: null, se: null, lower: null, upper: null, level: 0.95 });
+    expect(meanSummary([])).toEqual({ n: 0, mean: null, sd: null, se: null, lower: null, upper: null, level: 0.95 });
+    expect(meanSummary([4])).toEqual({ n: 1, mean: 4, sd: null, se: null, lower: null, upper: null, level: 0.95 });
     expect(mean([])).toBeNull();
     expect(variance([4])).toBeNull();
     expect(sd([4])).toBeNull();
   });
   it('zero variance gives a zero-width interval', () => {
-    const d = describeValues([5, 5, 5, 5]);
+    const d = meanSummary([5, 5, 5, 5]);
     expect([d.mean, d.sd, d.se, d.lower, d.upper]).toEqual([5, 0, 0, 5, 5]);
   });
   it('large offsets keep their precision (corrected two-pass)', () => {
     const big = [1e6 + 0.1, 1e6 + 0.2, 1e6 + 0.3, 1e6 + 0.4];
-    const d = describeValues(big);
+    const d = meanSummary(big);
     // R 4.2.2: big <- 1e6 + c(0.1, 0.2, 0.3, 0.4); mean(big); sd(big); t.test(big)$conf.int
     expectClose(d.mean, 1000000.25, 1e-15);
     expectClose(d.sd, 0.12909944490363887, 1e-12);
     expectClose([d.lower, d.upper], [1000000.0445739743, 1000000.4554260257], 1e-14);
   });
   it('rejects non-finite values', () => {
-    expect(() => describeValues([1, NaN])).toThrow(RangeError);
-    expect(() => describeValues([1, 2], 1.2)).toThrow(RangeError);
+    expect(() => meanSummary([1, NaN])).toThrow(RangeError);
+    expect(() => meanSummary([1, 2], 1.2)).toThrow(RangeError);
   });
 });
 
 describe('summary form (n, sum, sum of squares)', () => {
   it('gives the same figures as the raw values', () => {
     for (const v of [x, y, [3, 8], [5, 5, 5]]) {
-      const a = describeValues(v);
-      const b = describeFromMoments(moments(v));
+      const a = meanSummary(v);
+      const b = meanSummaryFromMoments(moments(v));
       expectClose([b.mean, b.sd, b.lower, b.upper], [a.mean, a.sd, a.lower, a.upper], 1e-12, 1e-14);
     }
     // the sums a SQL query returns: count(*), sum(x), sum(x * x)
@@ -76,33 +76,33 @@ describe('summary form (n, sum, sum of squares)', () => {
       s += v;
       ss += v * v;
     }
-    const fromSql = describeFromMoments({ n: x.length, sum: s, sumSq: ss });
+    const fromSql = meanSummaryFromMoments({ n: x.length, sum: s, sumSq: ss });
     // R 4.2.2: t.test(x)$conf.int
     expectClose([fromSql.mean, fromSql.sd, fromSql.lower, fromSql.upper], [6.354166666666667, 1.7466146909916562, 5.2444206365641968, 7.4639126967691372], 1e-12);
   });
   it('a shift keeps digits that the raw sum of squares would lose', () => {
     const big = [1e6 + 0.1, 1e6 + 0.2, 1e6 + 0.3, 1e6 + 0.4];
-    const shifted = describeFromMoments(moments(big, 1e6));
+    const shifted = meanSummaryFromMoments(moments(big, 1e6));
     // R 4.2.2: sd(1e6 + c(0.1, 0.2, 0.3, 0.4))
     expectClose(shifted.sd, 0.12909944490363887, 1e-12);
     // without the shift, sum(x^2) - sum(x)^2/n cancels 12 of 16 digits: the SD is off by ~1 %
-    const raw = describeFromMoments(moments(big));
+    const raw = meanSummaryFromMoments(moments(big));
     expect(Math.abs(raw.sd! / 0.12909944490363887 - 1)).toBeGreaterThan(1e-4);
     expectClose(shifted.mean, 1000000.25, 1e-15);
   });
   it('partial sums merge (streaming / partitioned SQL)', () => {
     const merged = mergeMoments(moments(x.slice(0, 5), 6), moments(x.slice(5), 0));
-    const d = describeFromMoments(merged);
+    const d = meanSummaryFromMoments(merged);
     // R 4.2.2: mean(x); sd(x); t.test(x)$conf.int
     expectClose([d.n, d.mean, d.sd, d.lower, d.upper], [12, 6.354166666666667, 1.7466146909916562, 5.2444206365641968, 7.4639126967691372], 1e-12);
   });
   it('n = 0 and n = 1', () => {
-    expect(describeFromMoments({ n: 0, sum: 0, sumSq: 0 }).mean).toBeNull();
-    const one = describeFromMoments({ n: 1, sum: 7, sumSq: 49 });
+    expect(meanSummaryFromMoments({ n: 0, sum: 0, sumSq: 0 }).mean).toBeNull();
+    const one = meanSummaryFromMoments({ n: 1, sum: 7, sumSq: 49 });
     expect([one.mean, one.sd, one.lower]).toEqual([7, null, null]);
   });
   it('clamps a negative variance from rounding to 0', () => {
-    const d = describeFromMoments({ n: 3, sum: 0.3, sumSq: 0.03 - 1e-18 });
+    const d = meanSummaryFromMoments({ n: 3, sum: 0.3, sumSq: 0.03 - 1e-18 });
     expect(d.sd).toBe(0);
   });
 });

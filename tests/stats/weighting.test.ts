@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { designMatrix, ols, type OlsFit } from '../../server/stats/regression.ts';
 import {
-  balanceTable, effectiveSampleSize, ipw, logit, matchNearest, stabilizedWeights, standardizedMeanDifference,
+  balanceTable, effectiveSampleSize, ipw, logit, matchNearest, overlap, stabilizedWeights, standardizedMeanDifference,
   truncateWeights, weightedMean, weightedVariance,
 } from '../../server/stats/weighting.ts';
 import { episodes as d } from './fixtures/episodes.ts';
@@ -121,6 +121,23 @@ describe('weighted means, variances, SMD, ESS', () => {
     const f1 = ols(X, col('followup'), { weights: w, vcov: 'HC1' }) as OlsFit;
     // R 4.2.2 sandwich 3.0-2: sqrt(diag(vcovHC(f, type = "HC1")))
     expectClose(f1.coefficients.map((c) => c.se), [0.38239062668186236, 0.46627238822048483], 1e-10);
+  });
+});
+
+describe('overlap of the propensity scores', () => {
+  it('ranges, common support and units outside it', () => {
+    const o = overlap(ps, t);
+    // R 4.2.2: range(ps[t == 1]); range(ps[t == 0])
+    expect([o.treated.min, o.treated.max, o.control.min, o.control.max]).toEqual([0.20281468, 0.99110021, 0.0464814, 0.96749112]);
+    expect(o.commonSupport).toEqual([0.20281468, 0.96749112]);
+    // R 4.2.2: sum(t == 1 & (ps < lo | ps > hi)); sum(t == 0 & (ps < lo | ps > hi))
+    expect([o.outsideTreated, o.outsideControl]).toEqual([7, 9]);
+    expect([o.treated.n, o.control.n]).toEqual([93, 57]);
+  });
+  it('disjoint groups have no common support', () => {
+    const o = overlap([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]);
+    expect(o.commonSupport).toBeNull();
+    expect([o.outsideTreated, o.outsideControl]).toEqual([2, 2]);
   });
 });
 
