@@ -1,0 +1,151 @@
+/**
+ * `npm run bench -- import [--rows N] [--all-or-nothing] [--batch N] [--with-ids] [--reimport]`
+ *
+ * Imports N observation rows (default 10,000,000) and the N/10 patients they
+ * refer to from CSV files generated into .tmp/bench-import/ (kept between runs),
+ * into a fresh database file with the production pragmas, through the same
+ * service as the CLI. Prints rows per second end to end, where the time went,
+ * and the peak resident memory.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDb, migrateDb } from '../db/index.ts';
+import { runImport } from '../server/services/import/service.ts';
+import type { ImportMode } from '../db/schema/imports.ts';
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function count(s: string | undefined, fallback: number): number {
+  if (s === undefined) return fallback;
+  const n = Number(s.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${s}`);
+  return n;
+}
+
+/** A deterministic generator (mulberry32): the same files for the same N. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+function writeFileInChunks(path: string, header: string, produce: (emit: (line: string) => void) => void): void {
+  const tmp = `${path}.partial`;
+  const fd = openSync(tmp, 'w');
+  let buf: string[] = [header];
+  const emit = (line: string) => {
+    buf.push(line);
+    if (buf.length >= 100_000) {
+      writeSync(fd, `${buf.join('\n')}\n`);
+      buf = [];
+    }
+  };
+  produce(emit);
+  if (buf.length > 0) writeSync(fd, `${buf.join('\n')}\n`);
+  closeSync(fd);
+  renameSync(tmp, path);
+}
+
+/** Patients P0000001.. and ten observations each (pain NRS, ODI, MME at baseline and follow-ups). */
+function generate(dir: string, rows: number, withIds: boolean): { patients: string; observations: string } {
+  mkdirSync(dir, { recursive: true });
+  const patients = join(dir, 'patients.csv');
+  const observations = join(dir, 'observations.csv');
+  const nPatients = Math.max(1, Math.ceil(rows / 10));
+  const mrn = (i: number) => `P${String(i + 1).padStart(7, '0')}`;
+  if (!existsSync(patients)) {
+    const r = rng(1);
+    writeFileInChunks(patients, 'patient_id,birth_date,sex,zip', (emit) => {
+      for (let i = 0; i < nPatients; i++) {
+        const birth = iso(Date.UTC(1935, 0, 1) + Math.floor(r() * 60 * 365) * DAY);
+        const sex = r() < 0.55 ? 'female' : 'male';
+        emit(`${mrn(i)},${birth},${sex},${String(10000 + Math.floor(r() * 89999))}`);
+      }
+    });
+  }
+  if (!existsSync(observations)) {
+    const r = rng(2);
+    const plan: Array<[string, number]> = [
+      ['pain_nrs', -3],
+      ['odi', -3],
+      ['pain_nrs', 14],
+      ['pain_nrs', 42],
+      ['odi', 42],
+      ['pain_nrs', 91],
+      ['odi', 91],
+      ['pain_nrs', 182],
+      ['mme', -3],
+      ['mme', 91],
+    ];
+    writeFileInChunks(observations, withIds ? 'observation_id,patient_id,date,measure,value' : 'patient_id,date,measure,value', (emit) => {
+      let written = 0;
+      for (let p = 0; written < rows; p = (p + 1) % nPatients) {
+        const start = Date.UTC(2022, 0, 1) + Math.floor(r() * 900) * DAY;
+        for (let k = 0; k < plan.length && written < rows; k++, written++) {
+          const [measure, day] = plan[k]!;
+          const value = measure === 'pain_nrs' ? Math.floor(r() * 11) : measure === 'odi' ? Math.floor(r() * 101) : Math.floor(r() * 90);
+          const line = `${mrn(p)},${iso(start + day * DAY)},${measure},${value}`;
+          emit(withIds ? `O${written + 1},${line}` : line);
+        }
+      }
+    });
+  }
+  return { patients, observations };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const rows = count(flag(args, '--rows'), 10_000_000);
+  const batchRows = count(flag(args, '--batch'), 50_000);
+  const mode: ImportMode = args.includes('--all-or-nothing') ? 'all_or_nothing' : 'partial';
+  const withIds = args.includes('--with-ids');
+  const dir = join('.tmp', 'bench-import', `${rows}${withIds ? '-ids' : ''}`);
+
+  let t = performance.now();
+  const files = generate(dir, rows, withIds);
+  const mb = (statSync(files.patients).size + statSync(files.observations).size) / 1e6;
+  console.log(`files: ${dir} (${mb.toFixed(0)} MB; generated or reused in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+
+  const dbPath = join(dir, 'bench.db');
+  for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
+  const db = createDb(dbPath);
+  migrateDb(db);
+
+  const runs = args.includes('--reimport') ? 2 : 1;
+  for (let i = 0; i < runs; i++) {
+    t = performance.now();
+    const { report, timings } = await runImport(db, [{ path: files.observations }, { path: files.patients }], { mode, batchRows });
+    const seconds = (performance.now() - t) / 1000;
+    const total = report.totals.rows;
+    const obs = report.files.find((f) => f.table === 'observations')!;
+    console.log(
+      `${i === 0 ? 'import' : 're-import'} (${mode}, batches of ${batchRows.toLocaleString('en-US')}): ${report.status}, ` +
+        `${total.toLocaleString('en-US')} rows (${obs.rows.toLocaleString('en-US')} observations) in ${seconds.toFixed(1)} s`,
+    );
+    console.log(`  end to end: ${Math.round(total / seconds).toLocaleString('en-US')} rows/s`);
+    console.log(
+      `  inserted ${report.totals.inserted.toLocaleString('en-US')}, updated ${report.totals.updated.toLocaleString('en-US')}, ` +
+        `unchanged ${report.totals.unchanged.toLocaleString('en-US')}, rejected ${report.totals.rejected.toLocaleString('en-US')}, ` +
+        `${report.batchesCommitted} batches`,
+    );
+    const parseMs = timings.totalMs - timings.writeMs - timings.inspectMs;
+    console.log(
+      `  time: encoding check + headers ${(timings.inspectMs / 1000).toFixed(1)} s, read + parse + validate ${(parseMs / 1000).toFixed(1)} s, ` +
+        `store writes + commits ${(timings.writeMs / 1000).toFixed(1)} s`,
+    );
+  }
+  db.$client.pragma('wal_checkpoint(TRUNCATE)');
+  db.$client.close();
+  console.log(`  database: ${(statSync(dbPath).size / 1e6).toFixed(0)} MB`);
+  console.log(`  peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+}

@@ -1,0 +1,133 @@
+/**
+ * `npm run import -- <folder or files> [--all-or-nothing] [--json]`
+ *
+ * Imports a practice's CSV export (docs/import.md) into DATABASE_PATH.
+ * Exit status: 0 every row stored, 1 some rows rejected (the rest stored),
+ * 2 nothing stored or a wrong call.
+ */
+import { SingleBar } from 'cli-progress';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDb, migrateDb } from '../db/index.ts';
+import { parseEnv } from '../server/env.ts';
+import { DomainError } from '../server/errors.ts';
+import { formatReport, recoverInterruptedImports, runImport, type ImportInput } from '../server/services/import/service.ts';
+
+const USAGE = `Usage: npm run import -- <folder or files...> [--all-or-nothing] [--json]
+
+  <folder>           imports every *.csv file in it (sites, providers, patients,
+                     episodes, treatments, observations; see docs/import.md)
+  <files>            CSV files, in any order
+  --all-or-nothing   store nothing if any row is invalid (default: store every
+                     valid row and report the invalid ones)
+  --json             print the report as JSON on stdout
+
+The database is DATABASE_PATH (default ./data/outcomes.db).
+Exit status: 0 every row stored, 1 some rows rejected (the rest stored),
+2 nothing stored or a wrong call.`;
+
+/** Progress is drawn only for imports this large (bytes), on a terminal. */
+const PROGRESS_MIN_BYTES = 5_000_000;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const flags = new Set(['--all-or-nothing', '--json']);
+  const unknown = args.filter((a) => a.startsWith('-') && !flags.has(a));
+  if (unknown.length > 0) fail(`Unknown option ${unknown.join(', ')}.`);
+  const paths = args.filter((a) => !a.startsWith('-'));
+  if (paths.length === 0) fail('Give a folder or the CSV files to import.');
+
+  const inputs: ImportInput[] = [];
+  const notes: string[] = [];
+  for (const path of paths) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      fail(`No such file or folder: ${path}`);
+    }
+    if (!isDir) {
+      inputs.push({ path });
+      continue;
+    }
+    const entries = readdirSync(path, { withFileTypes: true }).filter((e) => e.isFile());
+    const csv = entries.filter((e) => e.name.toLowerCase().endsWith('.csv')).map((e) => e.name);
+    const other = entries.filter((e) => !e.name.toLowerCase().endsWith('.csv') && !e.name.startsWith('.')).map((e) => e.name);
+    if (other.length > 0) notes.push(`Skipped files in ${path} that are not .csv: ${other.slice(0, 10).join(', ')}${other.length > 10 ? ', …' : ''}`);
+    if (csv.length === 0) fail(`No .csv files in ${path}.`);
+    for (const name of csv.sort()) inputs.push({ path: join(path, name) });
+  }
+
+  const json = args.includes('--json');
+  const env = parseEnv();
+  const db = createDb(env.DATABASE_PATH);
+  try {
+    migrateDb(db);
+    for (const id of recoverInterruptedImports(db)) {
+      process.stderr.write(`Import #${id} had stopped without finishing: marked as interrupted (npm run import keeps its committed batches).\n`);
+    }
+
+    const size = inputs.reduce((s, i) => s + ('path' in i ? statSync(i.path).size : 0), 0);
+    const bar =
+      process.stderr.isTTY && size >= PROGRESS_MIN_BYTES
+        ? new SingleBar({
+            stream: process.stderr,
+            format: '{file} [{bar}] {percentage}% | {rows} rows | {eta_formatted} left',
+            hideCursor: true,
+            etaBuffer: 50,
+          })
+        : null;
+    bar?.start(size, 0, { file: '', rows: '0' });
+    let result;
+    try {
+      result = await runImport(db, inputs, {
+        mode: args.includes('--all-or-nothing') ? 'all_or_nothing' : 'partial',
+        notes,
+        onProgress: (p) => bar?.update(p.bytesDone, { file: p.file, rows: p.rowsDone.toLocaleString('en-US') }),
+      });
+    } finally {
+      bar?.stop();
+    }
+    const { report } = result;
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    if (report.status === 'completed') return 0;
+    if (report.status === 'completed_with_errors') return 1;
+    return 2;
+  } catch (err) {
+    if (err instanceof DomainError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    // An internal failure (disk full, ...): the committed batches stay, the import row says 'interrupted'.
+    process.stderr.write(`Import failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    const last = db.$client.prepare('SELECT id, batches_committed FROM imports WHERE pid = ? ORDER BY id DESC LIMIT 1').get(process.pid) as
+      | { id: number; batches_committed: number }
+      | undefined;
+    if (last && last.batches_committed > 0) {
+      process.stderr.write(`Import #${last.id} stored ${last.batches_committed} batch(es) before it stopped; see its report.\n`);
+      return 1;
+    }
+    return 2;
+  } finally {
+    db.$client.close();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`Import failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);
