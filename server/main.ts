@@ -1,12 +1,15 @@
 import { createDb, migrateDb } from '../db/index.ts';
 import { buildApp } from './app.ts';
 import { parseEnv } from './env.ts';
+import { recoverInterruptedImports } from './services/import/recovery.ts';
 
 /** `npm start`: migrate, seed a demo practice into an empty database, serve. */
 async function main(): Promise<void> {
   const env = parseEnv();
   const db = createDb(env.DATABASE_PATH);
   migrateDb(db);
+  // Imports whose process died (kill, crash, power cut) are marked 'interrupted'.
+  recoverInterruptedImports(db);
 
   const app = await buildApp({ db, logger: true });
   await app.listen({ port: env.PORT, host: env.HOST });
