@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createTestDb, type Db } from '../../../db/index.ts';
+import { imports } from '../../../db/schema/imports.ts';
+import { DomainError } from '../../../server/errors.ts';
+import { getImport, recoverInterruptedImports, runImport } from '../../../server/services/import/service.ts';
+import { isProcessAlive } from '../../../server/services/import/recovery.ts';
+
+let db: Db;
+beforeEach(() => {
+  db = createTestDb();
+});
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '0']);
+  expect(isProcessAlive(child.pid!)).toBe(false);
+  return child.pid!;
+}
+
+function running(pid: number | null, report: object | null = null): number {
+  return db
+    .insert(imports)
+    .values({ startedAt: '2026-01-01T00:00:00.000Z', status: 'running', mode: 'partial', source: 'x.csv', pid, batchesCommitted: 2, report: report && JSON.stringify(report) })
+    .returning({ id: imports.id })
+    .get().id;
+}
+
+describe('recoverInterruptedImports', () => {
+  it("marks a running import whose process is gone as interrupted, keeping its counts and saying what is stored", () => {
+    const id = running(deadPid(), { importId: 1, status: 'running', notes: [], files: [{ file: 'x.csv', committedThroughLine: 100001 }] });
+    expect(recoverInterruptedImports(db)).toEqual([id]);
+    const row = getImport(db, id);
+    expect(row).toMatchObject({ status: 'interrupted', batchesCommitted: 2 });
+    expect(row.finishedAt).not.toBeNull();
+    expect(row.report).toMatchObject({ status: 'interrupted', files: [{ committedThroughLine: 100001 }] });
+    expect(row.report!.notes[0]).toMatch(/stopped after 2 committed batches/);
+  });
+
+  it('leaves an import of a live process alone', () => {
+    const id = running(process.ppid);
+    expect(recoverInterruptedImports(db)).toEqual([]);
+    expect(getImport(db, id).status).toBe('running');
+  });
+
+  it('marks an import with our own pid that this process is not running (a restarted container reuses pids)', () => {
+    const id = running(process.pid);
+    expect(recoverInterruptedImports(db)).toEqual([id]);
+  });
+
+  it('ignores finished imports', () => {
+    db.insert(imports).values({ startedAt: 'x', status: 'completed', mode: 'partial', source: 'x', pid: deadPid() }).run();
+    expect(recoverInterruptedImports(db)).toEqual([]);
+  });
+});
+
+describe('one import at a time', () => {
+  it('refuses to start while another process is importing', async () => {
+    running(process.ppid);
+    await expect(runImport(db, [{ name: 'sites.csv', content: 'site_id,name\nS1,North\n' }])).rejects.toEqual(
+      new DomainError('CONFLICT', 'import #1 is still running: wait for it to finish'),
+    );
+  });
+
+  it('starts after recovering an import whose process died', async () => {
+    const stale = running(deadPid());
+    const { report } = await runImport(db, [{ name: 'sites.csv', content: 'site_id,name\nS1,North\n' }]);
+    expect(report.status).toBe('completed');
+    expect(getImport(db, stale).status).toBe('interrupted');
+  });
+
+  it('refuses a second import in the same process while the first one runs', async () => {
+    let second: Promise<unknown> | null = null;
+    const { report } = await runImport(db, [{ name: 'sites.csv', content: 'site_id,name\nS1,North\n' }], {
+      onProgress: () => {
+        second ??= runImport(db, [{ name: 'sites.csv', content: 'site_id,name\nS2,South\n' }]);
+      },
+    });
+    expect(second).not.toBeNull();
+    await expect(second).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(report.status).toBe('completed');
+  });
+
+  it('refuses a call without files', async () => {
+    await expect(runImport(db, [])).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});
