@@ -191,6 +191,23 @@ function coefficientTable(
   return out;
 }
 
+/** sum_{i<m} a[ao + i] * b[bo + i], four partial sums to keep the FPU busy. */
+function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, m: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < m; i += 4) {
+    s0 += a[ao + i]! * b[bo + i]!;
+    s1 += a[ao + i + 1]! * b[bo + i + 1]!;
+    s2 += a[ao + i + 2]! * b[bo + i + 2]!;
+    s3 += a[ao + i + 3]! * b[bo + i + 3]!;
+  }
+  for (; i < m; i++) s0 += a[ao + i]! * b[bo + i]!;
+  return s0 + s1 + (s2 + s3);
+}
+
 /**
  * Ordinary or weighted least squares.
  * R: lm(y ~ ..., weights = w); summary(fit)$coefficients; confint(fit);
@@ -213,53 +230,60 @@ export function ols(
   tCrit(level, 1);
   if (n <= p) return { status: 'too_few_observations', n, p };
 
-  // Column-major copy of sqrt(w) X, and sqrt(w) y.
-  const a = new Float64Array(n * p);
-  const qy = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const sw = w ? Math.sqrt(w[i]!) : 1;
-    for (let j = 0; j < p; j++) a[j * n + i] = sw * x[i * p + j]!;
-    qy[i] = sw * y[i]!;
-  }
-  const colNorm = new Float64Array(p);
-  for (let j = 0; j < p; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += a[j * n + i]! ** 2;
-    colNorm[j] = Math.sqrt(s);
-  }
-
-  // Householder QR; R's lm (LINPACK dqrdc2) declares a column aliased when its
-  // remaining norm falls below 1e-7 of its original norm.
+  // Householder QR of sqrt(w) X, a block of rows at a time: each block of
+  // rows is stacked under the R of the rows before it and reduced to a new R
+  // (sequential "tall-skinny" QR). Same reflections, same R up to the signs of
+  // its rows, but every block stays in cache: at a million rows this is
+  // several times faster than reflecting whole columns.
+  const B = 2048;
   const r = new Float64Array(p * p);
+  const qy = new Float64Array(p);
+  const c = new Float64Array(p * B);
+  const cy = new Float64Array(B);
+  const colSq = new Float64Array(p);
+  for (let s0 = 0; s0 < n; s0 += B) {
+    const m = Math.min(B, n - s0);
+    for (let i = 0; i < m; i++) {
+      const row = (s0 + i) * p;
+      const sw = w ? Math.sqrt(w[s0 + i]!) : 1;
+      for (let j = 0; j < p; j++) {
+        const v = sw * x[row + j]!;
+        c[j * B + i] = v;
+        colSq[j] = colSq[j]! + v * v;
+      }
+      cy[i] = sw * y[s0 + i]!;
+    }
+    for (let j = 0; j < p; j++) {
+      const cj = j * B;
+      const ss = dot(c, cj, c, cj, m);
+      const x0 = r[j * p + j]!;
+      const norm = Math.sqrt(x0 * x0 + ss);
+      if (norm === 0) continue; // nothing in this column yet
+      const alpha = x0 >= 0 ? -norm : norm;
+      const v0 = x0 - alpha; // v = (v0 at row j of R, then the block's column j)
+      const vtv = v0 * v0 + ss;
+      for (let k = j + 1; k < p; k++) {
+        const ck = k * B;
+        const d = v0 * r[j * p + k]! + dot(c, cj, c, ck, m);
+        const f = (2 * d) / vtv;
+        r[j * p + k] = r[j * p + k]! - f * v0;
+        for (let i = 0; i < m; i++) c[ck + i] = c[ck + i]! - f * c[cj + i]!;
+      }
+      {
+        const d = v0 * qy[j]! + dot(c, cj, cy, 0, m);
+        const f = (2 * d) / vtv;
+        qy[j] = qy[j]! - f * v0;
+        for (let i = 0; i < m; i++) cy[i] = cy[i]! - f * c[cj + i]!;
+      }
+      r[j * p + j] = alpha;
+    }
+  }
+  // R's lm (LINPACK dqrdc2) declares a column aliased when the norm of what is
+  // left of it after the earlier columns, |R_jj|, is below 1e-7 of its norm.
   const aliased: string[] = [];
   for (let j = 0; j < p; j++) {
-    const base = j * n;
-    let norm = 0;
-    for (let i = j; i < n; i++) norm += a[base + i]! ** 2;
-    norm = Math.sqrt(norm);
-    if (!(norm > 1e-7 * colNorm[j]!) || colNorm[j] === 0) {
-      aliased.push(names[j]!);
-      continue;
-    }
-    const x0 = a[base + j]!;
-    const alpha = x0 >= 0 ? -norm : norm;
-    a[base + j] = x0 - alpha; // v = x - alpha e1, stored in place
-    const vtv = 2 * norm * (norm + Math.abs(x0));
-    for (let k = j + 1; k < p; k++) {
-      const bk = k * n;
-      let s = 0;
-      for (let i = j; i < n; i++) s += a[base + i]! * a[bk + i]!;
-      const f = (2 * s) / vtv;
-      for (let i = j; i < n; i++) a[bk + i] = a[bk + i]! - f * a[base + i]!;
-    }
-    {
-      let s = 0;
-      for (let i = j; i < n; i++) s += a[base + i]! * qy[i]!;
-      const f = (2 * s) / vtv;
-      for (let i = j; i < n; i++) qy[i] = qy[i]! - f * a[base + i]!;
-    }
-    r[j * p + j] = alpha;
-    for (let k = j + 1; k < p; k++) r[j * p + k] = a[k * n + j]!;
+    const cn = Math.sqrt(colSq[j]!);
+    if (!(cn > 0) || !(Math.abs(r[j * p + j]!) > 1e-7 * cn)) aliased.push(names[j]!);
   }
   if (aliased.length > 0) return { status: 'rank_deficient', n, p, aliased };
 
@@ -322,18 +346,10 @@ export function ols(
   if (vcovType === 'classical') {
     vcov = xtxInv.map((v) => v * sigma2);
   } else {
-    const meat = new Float64Array(p * p);
-    for (let i = 0; i < n; i++) {
-      const s = (w ? w[i]! : 1) * residuals[i]!;
-      const s2 = s * s;
-      const row = i * p;
-      for (let j = 0; j < p; j++) {
-        const xj = x[row + j]! * s2;
-        for (let k = j; k < p; k++) meat[j * p + k] = meat[j * p + k]! + xj * x[row + k]!;
-      }
-    }
-    symmetrizeFromUpper(meat, p);
-    vcov = sandwich(xtxInv, meat, p);
+    // Scores w_i e_i x_i (sandwich::estfun.lm); meat = sum of their outer products.
+    const s2 = new Float64Array(n);
+    for (let i = 0; i < n; i++) s2[i] = ((w ? w[i]! : 1) * residuals[i]!) ** 2;
+    vcov = sandwich(xtxInv, weightedCrossprod(x, n, p, s2), p);
     if (vcovType === 'HC1') vcov = vcov.map((v) => (v * n) / dfResidual);
   }
 
@@ -428,6 +444,51 @@ function generatedPass(p: number, weighted: boolean): PassFn {
   }
   L.push('out[0] = dev; out[1] = nb;');
   return new Function('x', 'y', 'w', 'beta', 'n', 'grad', 'hess', 'fitted', 'out', L.join('\n')) as PassFn;
+}
+
+type CrossprodFn = (x: Float64Array, n: number, c: Float64Array, out: Float64Array) => void;
+
+/** sum_i c_i x_i x_i' for a row-major design, generated per p like the logistic pass. */
+function generatedCrossprod(p: number): CrossprodFn {
+  const L: string[] = [];
+  const acc: string[] = [];
+  for (let j = 0; j < p; j++) for (let k = j; k < p; k++) acc.push(`h${j}_${k} = 0`);
+  L.push(`let ${acc.join(', ')};`);
+  L.push(`for (let i = 0, row = 0; i < n; i++, row += ${p}) {`);
+  L.push('const ci = c[i];');
+  for (let j = 0; j < p; j++) L.push(`const x${j} = x[row + ${j}];`);
+  for (let j = 0; j < p; j++) {
+    L.push(`const v${j} = ci * x${j};`);
+    L.push(Array.from({ length: p - j }, (_, m) => `h${j}_${j + m} += v${j} * x${j + m};`).join(' '));
+  }
+  L.push('}');
+  for (let j = 0; j < p; j++) for (let k = 0; k < p; k++) L.push(`out[${j * p + k}] = ${k >= j ? `h${j}_${k}` : `h${k}_${j}`};`);
+  return new Function('x', 'n', 'c', 'out', L.join('\n')) as CrossprodFn;
+}
+
+const crossprodCache = new Map<number, CrossprodFn>();
+
+/** X' diag(c) X (full symmetric p x p). */
+function weightedCrossprod(x: Float64Array, n: number, p: number, c: Float64Array): Float64Array {
+  const out = new Float64Array(p * p);
+  if (p > 40) {
+    for (let i = 0; i < n; i++) {
+      const row = i * p;
+      for (let j = 0; j < p; j++) {
+        const xj = x[row + j]! * c[i]!;
+        for (let k = j; k < p; k++) out[j * p + k] = out[j * p + k]! + xj * x[row + k]!;
+      }
+    }
+    symmetrizeFromUpper(out, p);
+    return out;
+  }
+  let f = crossprodCache.get(p);
+  if (!f) {
+    f = generatedCrossprod(p);
+    crossprodCache.set(p, f);
+  }
+  f(x, n, c, out);
+  return out;
 }
 
 const passCache = new Map<string, PassFn>();
@@ -689,18 +750,10 @@ function newton(design: Design, y: Values, w: Values | undefined, start: Float64
     if (vcovType === 'model') {
       vcov = bread;
     } else {
-      const meat = new Float64Array(p * p);
-      for (let i = 0; i < n; i++) {
-        const s = (w ? w[i]! : 1) * (y[i]! - fitted[i]!);
-        const s2 = s * s;
-        const row = i * p;
-        for (let j = 0; j < p; j++) {
-          const xj = x[row + j]! * s2;
-          for (let k = j; k < p; k++) meat[j * p + k] = meat[j * p + k]! + xj * x[row + k]!;
-        }
-      }
-      symmetrizeFromUpper(meat, p);
-      vcov = sandwich(bread, meat, p);
+      // Scores w_i (y_i - mu_i) x_i (sandwich::estfun.glm).
+      const s2 = new Float64Array(n);
+      for (let i = 0; i < n; i++) s2[i] = ((w ? w[i]! : 1) * (y[i]! - fitted[i]!)) ** 2;
+      vcov = sandwich(bread, weightedCrossprod(x, n, p, s2), p);
       if (vcovType === 'HC1') vcov = vcov.map((v) => (v * n) / (n - p));
     }
   }

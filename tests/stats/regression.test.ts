@@ -77,6 +77,35 @@ describe('OLS (ANCOVA: follow-up ~ path + baseline)', () => {
   });
 });
 
+describe('wide designs (more than 40 columns use the plain loops)', () => {
+  it('HC0 equals the sandwich written out by hand', () => {
+    const n = 300;
+    const q = 44;
+    let s = 99;
+    const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+    const cols = Array.from({ length: q }, (_, j) => ({ name: `x${j}`, values: Float64Array.from({ length: n }, () => next() * (j + 1)) }));
+    const X = designMatrix(cols);
+    const y = Float64Array.from({ length: n }, (_, i) => cols[0]!.values[i]! + next());
+    const f = ok(ols(X, y, { vcov: 'HC0' }));
+    const p = X.p;
+    // bread = (X'X)^{-1} from the classical fit: vcov / sigma^2
+    const c = ok(ols(X, y));
+    const bread = c.vcov.map((v) => v / c.sigma ** 2);
+    const meat = new Float64Array(p * p);
+    for (let i = 0; i < n; i++) {
+      const e2 = f.residuals[i]! ** 2;
+      for (let j = 0; j < p; j++) for (let k = 0; k < p; k++) meat[j * p + k] = meat[j * p + k]! + e2 * X.x[i * p + j]! * X.x[i * p + k]!;
+    }
+    const expected = new Float64Array(p);
+    for (let j = 0; j < p; j++) {
+      let v = 0;
+      for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) v += bread[j * p + a]! * meat[a * p + b]! * bread[b * p + j]!;
+      expected[j] = Math.sqrt(v);
+    }
+    expectClose(se(f), Array.from(expected), 1e-8);
+  });
+});
+
 describe('logistic regression (the propensity model)', () => {
   // The design R builds for path ~ age + sex + baseline + factor(condition) + duration + prior.
   const ps = designMatrix([
