@@ -446,6 +446,19 @@ function generatedPass(p: number, weighted: boolean): PassFn {
   return new Function('x', 'y', 'w', 'beta', 'n', 'grad', 'hess', 'fitted', 'out', L.join('\n')) as PassFn;
 }
 
+/**
+ * The generated kernel, or the plain one where it cannot be had: wider than
+ * 40 columns, or a runtime that forbids code generation from strings
+ * (node --disallow-code-generation-from-strings).
+ */
+function generateOr<F>(gen: () => F | null, plain: () => F): F {
+  try {
+    return gen() ?? plain();
+  } catch {
+    return plain();
+  }
+}
+
 type CrossprodFn = (x: Float64Array, n: number, c: Float64Array, out: Float64Array) => void;
 
 /** sum_i c_i x_i x_i' for a row-major design, generated per p like the logistic pass. */
@@ -471,20 +484,18 @@ const crossprodCache = new Map<number, CrossprodFn>();
 /** X' diag(c) X (full symmetric p x p). */
 function weightedCrossprod(x: Float64Array, n: number, p: number, c: Float64Array): Float64Array {
   const out = new Float64Array(p * p);
-  if (p > 40) {
-    for (let i = 0; i < n; i++) {
-      const row = i * p;
-      for (let j = 0; j < p; j++) {
-        const xj = x[row + j]! * c[i]!;
-        for (let k = j; k < p; k++) out[j * p + k] = out[j * p + k]! + xj * x[row + k]!;
-      }
-    }
-    symmetrizeFromUpper(out, p);
-    return out;
-  }
   let f = crossprodCache.get(p);
   if (!f) {
-    f = generatedCrossprod(p);
+    f = generateOr(() => (p > 40 ? null : generatedCrossprod(p)), (): CrossprodFn => (xx, nn, cc, o) => {
+      for (let i = 0; i < nn; i++) {
+        const row = i * p;
+        for (let j = 0; j < p; j++) {
+          const xj = xx[row + j]! * cc[i]!;
+          for (let k = j; k < p; k++) o[j * p + k] = o[j * p + k]! + xj * xx[row + k]!;
+        }
+      }
+      symmetrizeFromUpper(o, p);
+    });
     crossprodCache.set(p, f);
   }
   f(x, n, c, out);
@@ -497,7 +508,7 @@ function passFor(p: number, weighted: boolean, plain: boolean): PassFn {
   const key = `${p}:${weighted}`;
   let f = passCache.get(key);
   if (!f) {
-    f = generatedPass(p, weighted);
+    f = generateOr(() => generatedPass(p, weighted), () => plainPass(p));
     passCache.set(key, f);
   }
   return f;
