@@ -68,8 +68,8 @@ export async function buildApp({
     bodyLimit: uploadLimit,
     // A hop count trusts that many proxies in front of us (Fastify's types lack the number form).
     trustProxy: typeof trustProxy === 'number' ? (_addr: string, hop: number) => hop < trustProxy : trustProxy,
-    // A batch of MAX_BATCH procedure names fits; a longer path is refused by the batch cap anyway.
-    maxParamLength: 2000,
+    // A batch of MAX_BATCH procedure names fits; a longer path list is refused (414) before routing.
+    routerOptions: { maxParamLength: 2000 },
   });
 
   await app.register(fastifyCookie, { secret: secrets.cookie });

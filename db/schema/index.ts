@@ -4,3 +4,4 @@ export * from './patients.ts';
 export * from './care.ts';
 export * from './observations.ts';
 export * from './outcomes.ts';
+export * from './auth.ts';
