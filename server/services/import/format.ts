@@ -91,7 +91,7 @@ function n(x: number): string {
 }
 
 function table(head: string[], rows: string[][], right: boolean[]): string {
-  const clip = (s: string) => (s.length > 100 ? `${s.slice(0, 99)}…` : s).replace(/[\r\n\t]/g, ' ');
+  const clip = (s: string) => (s.length > 200 ? `${s.slice(0, 199)}…` : s).replace(/[\r\n\t]/g, ' ');
   const cells = [head, ...rows].map((r) => r.map(clip));
   const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   const line = (r: string[]) =>
