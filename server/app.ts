@@ -6,9 +6,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/index.ts';
 import { DEFAULT_UPLOAD_LIMIT, MAX_BATCH, registerHardening } from './auth/http.ts';
+import { dummyHash } from './auth/password.ts';
 import type { RateLimitOptions } from './auth/rate-limit.ts';
 import { ephemeralSecrets, loadSecrets, type Secrets } from './auth/secrets.ts';
+import { pruneSessions } from './auth/sessions.ts';
 import { DEFAULT_SMALL_CELL_THRESHOLD } from './auth/suppression.ts';
+import { LoginThrottle } from './auth/throttle.ts';
 import { createHttpContextFactory } from './context.ts';
 import type { Env } from './env.ts';
 import { appRouter, type AppRouter } from './routers/_app.ts';
@@ -73,6 +76,15 @@ export async function buildApp({
   });
 
   await app.register(fastifyCookie, { secret: secrets.cookie });
+  // Hash the sign-in dummy now, so the first failed sign-in of an unknown user takes no longer than any other.
+  void dummyHash();
+  // Expired sessions and stale throttle counters are refused anyway; this only keeps the tables small.
+  const prune = setInterval(() => {
+    pruneSessions(db, now());
+    new LoginThrottle(db).prune(now());
+  }, 10 * 60_000);
+  prune.unref();
+  app.addHook('onClose', async () => clearInterval(prune));
   await registerHardening(app, { allowedOrigins, uploadLimit, rateLimit, now });
 
   await app.register(fastifyTRPCPlugin, {

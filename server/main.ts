@@ -1,5 +1,6 @@
 import { createDb, migrateDb } from '../db/index.ts';
-import { buildApp } from './app.ts';
+import { appOptionsFromEnv, buildApp } from './app.ts';
+import { ensureDemoUsers, formatDemoLogins } from './auth/demo-users.ts';
 import { parseEnv } from './env.ts';
 import { recoverInterruptedImports } from './services/import/recovery.ts';
 
@@ -11,11 +12,17 @@ async function main(): Promise<void> {
   // Imports whose process died (kill, crash, power cut) are marked 'interrupted'.
   recoverInterruptedImports(db);
 
-  const app = await buildApp({ db, logger: true });
+  // Secrets (cookie and audit keys) from SECRET_KEY or the key file next to the database.
+  const appOptions = appOptionsFromEnv(env);
+  // No user yet: one demo user per role (after seeding, so the physician has a provider).
+  const demoLogins = await ensureDemoUsers(db, appOptions.secrets!);
+  const app = await buildApp({ db, logger: true, ...appOptions });
   await app.listen({ port: env.PORT, host: env.HOST });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
-  console.log(`\nPain care outcomes is running at http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${port}/\n`);
+  const url = `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${port}/`;
+  console.log(`\nPain care outcomes is running at ${url}\n`);
+  if (demoLogins.length) console.log(formatDemoLogins(demoLogins, url));
 
   const shutdown = async () => {
     await app.close();
