@@ -97,8 +97,11 @@ async function main(): Promise<number> {
     } finally {
       bar?.stop();
     }
-    const { report } = result;
+    const { report, outcomes } = result;
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    if (!json && outcomes) {
+      process.stdout.write(`Outcome figures brought up to date (${outcomes.episodesDerived.toLocaleString('en-US')} episodes derived in ${(outcomes.ms / 1000).toFixed(1)} s).\n`);
+    }
     if (report.status === 'completed') return 0;
     if (report.status === 'completed_with_errors') return 1;
     return 2;

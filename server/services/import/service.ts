@@ -8,6 +8,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Db } from '../../../db/index.ts';
 import { imports, type ImportMode } from '../../../db/schema/imports.ts';
 import { DomainError, notFound } from '../../errors.ts';
+import { refreshOutcomesAsync } from '../outcomes/refresh.ts';
 import { CsvParser } from './csv.ts';
 import { ImportEngine } from './engine.ts';
 import { activeImports, markStale } from './recovery.ts';
@@ -127,13 +128,37 @@ export async function runImport(db: Db, inputs: ImportInput[], options: ImportOp
     }
     const status = mode === 'partial' || !engine.hasErrors ? engine.finalStatus() : 'rejected';
     const report = engine.report(status, readFinishedAt(db, importId));
-    return { report, timings: { totalMs: performance.now() - t0, inspectMs, writeMs: engine.writeMs } };
+    activeImports.delete(importId);
+    const tRefresh = performance.now();
+    const outcomes = status === 'rejected' || options.refreshOutcomes === false ? null : await refreshDerived(db, report);
+    return {
+      report,
+      outcomes,
+      timings: { totalMs: performance.now() - t0, inspectMs, writeMs: engine.writeMs, refreshMs: performance.now() - tRefresh },
+    };
   } catch (err) {
     // Whatever was committed stays; the row says the import did not finish.
     markFailed(db, importId);
     throw err;
   } finally {
     activeImports.delete(importId);
+  }
+}
+
+/**
+ * The derived outcome tables (server/services/outcomes) follow the records:
+ * brought up to date after each import. A failure here does not undo the
+ * import; the tables are refreshed again at the next start.
+ */
+async function refreshDerived(db: Db, report: ImportReport): Promise<ImportResult['outcomes']> {
+  try {
+    const r = await refreshOutcomesAsync(db);
+    return { episodesDerived: r.derived, ms: r.ms };
+  } catch {
+    const note = 'The outcome figures could not be brought up to date after this import; they will be at the next start of the server.';
+    report.notes.push(note);
+    db.update(imports).set({ report: JSON.stringify(report) }).where(eq(imports.id, report.importId)).run();
+    return null;
   }
 }
 

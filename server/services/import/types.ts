@@ -104,12 +104,16 @@ export type ImportOptions = {
   onProgress?: (p: ImportProgress) => void;
   /** Extra notes for the report (e.g. files the CLI skipped). */
   notes?: string[];
+  /** Bring the derived outcome tables up to date afterwards (default true). */
+  refreshOutcomes?: boolean;
 };
 
 export type ImportResult = {
   report: ImportReport;
+  /** The refresh of the derived outcome tables that followed (null when skipped or failed). */
+  outcomes: { episodesDerived: number; ms: number } | null;
   /** Where the time went (for the benchmark); not part of the stored report. */
-  timings: { totalMs: number; inspectMs: number; writeMs: number };
+  timings: { totalMs: number; inspectMs: number; writeMs: number; refreshMs: number };
 };
 
 export const DEFAULT_BATCH_ROWS = 50_000;

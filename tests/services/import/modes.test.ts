@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createTestDb, type Db } from '../../../db/index.ts';
-import { getImport } from '../../../server/services/import/service.ts';
+import { getImport, runImport } from '../../../server/services/import/service.ts';
 import { PRACTICE, count, importFiles, keys, practice } from './helpers.ts';
 
 let db: Db;
@@ -20,6 +20,12 @@ describe('partial mode (default)', () => {
     const row = getImport(db, report.importId);
     expect(row).toMatchObject({ status: 'completed', mode: 'partial', rowsInserted: 14, rowsRejected: 0, batchesCommitted: 6 });
     expect(row.report).toEqual(report);
+  });
+
+  it('brings the derived outcome tables up to date afterwards', async () => {
+    const { outcomes } = await runImport(db, Object.entries(practice()).map(([name, content]) => ({ name, content })));
+    expect(outcomes).toMatchObject({ episodesDerived: 2 });
+    expect(count(db, 'outcome_episodes')).toBe(2);
   });
 
   it('stores every valid row, reports every invalid one, and says completed_with_errors', async () => {
