@@ -27,6 +27,8 @@ const CR = 13;
 
 /** Text left over at a record boundary is carried to the next chunk unless it is this long. */
 const CARRY_LIMIT = 1 << 20;
+/** Longer lines go through the state machine, which caps what it keeps (a split would not). */
+const FAST_LINE_LIMIT = 1 << 16;
 
 function indexOrEnd(text: string, ch: string, from: number): number {
   const i = text.indexOf(ch, from);
@@ -110,7 +112,7 @@ export class CsvParser {
       if (end > p && text.charCodeAt(end - 1) === CR) end--;
       if (nextQuote < p) nextQuote = indexOrEnd(text, '"', p);
       if (nextCR < p) nextCR = indexOrEnd(text, '\r', p);
-      if (nextQuote >= end && nextCR >= end) {
+      if (nextQuote >= end && nextCR >= end && end - p <= FAST_LINE_LIMIT) {
         const line = this.line++;
         if (end > p) {
           const fields = text.slice(p, end).split(',');

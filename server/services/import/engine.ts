@@ -199,7 +199,9 @@ export class ImportEngine {
         );
       }
     };
-    if (this.opts.mode === 'partial') this.sqlite.transaction(run)();
+    // IMMEDIATE: take the write lock before the store's first read, so another
+    // process writing meanwhile makes us wait (busy_timeout) instead of failing.
+    if (this.opts.mode === 'partial') this.sqlite.transaction(run).immediate();
     else run();
     this.writeMs += performance.now() - t0;
   }

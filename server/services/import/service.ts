@@ -119,11 +119,11 @@ export async function runImport(db: Db, inputs: ImportInput[], options: ImportOp
           if (engine.hasErrors) throw new Rollback();
           engine.finish();
           if (engine.hasErrors) throw new Rollback();
-        })();
+        }).immediate();
       } catch (err) {
         if (!(err instanceof Rollback)) throw err;
         engine.rolledBack();
-        db.$client.transaction(() => engine.writeFinal('rejected'))();
+        db.$client.transaction(() => engine.writeFinal('rejected')).immediate();
       }
     }
     const status = mode === 'partial' || !engine.hasErrors ? engine.finalStatus() : 'rejected';

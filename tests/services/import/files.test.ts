@@ -171,6 +171,21 @@ describe('encodings', () => {
   });
 });
 
+describe('unusual but valid shapes', () => {
+  it('reads a large file with old Mac line ends (CR only)', async () => {
+    const rows = Array.from({ length: 100_000 }, (_, i) => `S${i},Site ${i}`).join('\r');
+    const { report } = await runImport(db, [{ path: writeBytes('sites.csv', Buffer.from(`site_id,name\r${rows}\r`)) }]);
+    expect(report).toMatchObject({ status: 'completed', totals: { rows: 100_000, inserted: 100_000 } });
+    expect(report.files[0]!.committedThroughLine).toBe(100_001);
+  });
+
+  it('survives one giant line with millions of fields', async () => {
+    const report = await importFiles(db, { 'sites.csv': `site_id,name\nS1,North\n${','.repeat(3_000_000)}\nS2,South\n` });
+    expect(report.errors).toEqual([{ file: 'sites.csv', line: 3, column: null, kind: 'wrong_field_count', reason: 'more than 10,000 fields' }]);
+    expect(keys(db, 'sites')).toEqual(['S1', 'S2']);
+  });
+});
+
 describe('line numbers', () => {
   it('are physical lines, also after quoted fields with line breaks, and span multi-line records', async () => {
     const report = await importFiles(db, {
