@@ -7,6 +7,7 @@
  * an interval without a spread. Callers show "—" for null and the n beside it.
  */
 import { tCrit } from './distributions.ts';
+import { sortedCopy } from './sort.ts';
 
 export type Values = ArrayLike<number>;
 
@@ -161,9 +162,7 @@ export function mergeMoments(a: Moments, b: Moments): Moments {
 /** Sorted Float64Array copy of x (numeric order). */
 export function sorted(x: Values): Float64Array {
   assertFinite(x, 'x');
-  const s = Float64Array.from(x);
-  s.sort();
-  return s;
+  return sortedCopy(x);
 }
 
 /**

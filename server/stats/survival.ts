@@ -13,6 +13,7 @@
  */
 import { pchisqUpper, zCrit } from './distributions.ts';
 import { solve } from './linalg.ts';
+import { sortedCopy } from './sort.ts';
 import type { Values } from './descriptive.ts';
 
 /**
@@ -108,9 +109,7 @@ function splitSorted(time: Values, event: Values, include?: (i: number) => boole
     if (event[i] === 1) ev[a++] = time[i]!;
     else ce[b++] = time[i]!;
   }
-  ev.sort();
-  ce.sort();
-  return { ev, ce };
+  return { ev: sortedCopy(ev), ce: sortedCopy(ce) };
 }
 
 function confidenceLimits(s: number, se: number, z: number, type: KmConfType): [number, number] {
@@ -240,8 +239,7 @@ export function kaplanMeier(
  * Kaplan-Meier plot. R: summary(fit, times = at, extend = TRUE)$n.risk.
  */
 export function numberAtRisk(time: Values, at: readonly number[]): number[] {
-  const s = Float64Array.from(time);
-  s.sort();
+  const s = sortedCopy(time);
   return at.map((t) => {
     let lo = 0;
     let hi = s.length;
@@ -290,22 +288,60 @@ export function survivalAt(km: KaplanMeier, at: readonly number[]): SurvivalAt[]
 export function logRankTest(time: Values, event: Values, group: Values): LogRank {
   checkSurvivalData(time, event);
   if (group.length !== time.length) throw new RangeError('group and time lengths differ');
-  const codes = [...new Set(Array.from(group))].sort((a, b) => a - b);
-  for (const c of codes) if (!Number.isInteger(c)) throw new RangeError('group codes must be integers');
+  // Distinct group codes and each row's slot, through a lookup table over the
+  // codes' range (group codes are small integers: paths, categories).
+  let minCode = Infinity;
+  let maxCode = -Infinity;
+  for (let i = 0; i < group.length; i++) {
+    const c = group[i]!;
+    if (!Number.isInteger(c)) throw new RangeError(`group[${i}] = ${c}: group codes must be integers`);
+    if (c < minCode) minCode = c;
+    if (c > maxCode) maxCode = c;
+  }
+  const range = group.length > 0 ? maxCode - minCode + 1 : 0;
+  if (range > 1_000_000) throw new RangeError('group codes must span fewer than 1,000,000 values');
+  const table = new Int32Array(range).fill(-1);
+  for (let i = 0; i < group.length; i++) table[group[i]! - minCode] = 0;
+  const codes: number[] = [];
+  for (let c = 0; c < range; c++) {
+    if (table[c] === 0) {
+      table[c] = codes.length;
+      codes.push(c + minCode);
+    }
+  }
   const k = codes.length;
-  const perGroup = codes.map((c) => splitSorted(time, event, (i) => group[i] === c));
+  const g8 = new Int32Array(time.length);
+  const nEv = new Int32Array(k);
+  const nCe = new Int32Array(k);
+  for (let i = 0; i < time.length; i++) {
+    const g = table[group[i]! - minCode]!;
+    g8[i] = g;
+    if (event[i] === 1) nEv[g] = nEv[g]! + 1;
+    else nCe[g] = nCe[g]! + 1;
+  }
+  // Each group's event and censoring times, sorted.
+  const perGroup = codes.map((_, g): { ev: Float64Array; ce: Float64Array } => ({ ev: new Float64Array(nEv[g]!), ce: new Float64Array(nCe[g]!) }));
+  {
+    const fe = new Int32Array(k);
+    const fc = new Int32Array(k);
+    for (let i = 0; i < time.length; i++) {
+      const g = g8[i]!;
+      const pg = perGroup[g]!;
+      if (event[i] === 1) {
+        pg.ev[fe[g]!] = time[i]!;
+        fe[g] = fe[g]! + 1;
+      } else {
+        pg.ce[fc[g]!] = time[i]!;
+        fc[g] = fc[g]! + 1;
+      }
+    }
+    for (const pg of perGroup) {
+      pg.ev = sortedCopy(pg.ev);
+      pg.ce = sortedCopy(pg.ce);
+    }
+  }
   const nGroup = perGroup.map((g) => g.ev.length + g.ce.length);
 
-  // Sorted distinct event times over all groups.
-  const allEv = new Float64Array(perGroup.reduce((a, g) => a + g.ev.length, 0));
-  {
-    let o = 0;
-    for (const g of perGroup) {
-      allEv.set(g.ev, o);
-      o += g.ev.length;
-    }
-    allEv.sort();
-  }
   const observed = new Float64Array(k);
   const expected = new Float64Array(k);
   const variance = new Float64Array(k * k);
@@ -314,24 +350,27 @@ export function logRankTest(time: Values, event: Values, group: Values): LogRank
   const pc = new Int32Array(k);
   const nj = new Float64Array(k);
   const dj = new Float64Array(k);
-  let a = 0;
-  while (a < allEv.length) {
-    const t = allEv[a]!;
-    while (a < allEv.length && allEv[a] === t) a++;
+  for (;;) {
+    // The next distinct event time: the smallest unvisited event time of any group.
+    let t = Infinity;
+    for (let g = 0; g < k; g++) {
+      const { ev } = perGroup[g]!;
+      if (pe[g]! < ev.length && ev[pe[g]!]! < t) t = ev[pe[g]!]!;
+    }
+    if (t === Infinity) break;
     let nTot = 0;
     let dTot = 0;
     for (let g = 0; g < k; g++) {
       const { ev, ce } = perGroup[g]!;
-      let e = pe[g]!;
-      while (e < ev.length && ev[e]! < t) e++;
+      const e = pe[g]!;
       let c = pc[g]!;
       while (c < ce.length && ce[c]! < t) c++;
-      pe[g] = e;
       pc[g] = c;
       nj[g] = nGroup[g]! - e - c;
       let d = 0;
       while (e + d < ev.length && ev[e + d] === t) d++;
       dj[g] = d;
+      pe[g] = e + d;
       nTot += nj[g]!;
       dTot += d;
     }

@@ -185,6 +185,11 @@ describe('aml (survival package data)', () => {
     expectClose(r.chiSquare, 3.3963886989776011, TOL);
     expectClose(r.p, 0.065339322040505132, TOL);
     expect(r.df).toBe(1);
+    // any integer codes: reported in ascending order, the same test
+    const recoded = logRankTest(aml.time, aml.status, aml.x.map((g) => (g === 0 ? 7 : -3)));
+    expect(recoded.groups.map((g) => [g.group, g.n, g.observed])).toEqual([[-3, 12, 11], [7, 11, 7]]);
+    expectClose(recoded.chiSquare, 3.3963886989776011, TOL);
+    expect(() => logRankTest([1, 2], [1, 1], [0, 0.5])).toThrow(RangeError);
   });
 });
 

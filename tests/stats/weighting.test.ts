@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { designMatrix, ols, type OlsFit } from '../../server/stats/regression.ts';
 import {
-  argsortStable, balanceTable, effectiveSampleSize, ipw, logit, matchNearest, overlap, stabilizedWeights, standardizedMeanDifference,
+  balanceTable, effectiveSampleSize, ipw, logit, matchNearest, overlap, stabilizedWeights, standardizedMeanDifference,
   truncateWeights, weightedMean, weightedVariance,
 } from '../../server/stats/weighting.ts';
 import { episodes as d } from './fixtures/episodes.ts';
@@ -166,22 +166,6 @@ function matchBrute(ps: ArrayLike<number>, treat: ArrayLike<number>, caliper: nu
   }
   return out;
 }
-
-describe('argsortStable (radix sort used by matching)', () => {
-  it('orders like a stable comparator sort, including ties, negatives, zeros and infinities', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.oneof(fc.double({ noNaN: true }), fc.constantFrom(0, -0, 1, -1, 0.5, Infinity, -Infinity, 1e-300, -1e-300)), { maxLength: 300 }),
-        (xs) => {
-          const keys = Float64Array.from(xs);
-          const expected = [...keys.keys()].sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
-          expect(Array.from(argsortStable(keys))).toEqual(expected);
-        },
-      ),
-      { numRuns: 300, seed: 11 },
-    );
-  });
-});
 
 describe('1:1 nearest-neighbour matching on the logit with a caliper', () => {
   const pairs = (r: ReturnType<typeof matchNearest>) => Array.from(r.treated, (v, k) => `${v},${r.control[k]}`).join(' ');
