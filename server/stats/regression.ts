@@ -214,11 +214,19 @@ function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, m: number
  * robust: sandwich::vcovHC(fit, type = "HC0" | "HC1") with t on dfResidual
  * (lmtest::coeftest's default for lm). Weighted HC uses the scores w_i e_i x_i,
  * as sandwich::estfun.lm does.
+ *
+ * Method: Householder QR (R's algorithm) below 200,000 rows; from there,
+ * normal equations on columns centred at their weighted means, solved by
+ * Cholesky with one step of iterative refinement, about three times faster
+ * and as accurate for designs that are not near-collinear. Both are tested
+ * against R on the same data. A column is aliased (rank deficiency) when less
+ * than 1e-7 of its norm is left after the earlier columns (QR, as R's lm), or
+ * less than 1e-5 (normal equations, which cannot resolve finer).
  */
 export function ols(
   design: Design,
   y: Values,
-  options: { weights?: Values; vcov?: VcovType; level?: number } = {},
+  options: { weights?: Values; vcov?: VcovType; level?: number; method?: 'qr' | 'normal-equations' } = {},
 ): OlsResult {
   const { n, p, x, names } = design;
   const level = options.level ?? 0.95;
@@ -230,6 +238,61 @@ export function ols(
   tCrit(level, 1);
   if (n <= p) return { status: 'too_few_observations', n, p };
 
+  const method = options.method ?? (n >= 200_000 ? 'normal-equations' : 'qr');
+  const solved = method === 'qr' ? qrSolve(design, y, w) : normalEquationsSolve(design, y, w);
+  if ('aliased' in solved) return { status: 'rank_deficient', n, p, aliased: solved.aliased };
+  const { beta, xtxInv } = solved;
+
+  const residuals = new Float64Array(n);
+  let rss = 0;
+  let sumW = 0;
+  let sumWF = 0;
+  const fitted = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let f = 0;
+    for (let j = 0; j < p; j++) f += x[i * p + j]! * beta[j]!;
+    fitted[i] = f;
+    const e = y[i]! - f;
+    residuals[i] = e;
+    const wi = w ? w[i]! : 1;
+    rss += wi * e * e;
+    sumW += wi;
+    sumWF += wi * f;
+  }
+  const dfResidual = n - p;
+  const sigma2 = rss / dfResidual;
+
+  // R's summary.lm R^2: weighted, centred when the model has an intercept.
+  let mss = 0;
+  const mf = sumWF / sumW;
+  for (let i = 0; i < n; i++) {
+    const wi = w ? w[i]! : 1;
+    const f = fitted[i]!;
+    mss += design.intercept ? wi * (f - mf) ** 2 : wi * f * f;
+  }
+  const rSquared = mss / (mss + rss);
+
+  let vcov: Float64Array;
+  if (vcovType === 'classical') {
+    vcov = xtxInv.map((v) => v * sigma2);
+  } else {
+    // Scores w_i e_i x_i (sandwich::estfun.lm); meat = sum of their outer products.
+    const s2 = new Float64Array(n);
+    for (let i = 0; i < n; i++) s2[i] = ((w ? w[i]! : 1) * residuals[i]!) ** 2;
+    vcov = sandwich(xtxInv, weightedCrossprod(x, n, p, s2), p);
+    if (vcovType === 'HC1') vcov = vcov.map((v) => (v * n) / dfResidual);
+  }
+
+  return {
+    status: 'ok', n, p, dfResidual, beta, vcov, vcovType,
+    coefficients: coefficientTable(names, beta, vcov, p, { kind: 't', df: dfResidual }, level),
+    sigma: Math.sqrt(sigma2), rSquared, residuals, level,
+  };
+}
+
+/** (X'WX)^{-1} and the coefficients by blocked Householder QR of sqrt(w) X. */
+function qrSolve(design: Design, y: Values, w: Values | undefined): { beta: Float64Array; xtxInv: Float64Array } | { aliased: string[] } {
+  const { n, p, x, names } = design;
   // Householder QR of sqrt(w) X, a block of rows at a time: each block of
   // rows is stacked under the R of the rows before it and reduced to a new R
   // (sequential "tall-skinny" QR). Same reflections, same R up to the signs of
@@ -285,7 +348,7 @@ export function ols(
     const cn = Math.sqrt(colSq[j]!);
     if (!(cn > 0) || !(Math.abs(r[j * p + j]!) > 1e-7 * cn)) aliased.push(names[j]!);
   }
-  if (aliased.length > 0) return { status: 'rank_deficient', n, p, aliased };
+  if (aliased.length > 0) return { aliased };
 
   // beta = R^{-1} (Q'y)[0:p]; (X'WX)^{-1} = R^{-1} R^{-T}.
   const beta = new Float64Array(p);
@@ -313,51 +376,189 @@ export function ols(
     }
   }
 
-  const residuals = new Float64Array(n);
-  let rss = 0;
-  let sumW = 0;
-  let sumWF = 0;
-  const fitted = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let f = 0;
-    for (let j = 0; j < p; j++) f += x[i * p + j]! * beta[j]!;
-    fitted[i] = f;
-    const e = y[i]! - f;
-    residuals[i] = e;
-    const wi = w ? w[i]! : 1;
-    rss += wi * e * e;
-    sumW += wi;
-    sumWF += wi * f;
-  }
-  const dfResidual = n - p;
-  const sigma2 = rss / dfResidual;
+  return { beta, xtxInv };
+}
 
-  // R's summary.lm R^2: weighted, centred when the model has an intercept.
-  let mss = 0;
-  const mf = sumWF / sumW;
-  for (let i = 0; i < n; i++) {
-    const wi = w ? w[i]! : 1;
-    const f = fitted[i]!;
-    mss += design.intercept ? wi * (f - mf) ** 2 : wi * f * f;
-  }
-  const rSquared = mss / (mss + rss);
+type NormalFn = (
+  x: Float64Array, y: Values, w: Values | null, a: Float64Array, ay: number, n: number, g: Float64Array, b: Float64Array,
+) => void;
 
-  let vcov: Float64Array;
-  if (vcovType === 'classical') {
-    vcov = xtxInv.map((v) => v * sigma2);
-  } else {
-    // Scores w_i e_i x_i (sandwich::estfun.lm); meat = sum of their outer products.
-    const s2 = new Float64Array(n);
-    for (let i = 0; i < n; i++) s2[i] = ((w ? w[i]! : 1) * residuals[i]!) ** 2;
-    vcov = sandwich(xtxInv, weightedCrossprod(x, n, p, s2), p);
-    if (vcovType === 'HC1') vcov = vcov.map((v) => (v * n) / dfResidual);
+/** Z'WZ (upper triangle) and Z'W(y - ay) for the shifted columns z_j = x_j - a_j, generated per p. */
+function generatedNormal(p: number, weighted: boolean): NormalFn {
+  const L: string[] = [];
+  const acc: string[] = [];
+  for (let j = 0; j < p; j++) {
+    acc.push(`b${j} = 0`);
+    for (let k = j; k < p; k++) acc.push(`g${j}_${k} = 0`);
   }
+  L.push(`let ${acc.join(', ')};`);
+  for (let j = 0; j < p; j++) L.push(`const a${j} = a[${j}];`);
+  L.push(`for (let i = 0, row = 0; i < n; i++, row += ${p}) {`);
+  L.push(weighted ? 'const wi = w[i];' : 'const wi = 1;');
+  L.push('const yi = y[i] - ay;');
+  for (let j = 0; j < p; j++) L.push(`const z${j} = x[row + ${j}] - a${j};`);
+  for (let j = 0; j < p; j++) {
+    L.push(`const v${j} = wi * z${j}; b${j} += v${j} * yi;`);
+    L.push(Array.from({ length: p - j }, (_, m) => `g${j}_${j + m} += v${j} * z${j + m};`).join(' '));
+  }
+  L.push('}');
+  for (let j = 0; j < p; j++) {
+    L.push(`b[${j}] = b${j};`);
+    for (let k = j; k < p; k++) L.push(`g[${j * p + k}] = g${j}_${k};`);
+  }
+  return new Function('x', 'y', 'w', 'a', 'ay', 'n', 'g', 'b', L.join('\n')) as NormalFn;
+}
 
-  return {
-    status: 'ok', n, p, dfResidual, beta, vcov, vcovType,
-    coefficients: coefficientTable(names, beta, vcov, p, { kind: 't', df: dfResidual }, level),
-    sigma: Math.sqrt(sigma2), rSquared, residuals, level,
+function plainNormal(p: number): NormalFn {
+  return (x, y, w, a, ay, n, g, b) => {
+    for (let i = 0; i < n; i++) {
+      const row = i * p;
+      const wi = w ? w[i]! : 1;
+      const yi = y[i]! - ay;
+      for (let j = 0; j < p; j++) {
+        const v = wi * (x[row + j]! - a[j]!);
+        b[j] = b[j]! + v * yi;
+        for (let k = j; k < p; k++) g[j * p + k] = g[j * p + k]! + v * (x[row + k]! - a[k]!);
+      }
+    }
   };
+}
+
+type RefineFn = (x: Float64Array, y: Values, w: Values | null, a: Float64Array, ay: number, bz: Float64Array, n: number, out: Float64Array) => void;
+
+/** Z'W e with e = (y - ay) - Z bz, generated per p. */
+function generatedRefine(p: number, weighted: boolean): RefineFn {
+  const L: string[] = [];
+  L.push(`let ${Array.from({ length: p }, (_, j) => `g${j} = 0`).join(', ')};`);
+  for (let j = 0; j < p; j++) L.push(`const a${j} = a[${j}], c${j} = bz[${j}];`);
+  L.push(`for (let i = 0, row = 0; i < n; i++, row += ${p}) {`);
+  for (let j = 0; j < p; j++) L.push(`const z${j} = x[row + ${j}] - a${j};`);
+  L.push(`const e = y[i] - ay - (${Array.from({ length: p }, (_, j) => `z${j} * c${j}`).join(' + ')});`);
+  L.push(weighted ? 'const we = w[i] * e;' : 'const we = e;');
+  for (let j = 0; j < p; j++) L.push(`g${j} += we * z${j};`);
+  L.push('}');
+  for (let j = 0; j < p; j++) L.push(`out[${j}] = g${j};`);
+  return new Function('x', 'y', 'w', 'a', 'ay', 'bz', 'n', 'out', L.join('\n')) as RefineFn;
+}
+
+function plainRefine(p: number): RefineFn {
+  return (x, y, w, a, ay, bz, n, out) => {
+    for (let i = 0; i < n; i++) {
+      const row = i * p;
+      let e = y[i]! - ay;
+      for (let j = 0; j < p; j++) e -= (x[row + j]! - a[j]!) * bz[j]!;
+      const we = (w ? w[i]! : 1) * e;
+      for (let j = 0; j < p; j++) out[j] = out[j]! + we * (x[row + j]! - a[j]!);
+    }
+  };
+}
+
+const refineCache = new Map<string, RefineFn>();
+const normalCache = new Map<string, NormalFn>();
+
+/**
+ * (X'WX)^{-1} and the coefficients from the normal equations of the design
+ * with its columns centred at their weighted means (when it has an
+ * intercept), which removes the ill-conditioning an intercept next to, say,
+ * age brings; then one step of iterative refinement on the residuals.
+ */
+function normalEquationsSolve(design: Design, y: Values, w: Values | undefined): { beta: Float64Array; xtxInv: Float64Array } | { aliased: string[] } {
+  const { n, p, x, names, intercept } = design;
+  const a = new Float64Array(p);
+  let ay = 0;
+  if (intercept) {
+    let sw = 0;
+    let sy = 0;
+    const sx = new Float64Array(p);
+    for (let i = 0; i < n; i++) {
+      const wi = w ? w[i]! : 1;
+      const row = i * p;
+      sw += wi;
+      sy += wi * y[i]!;
+      for (let j = 1; j < p; j++) sx[j] = sx[j]! + wi * x[row + j]!;
+    }
+    for (let j = 1; j < p; j++) a[j] = sx[j]! / sw;
+    ay = sy / sw;
+  }
+  const key = `${p}:${w !== undefined}`;
+  let kernel = normalCache.get(key);
+  if (!kernel) {
+    kernel = generateOr(() => (p > 40 ? null : generatedNormal(p, w !== undefined)), () => plainNormal(p));
+    normalCache.set(key, kernel);
+  }
+  const g = new Float64Array(p * p);
+  const b = new Float64Array(p);
+  kernel(x, y, w ?? null, a, ay, n, g, b);
+  symmetrizeFromUpper(g, p);
+
+  // Scale to unit diagonal; a pivot below 1e-10 there leaves under 1e-5 of the column.
+  const d = new Float64Array(p);
+  const aliased: string[] = [];
+  for (let j = 0; j < p; j++) {
+    d[j] = Math.sqrt(g[j * p + j]!);
+    if (!(d[j]! > 0)) aliased.push(names[j]!);
+  }
+  if (aliased.length > 0) return { aliased };
+  const c = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) c[i * p + j] = g[i * p + j]! / (d[i]! * d[j]!);
+  for (let m = 1; m <= p; m++) {
+    const sub = new Float64Array(m * m);
+    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) sub[i * m + j] = c[i * p + j]!;
+    if (!cholesky(sub, m, 1e-10)) return { aliased: [names[m - 1]!] };
+  }
+  const l = Float64Array.from(c);
+  cholesky(l, p, 1e-10);
+  const solveScaled = (rhs: Float64Array): Float64Array => {
+    const u = choleskySolve(l, p, rhs.map((v, j) => v / d[j]!));
+    return u.map((v, j) => v / d[j]!);
+  };
+  const bz = solveScaled(b);
+
+  // One refinement step: solve for the correction from the residuals' Z'We.
+  const rkey = `${p}:${w !== undefined}`;
+  let refine = refineCache.get(rkey);
+  if (!refine) {
+    refine = generateOr(() => (p > 40 ? null : generatedRefine(p, w !== undefined)), () => plainRefine(p));
+    refineCache.set(rkey, refine);
+  }
+  const gr = new Float64Array(p);
+  refine(x, y, w ?? null, a, ay, bz, n, gr);
+  const delta = solveScaled(gr);
+  for (let j = 0; j < p; j++) bz[j] = bz[j]! + delta[j]!;
+
+  // Back to the original columns: beta = S bz (+ ay in the intercept), with S
+  // the identity except row 0 = (1, -a_1, ..., -a_{p-1}); (X'WX)^{-1} = S (Z'WZ)^{-1} S'.
+  const beta = Float64Array.from(bz);
+  if (intercept) {
+    let b0 = bz[0]! + ay;
+    for (let j = 1; j < p; j++) b0 -= a[j]! * bz[j]!;
+    beta[0] = b0;
+  }
+  const cinv = choleskyInverse(l, p);
+  const zInv = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) zInv[i * p + j] = cinv[i * p + j]! / (d[i]! * d[j]!);
+  if (!intercept) return { beta, xtxInv: zInv };
+  const sMat = new Float64Array(p * p);
+  for (let j = 0; j < p; j++) sMat[j * p + j] = 1;
+  for (let j = 1; j < p; j++) sMat[j] = -a[j]!;
+  const t = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < p; j++) {
+      let v = 0;
+      for (let k = 0; k < p; k++) v += sMat[i * p + k]! * zInv[k * p + j]!;
+      t[i * p + j] = v;
+    }
+  }
+  const xtxInv = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = i; j < p; j++) {
+      let v = 0;
+      for (let k = 0; k < p; k++) v += t[i * p + k]! * sMat[j * p + k]!;
+      xtxInv[i * p + j] = v;
+      xtxInv[j * p + i] = v;
+    }
+  }
+  return { beta, xtxInv };
 }
 
 /**

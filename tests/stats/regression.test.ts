@@ -17,9 +17,11 @@ function ok<T extends { status: string }>(r: T): Extract<T, { status: 'ok' }> {
   return r as Extract<T, { status: 'ok' }>;
 }
 
-describe('OLS (ANCOVA: follow-up ~ path + baseline)', () => {
-  // QR in double precision on both sides: agreement to ~1e-13; asserted at 1e-10.
-  const f = ok(ols(ancova, col('followup')));
+// Both least-squares methods against the same R values: QR (the default below
+// 200,000 rows, R's algorithm) and centred normal equations with refinement
+// (the default above). Agreement ~1e-13; asserted at 1e-10.
+describe.each(['qr', 'normal-equations'] as const)('OLS by %s (ANCOVA: follow-up ~ path + baseline)', (method) => {
+  const f = ok(ols(ancova, col('followup'), { method }));
   it('coefficients, SEs, t, p and CIs match summary(lm())', () => {
     // R 4.2.2: f <- lm(followup ~ path + baseline, data = d); coef(f)
     expectClose(est(f), [-0.20402743664142833, -1.30783926137195472, 0.84160691195485959], 1e-10);
@@ -36,10 +38,10 @@ describe('OLS (ANCOVA: follow-up ~ path + baseline)', () => {
     expect(f.coefficients.map((c) => c.name)).toEqual(['(Intercept)', 'path', 'baseline']);
   });
   it('robust HC0 / HC1 SEs match sandwich::vcovHC', () => {
-    const h0 = ok(ols(ancova, col('followup'), { vcov: 'HC0' }));
+    const h0 = ok(ols(ancova, col('followup'), { vcov: 'HC0', method }));
     // R 4.2.2 sandwich 3.0-2: sqrt(diag(vcovHC(f, type = "HC0")))
     expectClose(se(h0), [0.636346202473536016, 0.282713849494658331, 0.089638802361863168], 1e-10);
-    const h1 = ok(ols(ancova, col('followup'), { vcov: 'HC1' }));
+    const h1 = ok(ols(ancova, col('followup'), { vcov: 'HC1', method }));
     // R 4.2.2 sandwich 3.0-2: sqrt(diag(vcovHC(f, type = "HC1"))); vcovHC(f, type = "HC1")[2, 3]
     expectClose(se(h1), [0.642806735644781413, 0.285584114447180071, 0.090548864296449427], 1e-10);
     expectClose(h1.vcov[1 * 3 + 2]!, -0.0011405312591044256, 1e-10);
@@ -47,7 +49,7 @@ describe('OLS (ANCOVA: follow-up ~ path + baseline)', () => {
     expectClose(h1.coefficients.map((c) => c.p), [7.5138980331212868e-01, 9.8576012455894575e-06, 1.8732851061519557e-16], 1e-9);
   });
   it('weighted least squares matches lm(weights = w)', () => {
-    const fw = ok(ols(ancova, col('followup'), { weights: w }));
+    const fw = ok(ols(ancova, col('followup'), { weights: w, method }));
     // R 4.2.2: fw <- lm(followup ~ path + baseline, weights = 1 + duration/10); coef(fw); summary(fw)$coefficients[, c(2, 4)]
     expectClose(est(fw), [-0.22325074816740528, -1.1904789441596495, 0.85515258648050896], 1e-10);
     expectClose(se(fw), [0.607840603324321882, 0.328198129442942965, 0.092868811681174612], 1e-10);
@@ -55,22 +57,22 @@ describe('OLS (ANCOVA: follow-up ~ path + baseline)', () => {
     // R 4.2.2: summary(fw)$sigma; summary(fw)$r.squared
     expectClose([fw.sigma, fw.rSquared], [2.7387699040014777, 0.36878438428219373], 1e-10);
     // R 4.2.2 sandwich 3.0-2: sqrt(diag(vcovHC(fw, type = "HC0"))); ... "HC1"
-    expectClose(se(ok(ols(ancova, col('followup'), { weights: w, vcov: 'HC0' }))), [0.674527014182908502, 0.328076649772643225, 0.097582498190649847], 1e-10);
-    expectClose(se(ok(ols(ancova, col('followup'), { weights: w, vcov: 'HC1' }))), [0.681375179746077198, 0.331407462576000345, 0.098573208851047756], 1e-10);
+    expectClose(se(ok(ols(ancova, col('followup'), { weights: w, vcov: 'HC0', method }))), [0.674527014182908502, 0.328076649772643225, 0.097582498190649847], 1e-10);
+    expectClose(se(ok(ols(ancova, col('followup'), { weights: w, vcov: 'HC1', method }))), [0.681375179746077198, 0.331407462576000345, 0.098573208851047756], 1e-10);
   });
   it('no intercept', () => {
-    const f0 = ok(ols(designMatrix([{ name: 'baseline', values: col('baseline') }], { intercept: false }), col('followup')));
+    const f0 = ok(ols(designMatrix([{ name: 'baseline', values: col('baseline') }], { intercept: false }), col('followup'), { method }));
     // R 4.2.2: f0 <- lm(followup ~ 0 + baseline); coef(f0); summary(f0)$coefficients[, 2]; summary(f0)$r.squared
     expectClose([f0.beta[0]!, f0.coefficients[0]!.se, f0.rSquared], [0.68929361451113391, 0.022452076688061078, 0.86349444101322426], 1e-10);
   });
   it('edge cases: rank deficiency, too few rows, an exact fit', () => {
     const b = col('baseline');
     const dup = designMatrix([{ name: 'baseline', values: b }, { name: 'baseline2', values: b.map((v) => 2 * v) }]);
-    const r = ols(dup, col('followup'));
+    const r = ols(dup, col('followup'), { method });
     expect(r.status).toBe('rank_deficient');
     expect(r.status === 'rank_deficient' && r.aliased).toEqual(['baseline2']);
-    expect(ols(designMatrix([{ name: 'x', values: [1, 2] }]), [3, 4]).status).toBe('too_few_observations');
-    const exact = ok(ols(designMatrix([{ name: 'x', values: [1, 2, 3, 4] }]), [3, 5, 7, 9]));
+    expect(ols(designMatrix([{ name: 'x', values: [1, 2] }]), [3, 4], { method }).status).toBe('too_few_observations');
+    const exact = ok(ols(designMatrix([{ name: 'x', values: [1, 2, 3, 4] }]), [3, 5, 7, 9], { method }));
     expectClose(Array.from(exact.beta), [1, 2], 1e-14, 1e-14);
     expect(exact.sigma).toBeLessThan(1e-14);
     expect(() => ols(ancova, col('followup'), { weights: new Float64Array(150) })).toThrow(RangeError);
@@ -103,6 +105,10 @@ describe('wide designs (more than 40 columns use the plain loops)', () => {
       expected[j] = Math.sqrt(v);
     }
     expectClose(se(f), Array.from(expected), 1e-8);
+    // normal equations' plain loops (wider than the generated kernels) agree with QR
+    const ne = ok(ols(X, y, { vcov: 'HC0', method: 'normal-equations' }));
+    expectClose(Array.from(ne.beta), Array.from(f.beta), 1e-8);
+    expectClose(se(ne), se(f), 1e-8);
   });
 });
 
@@ -257,6 +263,17 @@ describe('logistic regression on large data', () => {
     expectClose(se(fast), se(plain), 1e-7);
     expectClose(fast.deviance, plain.deviance, 1e-12);
     expectClose(Array.from(fast.fitted.subarray(0, 100)), Array.from(plain.fitted.subarray(0, 100)), 1e-8);
+  });
+  it('least squares: normal equations (the default at this size) agree with QR', () => {
+    const out = Float64Array.from(age, (a, i) => 3 + 0.05 * a + 0.4 * sev[i]! - 0.8 * grp[i]! + (next() - 0.5));
+    const wts = Float64Array.from(age, (a) => 0.5 + a / 100);
+    for (const vcov of ['classical', 'HC1'] as const) {
+      const ne = ok(ols(X, out, { weights: wts, vcov }));
+      const qr = ok(ols(X, out, { weights: wts, vcov, method: 'qr' }));
+      expectClose(Array.from(ne.beta), Array.from(qr.beta), 1e-10);
+      expectClose(se(ne), se(qr), 1e-10);
+      expectClose([ne.sigma, ne.rSquared], [qr.sigma, qr.rSquared], 1e-10);
+    }
   });
   it('weighted: generated and plain kernels agree', () => {
     const w = Float64Array.from(age, (a) => 0.5 + a / 100);
