@@ -202,57 +202,76 @@ interface GroupMoments {
   wVariance: number;
 }
 
-function groupMoments(x: Values, treat: Values, w: Values | undefined): [GroupMoments, GroupMoments] {
+/** Treatment already checked to be 0/1 and weights to be finite and >= 0 (one pass each, by the caller). */
+function groupMoments(x: Values, treat: Values, w: Values): [GroupMoments, GroupMoments] {
   const n = x.length;
   if (treat.length !== n) throw new RangeError('covariate and treatment lengths differ');
-  const cnt = [0, 0];
-  const sx = [0, 0];
-  const sw = [0, 0];
-  const swx = [0, 0];
+  // Branch-free: totals and the treated group's sums (the control group's are
+  // the difference), so a randomly ordered treatment costs no mispredicted
+  // branches. This is the inner loop of the balance table.
+  let n1 = 0, sx = 0, sx1 = 0, sw = 0, sw1 = 0, swx = 0, swx1 = 0;
   for (let i = 0; i < n; i++) {
     const v = x[i]!;
-    if (!Number.isFinite(v)) throw new RangeError(`covariate[${i}] is not finite`);
     const g = treat[i]!;
-    if (g !== 0 && g !== 1) throw new RangeError(`treat[${i}] = ${g}: treatment must be 0 or 1`);
-    const wi = w ? w[i]! : 1;
-    cnt[g] = cnt[g]! + 1;
-    sx[g] = sx[g]! + v;
-    sw[g] = sw[g]! + wi;
-    swx[g] = swx[g]! + wi * v;
+    const wi = w[i]!;
+    const wv = wi * v;
+    n1 += g;
+    sx += v;
+    sx1 += g * v;
+    sw += wi;
+    sw1 += g * wi;
+    swx += wv;
+    swx1 += g * wv;
   }
-  const m = [cnt[0]! > 0 ? sx[0]! / cnt[0]! : NaN, cnt[1]! > 0 ? sx[1]! / cnt[1]! : NaN];
-  const wm = [sw[0]! > 0 ? swx[0]! / sw[0]! : NaN, sw[1]! > 0 ? swx[1]! / sw[1]! : NaN];
-  // Second pass: corrected two-pass sums around the first-pass means.
-  const c = [0, 0];
-  const ss = [0, 0];
-  const wc = [0, 0];
-  const wss = [0, 0];
-  const sw2 = [0, 0];
+  // A NaN or an infinity anywhere makes the plain sum non-finite: look for it only then.
+  if (!Number.isFinite(sx)) {
+    for (let i = 0; i < n; i++) if (!Number.isFinite(x[i]!)) throw new RangeError(`covariate[${i}] is not finite`);
+  }
+  const n0 = n - n1;
+  const sw0 = sw - sw1;
+  const m1 = n1 > 0 ? sx1 / n1 : 0;
+  const m0 = n0 > 0 ? (sx - sx1) / n0 : 0;
+  const wm1 = sw1 > 0 ? swx1 / sw1 : 0;
+  const wm0 = sw0 > 0 ? (swx - swx1) / sw0 : 0;
+  // Second pass: deviations from each row's own group mean (corrected two-pass).
+  let c = 0, c1 = 0, ss = 0, ss1 = 0, wc = 0, wc1 = 0, wss = 0, wss1 = 0, sq = 0, sq1 = 0;
+  const dm = m1 - m0;
+  const dwm = wm1 - wm0;
   for (let i = 0; i < n; i++) {
+    const v = x[i]!;
     const g = treat[i]!;
-    const wi = w ? w[i]! : 1;
-    const d = x[i]! - m[g]!;
-    c[g] = c[g]! + d;
-    ss[g] = ss[g]! + d * d;
-    const dw = x[i]! - wm[g]!;
-    wc[g] = wc[g]! + wi * dw;
-    wss[g] = wss[g]! + wi * dw * dw;
-    sw2[g] = sw2[g]! + wi * wi;
+    const wi = w[i]!;
+    const d = v - (m0 + g * dm);
+    const dw = v - (wm0 + g * dwm);
+    const dd = d * d;
+    const wd = wi * dw;
+    const wdd = wd * dw;
+    const w2 = wi * wi;
+    c += d;
+    c1 += g * d;
+    ss += dd;
+    ss1 += g * dd;
+    wc += wd;
+    wc1 += g * wd;
+    wss += wdd;
+    wss1 += g * wdd;
+    sq += w2;
+    sq1 += g * w2;
   }
-  const out = [0, 1].map((g): GroupMoments => {
-    const k = cnt[g]!;
-    const W = sw[g]!;
-    const wMean = wm[g]! + (W > 0 ? wc[g]! / W : 0);
-    const den = W - sw2[g]! / W;
+  const make = (k: number, m: number, cc: number, s2: number, W: number, wm: number, wcc: number, ws2: number, q: number): GroupMoments => {
+    const den = W - q / W;
     return {
       n: k,
-      mean: m[g]! + (k > 0 ? c[g]! / k : 0),
-      variance: k > 1 ? Math.max(0, (ss[g]! - (c[g]! * c[g]!) / k) / (k - 1)) : NaN,
-      wMean,
-      wVariance: den > 0 ? Math.max(0, (wss[g]! - (wc[g]! * wc[g]!) / W) / den) : NaN,
+      mean: k > 0 ? m + cc / k : NaN,
+      variance: k > 1 ? Math.max(0, (s2 - (cc * cc) / k) / (k - 1)) : NaN,
+      wMean: W > 0 ? wm + wcc / W : NaN,
+      wVariance: den > 0 ? Math.max(0, (ws2 - (wcc * wcc) / W) / den) : NaN,
     };
-  });
-  return [out[0]!, out[1]!];
+  };
+  return [
+    make(n0, m0, c - c1, ss - ss1, sw0, wm0, wc - wc1, wss - wss1, sq - sq1),
+    make(n1, m1, c1, ss1, sw1, wm1, wc1, wss1, sq1),
+  ];
 }
 
 function smdFrom(g0: GroupMoments, g1: GroupMoments, binary: boolean, weighted: boolean, weightedDenominator: boolean): number | null {
@@ -289,9 +308,11 @@ function checkBinary(x: Values): void {
  */
 export function standardizedMeanDifference(x: Values, treat: Values, options: SmdOptions = {}): number | null {
   const binary = options.binary ?? false;
+  if (x.length !== treat.length) throw new RangeError('covariate and treatment lengths differ');
+  checkTreat(treat);
   if (options.weights) checkWeights(options.weights, x.length);
   if (binary) checkBinary(x);
-  const [g0, g1] = groupMoments(x, treat, options.weights);
+  const [g0, g1] = groupMoments(x, treat, options.weights ?? new Float64Array(x.length).fill(1));
   const weighted = options.weights !== undefined;
   return smdFrom(g0, g1, binary, weighted, weighted && options.denominator === 'weighted');
 }
@@ -306,9 +327,11 @@ export function balanceTable(
   weights: Values,
   threshold = 0.1,
 ): BalanceRow[] {
+  checkTreat(treat);
   checkWeights(weights, treat.length);
   return covariates.map((c) => {
     const binary = c.binary ?? false;
+    if (c.values.length !== treat.length) throw new RangeError(`covariate ${c.name}: length differs from treatment`);
     if (binary) checkBinary(c.values);
     const [g0, g1] = groupMoments(c.values, treat, weights);
     const weightedSmd = smdFrom(g0, g1, binary, true, false);

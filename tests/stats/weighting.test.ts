@@ -96,6 +96,9 @@ describe('weighted means, variances, SMD, ESS', () => {
   it('SMD edge cases: constant covariate, empty group', () => {
     expect(standardizedMeanDifference([1, 1, 1, 1], [1, 0, 1, 0])).toBeNull();
     expect(standardizedMeanDifference([1, 2, 3], [1, 1, 1])).toBeNull();
+    expect(() => standardizedMeanDifference([1, NaN, 3], [1, 0, 1])).toThrow(/covariate\[1\]/);
+    expect(() => standardizedMeanDifference([1, 2, 3], [1, 0, 2])).toThrow(RangeError);
+    expect(() => balanceTable([{ name: 'x', values: [1, Infinity, 3, 4] }], [1, 0, 1, 0], [1, 1, 1, 1])).toThrow(RangeError);
   });
   it('Kish effective sample size', () => {
     const sel = (g: number) => w.filter((_, i) => t[i] === g);
