@@ -3,7 +3,7 @@
  * heterogeneity between subgroup effects used as the interaction test of the
  * forest plot (Cochran's Q).
  */
-import { mean, variance, type Values } from './descriptive.ts';
+import { meanAndVariance, type Values } from './descriptive.ts';
 import { pchisqUpper, tCrit, twoSidedPt, zCrit } from './distributions.ts';
 
 export interface GroupSummary {
@@ -64,7 +64,8 @@ export interface Heterogeneity {
 }
 
 function summarize(x: Values): { n: number; mean: number | null; v: number | null } {
-  return { n: x.length, mean: mean(x), v: variance(x) };
+  const mv = meanAndVariance(x);
+  return { n: x.length, mean: mv.mean, v: mv.variance };
 }
 
 function checkGroup(g: GroupSummary, label: string): void {

@@ -52,38 +52,40 @@ function assertFinite(x: Values, what: string): void {
 }
 
 /**
- * Arithmetic mean with a second correction pass (as R's mean.default does), so
- * the result does not drift with n. null for n = 0.
+ * Mean and sample variance in two passes: the sum, then deviations from
+ * sum / n, from which the corrected mean (R's mean.default adds the mean
+ * deviation back, so the result does not drift with n) and the corrected
+ * two-pass variance follow. A non-finite value makes the sum non-finite, so
+ * the per-element check runs only then.
  */
-export function mean(x: Values): number | null {
+export function meanAndVariance(x: Values): { n: number; mean: number | null; variance: number | null } {
   const n = x.length;
-  if (n === 0) return null;
-  assertFinite(x, 'x');
+  if (n === 0) return { n, mean: null, variance: null };
   let s = 0;
   for (let i = 0; i < n; i++) s += x[i]!;
-  let m = s / n;
+  if (!Number.isFinite(s)) {
+    assertFinite(x, 'x');
+    throw new RangeError('the values are too large to sum');
+  }
+  const m0 = s / n;
   let c = 0;
-  for (let i = 0; i < n; i++) c += x[i]! - m;
-  m += c / n;
-  return m;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = x[i]! - m0;
+    c += d;
+    ss += d * d;
+  }
+  return { n, mean: m0 + c / n, variance: n > 1 ? Math.max(0, (ss - (c * c) / n) / (n - 1)) : null };
+}
+
+/** Arithmetic mean (R's mean.default, with its correction pass). null for n = 0. */
+export function mean(x: Values): number | null {
+  return meanAndVariance(x).mean;
 }
 
 /** Sample variance (divisor n - 1), corrected two-pass algorithm. null for n < 2. */
 export function variance(x: Values): number | null {
-  const n = x.length;
-  if (n < 2) {
-    if (n === 1) assertFinite(x, 'x');
-    return null;
-  }
-  const m = mean(x)!;
-  let ss = 0;
-  let c = 0;
-  for (let i = 0; i < n; i++) {
-    const d = x[i]! - m;
-    ss += d * d;
-    c += d;
-  }
-  return Math.max(0, (ss - (c * c) / n) / (n - 1));
+  return meanAndVariance(x).variance;
 }
 
 /** Sample standard deviation (divisor n - 1). null for n < 2. */
@@ -108,7 +110,8 @@ function summaryFrom(n: number, m: number | null, v: number | null, level: numbe
  */
 export function meanSummary(x: Values, level = 0.95): MeanSummary {
   tCrit(level, 1); // validate level even when n < 2
-  return summaryFrom(x.length, mean(x), variance(x), level);
+  const mv = meanAndVariance(x);
+  return summaryFrom(x.length, mv.mean, mv.variance, level);
 }
 
 /**

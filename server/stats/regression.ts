@@ -133,10 +133,14 @@ export function designMatrix(columns: readonly Column[], options: { intercept?: 
   if (intercept) for (let i = 0; i < n; i++) x[i * p] = 1;
   for (let j = 0; j < columns.length; j++) {
     const v = columns[j]!.values;
+    let sum = 0;
     for (let i = 0; i < n; i++) {
       const val = v[i]!;
-      if (!Number.isFinite(val)) throw new RangeError(`column ${columns[j]!.name}[${i}] is not finite`);
+      sum += val * 0; // NaN for a NaN or an infinity, 0 otherwise
       x[i * p + j + off] = val;
+    }
+    if (sum !== 0) {
+      for (let i = 0; i < n; i++) if (!Number.isFinite(v[i]!)) throw new RangeError(`column ${columns[j]!.name}[${i}] is not finite`);
     }
   }
   return { n, p, x, names: [...(intercept ? ['(Intercept)'] : []), ...columns.map((c) => c.name)], intercept };

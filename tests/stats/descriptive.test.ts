@@ -58,6 +58,8 @@ describe('mean, SD and t-interval', () => {
   });
   it('rejects non-finite values', () => {
     expect(() => meanSummary([1, NaN])).toThrow(RangeError);
+    expect(() => meanSummary([1, Infinity, 2])).toThrow(/x\[1\]/);
+    expect(() => meanSummary([1e308, 1e308])).toThrow(/too large/);
     expect(() => meanSummary([1, 2], 1.2)).toThrow(RangeError);
   });
 });

@@ -76,6 +76,8 @@ describe.each(['qr', 'normal-equations'] as const)('OLS by %s (ANCOVA: follow-up
     expectClose(Array.from(exact.beta), [1, 2], 1e-14, 1e-14);
     expect(exact.sigma).toBeLessThan(1e-14);
     expect(() => ols(ancova, col('followup'), { weights: new Float64Array(150) })).toThrow(RangeError);
+    expect(() => designMatrix([{ name: 'a', values: [1, NaN, 3] }])).toThrow(/a\[1\]/);
+    expect(() => designMatrix([{ name: 'a', values: [1, 2, -Infinity] }])).toThrow(/a\[2\]/);
   });
 });
 
