@@ -857,17 +857,11 @@ function newton(design: Design, y: Values, w: Values | undefined, start: Float64
     if (yi > 0 && yi < 1) c0 += wi * (yi * Math.log(yi) + (1 - yi) * Math.log(1 - yi));
   }
   const ybar = swy / sw;
-  let nullDev = 0;
-  {
-    const mu0 = design.intercept ? ybar : 0.5;
-    for (let i = 0; i < n; i++) {
-      const yi = y[i]!;
-      const wi = w ? w[i]! : 1;
-      const a = yi > 0 ? yi * Math.log(yi / mu0) : 0;
-      const b = yi < 1 ? (1 - yi) * Math.log((1 - yi) / (1 - mu0)) : 0;
-      nullDev += 2 * wi * (a + b);
-    }
-  }
+  // Null deviance 2 sum w [y log(y / mu0) + (1 - y) log((1 - y) / (1 - mu0))]
+  // from the sums: mu0 is the weighted mean (0.5 without an intercept, as R).
+  const mu0 = design.intercept ? ybar : 0.5;
+  const xlog = (a: number, b: number) => (a === 0 ? 0 : a * Math.log(b));
+  const nullDev = 2 * (c0 - xlog(swy, mu0) - xlog(sw - swy, 1 - mu0));
 
   let beta: Float64Array;
   if (start) beta = Float64Array.from(start);
