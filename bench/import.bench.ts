@@ -121,7 +121,6 @@ export async function run(args: string[]): Promise<void> {
   for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
   const db = createDb(dbPath);
   migrateDb(db);
-  if (process.env.BENCH_WAL_AUTOCHECKPOINT) db.$client.pragma(`wal_autocheckpoint = ${Number(process.env.BENCH_WAL_AUTOCHECKPOINT)}`);
 
   const runs = args.includes('--reimport') ? 2 : 1;
   for (let i = 0; i < runs; i++) {

@@ -55,6 +55,11 @@ const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const CONTROL_IN_TOKEN = /[\u0000-\u001f\u007f]/;
 const NUMBER_SHAPE = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 const ZIP_SHAPE = /^[0-9]{5}$/;
+/** How statistics packages and spreadsheets write a missing value; the format wants an empty field. */
+const MISSING_MARKER = /^(?:n\/?a|na|null|none|nan|missing|-|\.)$/i;
+function missingHint(v: string): string {
+  return MISSING_MARKER.test(v) ? ' (for a missing value, leave the field empty)' : '';
+}
 /** An enumeration value may be quoted back in a reason only if it cannot be an identifier, date or ZIP code. */
 const QUOTABLE = /^[A-Za-z][A-Za-z _-]{0,23}$/;
 
@@ -143,7 +148,7 @@ export class RowReader {
     if (v === null || this.missing(column, required, v)) return null;
     const days = parseIsoDate(v);
     if (days === null) {
-      this.problem(column, 'invalid_date', `${column} is not a valid date: write YYYY-MM-DD, a real calendar day in 1900-2199`);
+      this.problem(column, 'invalid_date', `${column} is not a valid date: write YYYY-MM-DD, a real calendar day in 1900-2199${missingHint(v)}`);
       return null;
     }
     this.lastDays = days;
@@ -156,7 +161,7 @@ export class RowReader {
     const hit = values.get(v) ?? values.get(v.toLowerCase());
     if (hit !== undefined) return hit;
     const got = QUOTABLE.test(v) ? ` (got "${v.length > 20 ? `${v.slice(0, 20)}…` : v}")` : '';
-    this.problem(column, 'invalid_enum', `${column} must be one of ${[...values.keys()].join(', ')}${got}`);
+    this.problem(column, 'invalid_enum', `${column} must be one of ${[...values.keys()].join(', ')}${got}${missingHint(v)}`);
     return null;
   }
 
@@ -164,7 +169,7 @@ export class RowReader {
     const v = this.raw(column);
     if (v === null || this.missing(column, required, v)) return null;
     if (!NUMBER_SHAPE.test(v)) {
-      const hint = /^[+-]?[0-9]+,[0-9]+$/.test(v) ? ' (use a dot as the decimal separator)' : '';
+      const hint = /^[+-]?[0-9]+,[0-9]+$/.test(v) ? ' (use a dot as the decimal separator)' : missingHint(v);
       this.problem(column, 'invalid_number', `${column} is not a number${hint}`);
       return null;
     }
@@ -180,7 +185,7 @@ export class RowReader {
     const v = this.raw(column);
     if (v === null || v === '') return null;
     if (!ZIP_SHAPE.test(v)) {
-      this.problem(column, 'invalid_zip', `${column} must be 5 digits`);
+      this.problem(column, 'invalid_zip', `${column} must be 5 digits${missingHint(v)}`);
       return null;
     }
     return v;
@@ -191,7 +196,7 @@ export class RowReader {
     if (v === null || this.missing(column, true, v)) return null;
     const code = normaliseIcd10(v);
     if (code === null) {
-      this.problem(column, 'invalid_icd10', `${column} is not an ICD-10-CM code (a letter, two characters, then up to four after the dot, e.g. M54.16)`);
+      this.problem(column, 'invalid_icd10', `${column} is not an ICD-10-CM code (a letter, two characters, then up to four after the dot, e.g. M54.16)${missingHint(v)}`);
       return null;
     }
     return code;
@@ -202,7 +207,7 @@ export class RowReader {
     if (v === null || v === '') return null;
     const code = v.toUpperCase();
     if (!PROCEDURE_CODE_SHAPE.test(code)) {
-      this.problem(column, 'invalid_procedure_code', `${column} is not a CPT or HCPCS code (5 characters, e.g. 64483 or J1040)`);
+      this.problem(column, 'invalid_procedure_code', `${column} is not a CPT or HCPCS code (5 characters, e.g. 64483 or J1040)${missingHint(v)}`);
       return null;
     }
     return code;

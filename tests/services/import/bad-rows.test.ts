@@ -158,6 +158,21 @@ describe('every kind of bad row is reported with file, line, column and reason, 
     }
   });
 
+  it('says how to write a missing value when a file uses NA, N/A, null or a dot', async () => {
+    const report = await importFiles(db, {
+      'patients.csv': 'patient_id,birth_date,sex,zip\nP1,1956-03-14,female,NA\nP2,N/A,male,\nP3,1956-03-14,null,\n',
+      'observations.csv': 'patient_id,date,measure,value\nP1,2024-01-01,pain_nrs,.\n',
+    });
+    expect(report.errors.map((e) => [e.line, e.column, e.kind])).toEqual([
+      [2, 'zip', 'invalid_zip'],
+      [3, 'birth_date', 'invalid_date'],
+      [4, 'sex', 'invalid_enum'],
+      [2, 'value', 'invalid_number'],
+      [2, 'patient_id', 'unknown_reference'],
+    ]);
+    for (const e of report.errors.slice(0, 4)) expect(e.reason).toMatch(/\(for a missing value, leave the field empty\)$/);
+  });
+
   it('reports every problem of a row, once per column, and counts the row once', async () => {
     const report = await importFiles(db, { 'patients.csv': 'patient_id,birth_date,sex,zip\n,1956-02-30,x1,123\n' });
     expect(report.errors.map((e) => [e.line, e.column, e.kind])).toEqual([
