@@ -56,7 +56,6 @@ export class ImportEngine {
   batchesCommitted = 0;
   observationsRematched = 0;
   writeMs = 0;
-  finished = false;
 
   constructor(
     db: Db,
@@ -183,7 +182,6 @@ export class ImportEngine {
       if (this.cursorFile) this.cursorFile.committedThroughLine = this.cursorLine;
       if (final) {
         this.observationsRematched += this.store.rematchObservations();
-        this.finished = true;
         this.writeFinal(this.finalStatus());
       } else if (this.opts.mode === 'partial') {
         const t = this.totals();

@@ -3,7 +3,7 @@
  * (server/routers/imports.ts) call. See docs/import.md for the behaviour and
  * docs/decisions/003-import-design.md for the reasons.
  */
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Db } from '../../../db/index.ts';
 import { imports, type ImportMode } from '../../../db/schema/imports.ts';
@@ -194,10 +194,13 @@ function writeProgress(db: Db, engine: ImportEngine): void {
 function markFailed(db: Db, importId: number): void {
   try {
     if (db.$client.inTransaction) return; // the caller's transaction is rolling back; recovery will see the row
-    db.update(imports)
+    // Only a row still 'running': an import whose final status is written is finished, whatever failed after.
+    const changed = db
+      .update(imports)
       .set({ status: 'interrupted', finishedAt: new Date().toISOString() })
-      .where(eq(imports.id, importId))
-      .run();
+      .where(and(eq(imports.id, importId), eq(imports.status, 'running')))
+      .run().changes;
+    if (changed === 0) return;
     const row = db.select({ report: imports.report }).from(imports).where(eq(imports.id, importId)).get();
     if (row?.report) {
       const report = JSON.parse(row.report) as ImportReport;

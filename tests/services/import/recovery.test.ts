@@ -54,6 +54,23 @@ describe('recoverInterruptedImports', () => {
   });
 });
 
+describe('an internal failure during an import', () => {
+  it('keeps the committed batches and marks the import interrupted (a full disk)', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => `S${i},${'Site name '.repeat(8)}${i}`).join('\n');
+    const pages = db.$client.pragma('page_count', { simple: true }) as number;
+    db.$client.pragma(`max_page_count = ${pages + 200}`);
+    await expect(runImport(db, [{ name: 'sites.csv', content: `site_id,name\n${rows}\n` }], { batchRows: 1000 })).rejects.toMatchObject({
+      code: 'SQLITE_FULL',
+    });
+    const row = getImport(db, 1);
+    expect(row.status).toBe('interrupted');
+    expect(row.batchesCommitted).toBeGreaterThan(0);
+    expect(db.$client.prepare('SELECT count(*) FROM sites').pluck().get()).toBe(row.batchesCommitted * 1000);
+    expect(row.report).toMatchObject({ status: 'interrupted', totals: { inserted: row.batchesCommitted * 1000 } });
+    expect(row.report!.notes.at(-1)).toMatch(/failed with an internal error/);
+  });
+});
+
 describe('one import at a time', () => {
   it('refuses to start while another process is importing', async () => {
     running(process.ppid);
