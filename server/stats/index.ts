@@ -9,4 +9,5 @@ export * from './comparison.ts';
 export * from './regression.ts';
 export * from './weighting.ts';
 export * from './survival.ts';
+export { argsortStable, sortedCopy } from './sort.ts';
 export { pnorm, qnorm, pt, qt, twoSidedPt, twoSidedPz, zCrit, tCrit, pchisqUpper } from './distributions.ts';

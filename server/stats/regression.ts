@@ -2,8 +2,9 @@
  * Linear and logistic regression.
  *
  *  - ols(): (weighted) least squares by Householder QR of sqrt(w) X, the
- *    algorithm of R's lm(), with classical or robust sandwich (HC0, HC1)
- *    standard errors. ANCOVA (follow-up ~ path + baseline) is an ols() call.
+ *    algorithm of R's lm() (centred normal equations from 200,000 rows), with
+ *    classical or robust sandwich (HC0, HC1) standard errors. ANCOVA
+ *    (follow-up ~ path + baseline) is an ols() call.
  *  - logistic(): binomial GLM with logit link by Newton-Raphson (for the
  *    canonical link this is IRLS, the algorithm of R's glm()), with prior
  *    weights, step-halving, and a result flag for non-convergence and

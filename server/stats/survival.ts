@@ -92,20 +92,14 @@ function checkSurvivalData(time: Values, event: Values): void {
 }
 
 /** Sorted event times and sorted censoring times. */
-function splitSorted(time: Values, event: Values, include?: (i: number) => boolean): { ev: Float64Array; ce: Float64Array } {
+function splitSorted(time: Values, event: Values): { ev: Float64Array; ce: Float64Array } {
   let ne = 0;
-  let nc = 0;
-  for (let i = 0; i < time.length; i++) {
-    if (include && !include(i)) continue;
-    if (event[i] === 1) ne++;
-    else nc++;
-  }
+  for (let i = 0; i < event.length; i++) ne += event[i]!;
   const ev = new Float64Array(ne);
-  const ce = new Float64Array(nc);
+  const ce = new Float64Array(time.length - ne);
   let a = 0;
   let b = 0;
   for (let i = 0; i < time.length; i++) {
-    if (include && !include(i)) continue;
     if (event[i] === 1) ev[a++] = time[i]!;
     else ce[b++] = time[i]!;
   }
