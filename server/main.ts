@@ -11,6 +11,9 @@ async function main(): Promise<void> {
   migrateDb(db);
   // Imports whose process died (kill, crash, power cut) are marked 'interrupted'.
   recoverInterruptedImports(db);
+  // An empty database gets the demo practice (DEMO_PATIENTS patients, a fixed seed): docs/demo-practice.md.
+  const seeded = (await import('./services/demo/index.ts')).seedDemoIfEmpty(db, env.DEMO_PATIENTS);
+  if (seeded) console.log(seeded);
 
   // Secrets (cookie and audit keys) from SECRET_KEY or the key file next to the database.
   const appOptions = appOptionsFromEnv(env);
