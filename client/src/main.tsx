@@ -5,6 +5,7 @@ import { applyPaletteToDocument } from './components/charts/palette.ts';
 import './styles/base.css';
 import './styles/shell.css';
 import './styles/components.css';
+import './styles/admin.css';
 
 applyPaletteToDocument();
 

@@ -1,6 +1,7 @@
 import { createBrowserRouter, Navigate, useLocation, type RouteObject } from 'react-router';
 import { AppShell } from './components/ui/AppShell.tsx';
 import { LoadingState } from './components/ui/LoadingState.tsx';
+import { LoginPage } from './pages/LoginPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { RouteError } from './pages/RouteError.tsx';
 
@@ -9,6 +10,8 @@ import { RouteError } from './pages/RouteError.tsx';
  * the shell shows a progress bar in the meantime.
  */
 export const routes: RouteObject[] = [
+  // Outside the shell: the only page a signed-out visitor sees.
+  { path: '/login', element: <LoginPage />, errorElement: <RouteError /> },
   {
     path: '/',
     element: <AppShell />,
@@ -28,6 +31,8 @@ export const routes: RouteObject[] = [
           { path: 'operations', lazy: async () => ({ Component: (await import('./pages/OperationsPage.tsx')).OperationsPage }) },
           { path: 'cohorts', lazy: async () => ({ Component: (await import('./pages/CohortsPage.tsx')).CohortsPage }) },
           { path: 'data', lazy: async () => ({ Component: (await import('./pages/DataPage.tsx')).DataPage }) },
+          { path: 'admin/users', lazy: async () => ({ Component: (await import('./pages/admin/UsersPage.tsx')).UsersPage }) },
+          { path: 'admin/audit', lazy: async () => ({ Component: (await import('./pages/admin/AuditPage.tsx')).AuditPage }) },
           { path: '*', element: <NotFoundPage /> },
         ],
       },

@@ -1,4 +1,4 @@
-import { keepPreviousData, QueryClient } from '@tanstack/react-query';
+import { keepPreviousData, MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import type { AppRouter } from '../../server/routers/_app.ts';
@@ -6,8 +6,22 @@ import { isRetryable } from './data/errors.ts';
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
+/** The auth.me query's key prefix (tRPC's key shape: path segments, then input and type). */
+export const ME_KEY = [['auth', 'me']] as const;
+
+function isUnauthorized(error: unknown): boolean {
+  return (error as { data?: { code?: unknown } | null } | null)?.data?.code === 'UNAUTHORIZED';
+}
+
 export function makeQueryClient(): QueryClient {
-  return new QueryClient({
+  // A request refused for want of a session (it expired, or was ended elsewhere):
+  // ask who we are again, and the shell sends a signed-out user to the sign-in page.
+  const onError = (error: unknown) => {
+    if (isUnauthorized(error)) void client.invalidateQueries({ queryKey: ME_KEY });
+  };
+  const client: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
         staleTime: 30_000,
@@ -24,6 +38,7 @@ export function makeQueryClient(): QueryClient {
       },
     },
   });
+  return client;
 }
 
 export function makeTrpcClient() {

@@ -27,6 +27,15 @@ export function formatCount(n: number | null | undefined): string {
   return isNumber(n) ? withMinus(countFormat.format(n)) : MISSING;
 }
 
+/**
+ * A count that may be withheld by small-cell suppression: the number, or the
+ * marker the server chose ("<11" for a small count, "—" for a count withheld so
+ * that a small one cannot be worked out).
+ */
+export function formatMaskedCount(c: number | { display: string } | null | undefined): string {
+  return c !== null && typeof c === 'object' ? c.display : formatCount(c);
+}
+
 /** 1.234 -> "1.2" (digits after the point, default 1). */
 export function formatDecimal(x: number | null | undefined, digits = 1): string {
   if (!isNumber(x)) return MISSING;

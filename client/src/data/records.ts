@@ -1,3 +1,4 @@
+import type { Count } from '../../../server/auth/suppression.ts';
 import type { RouterOutputs } from '../../../server/routers/_app.ts';
 
 export type RecordsSummary = RouterOutputs['records']['summary'];
@@ -5,7 +6,8 @@ export type RecordsSummary = RouterOutputs['records']['summary'];
 export type RecordCount = {
   key: 'patients' | 'episodes' | 'treatments' | 'observations' | 'providers' | 'sites';
   label: string;
-  value: number;
+  /** A number, or a withheld small count ("<11") for roles that may not see patient-level data. */
+  value: Count;
   definition: string;
 };
 
@@ -40,5 +42,6 @@ export function recordCounts(s: RecordsSummary): RecordCount[] {
 
 /** Nothing stored at all: the practice has not imported anything yet. */
 export function isEmptyPractice(s: RecordsSummary): boolean {
+  // A withheld count ("<11") is not zero.
   return s.patients === 0 && s.episodes === 0 && s.treatments === 0 && s.observations === 0 && s.providers === 0 && s.sites === 0;
 }

@@ -5,13 +5,19 @@ import { LoadingState } from '../components/ui/LoadingState.tsx';
 import { PageHeader } from '../components/ui/PageHeader.tsx';
 import { QueryState } from '../components/ui/QueryState.tsx';
 import { Tile, TileGrid } from '../components/ui/Tile.tsx';
-import { formatCount, formatDateSpan, formatIsoDate } from '../data/format.ts';
+import { formatDateSpan, formatIsoDate, formatMaskedCount } from '../data/format.ts';
 import { isEmptyPractice, recordCounts } from '../data/records.ts';
+import { ImportHistory } from '../components/imports/ImportHistory.tsx';
+import { ImportUpload } from '../components/imports/ImportUpload.tsx';
+import { canImport, seesSuppressedCounts } from '../data/access.ts';
+import { MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES } from '../data/imports.ts';
+import { useSignedInUser } from '../hooks/useSession.ts';
 import { sectionOf } from '../sections.ts';
 import { useTRPC } from '../trpc.ts';
 
 export function DataPage() {
   const trpc = useTRPC();
+  const me = useSignedInUser();
   const summary = useQuery(trpc.records.summary.queryOptions());
   return (
     <>
@@ -19,7 +25,14 @@ export function DataPage() {
       <Card
         title="Stored records"
         subtitle="Everything the practice's imports have brought in, across all sites and providers."
-        footnote="Counts are of stored rows after validation: rows an import rejected are listed in that import's report, not here."
+        footnote={
+          <>
+            Counts are of stored rows after validation: rows an import rejected are listed in that import's report, not here.
+            {seesSuppressedCounts(me.role)
+              ? ' Counts of patients and their records from 1 to 10 are shown as "<11" for your role (small-cell suppression).'
+              : null}
+          </>
+        }
       >
         <QueryState
           query={summary}
@@ -42,7 +55,13 @@ export function DataPage() {
             <>
               <TileGrid label="Record counts">
                 {recordCounts(s).map((c) => (
-                  <Tile key={c.key} label={c.label} value={formatCount(c.value)} machineValue={c.value} definition={c.definition} />
+                  <Tile
+                    key={c.key}
+                    label={c.label}
+                    value={formatMaskedCount(c.value)}
+                    machineValue={typeof c.value === 'number' ? c.value : c.value.display}
+                    definition={c.definition}
+                  />
                 ))}
               </TileGrid>
               <dl className="facts">
@@ -66,12 +85,28 @@ export function DataPage() {
           )}
         </QueryState>
       </Card>
-      <Card title="Imports" subtitle="Uploading files from this page, and the history of imports with their reports.">
-        <p className="muted">
-          Not available yet: uploading comes with sign-in, so that only practice managers and administrators can import.
-          Until then, files are imported on the server with <code>npm run import</code>.
-        </p>
-      </Card>
+      {canImport(me.role) ? (
+        <>
+          <Card
+            title="Import files"
+            subtitle="Upload the practice's CSV export; the report says what was stored and what was refused, and why."
+            footnote={
+              <>
+                Up to {MAX_UPLOAD_FILES} files and {MAX_UPLOAD_BYTES / 1024 / 1024} MiB at a time; larger exports are imported on the
+                server with <code>npm run import</code>. Re-importing a file updates rows by their ids: nothing is duplicated.
+                Every import is recorded in the audit log.
+              </>
+            }
+          >
+            <ImportUpload />
+          </Card>
+          <ImportHistory />
+        </>
+      ) : (
+        <Card title="Imports" subtitle="Where the records come from.">
+          <p className="muted">Imports are made by practice managers and administrators.</p>
+        </Card>
+      )}
     </>
   );
 }
