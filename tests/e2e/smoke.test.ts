@@ -153,17 +153,24 @@ describe('the Data page', () => {
     await page.goto(`${h.server.url}/healthz`);
     await signIn(page, h.admin);
     let failing = true;
+    // The session check (auth.me) still answers: the shell needs to know who is signed in before any page loads.
     await page.route('**/trpc/**', (route) =>
-      failing
+      failing && !route.request().url().includes('/trpc/auth.me')
         ? route.fulfill({
             status: 500,
             contentType: 'application/json',
-            body: JSON.stringify([{ error: { message: 'Internal error', code: -32603, data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500 } } }]),
+            // One error per call of the batch (the admin's Data page asks for records and imports together).
+            body: JSON.stringify(
+              decodeURIComponent(new URL(route.request().url()).pathname.split('/trpc/')[1]!)
+                .split(',')
+                .map(() => ({ error: { message: 'Internal error', code: -32603, data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500 } } })),
+            ),
           })
         : route.fallback(),
     );
     await page.goto(`${h.server.url}/data`);
-    const alert = page.getByRole('alert');
+    // The admin's Data page also lists imports, which fail the same way: this test is about the record counts.
+    const alert = page.getByRole('region', { name: 'Stored records' }).getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain("Could not load the practice's records");
     expect(await alert.textContent()).toContain('The server could not answer this request.');
