@@ -83,3 +83,16 @@ export function auditPatientRead(
 export function isPhysician(user: SessionUser | null): user is SessionUser & { role: 'physician'; providerId: number } {
   return user?.role === 'physician' && user.providerId !== null;
 }
+
+/**
+ * An identified export (a limited data set) is for admins, and for
+ * researchers with a current data-use agreement on record (roles.md).
+ * The procedure's policy admits researchers and admins; this checks the
+ * agreement, which is part of the session's user (refreshed at every request).
+ */
+export function assertIdentifiedExportAllowed(ctx: Pick<ContextInner, 'user'>): void {
+  const user = ctx.user;
+  if (user?.role === 'admin') return;
+  if (user?.role === 'researcher' && user.dataUseAgreement === true) return;
+  throw new DomainError('FORBIDDEN', 'An identified export needs a data-use agreement on record. Ask an administrator to record yours.');
+}

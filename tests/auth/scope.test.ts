@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createTestDb, type Db } from '../../db/index.ts';
-import { assertPatientInScope, auditPatientRead, patientScope, scopeSql } from '../../server/auth/scope.ts';
+import { assertIdentifiedExportAllowed, assertPatientInScope, auditPatientRead, patientScope, scopeSql } from '../../server/auth/scope.ts';
 import { createContextInner, type SessionUser } from '../../server/context.ts';
 import { allow, createCallerFactory, procedure, router } from '../../server/trpc.ts';
 import { seedPractice } from './helpers.ts';
@@ -97,5 +97,31 @@ describe('physicians see their own patients only', () => {
     ]);
     const everything = JSON.stringify(db.$client.prepare('SELECT at, user_id, username, role, action, target, outcome, ip, detail FROM audit_log').all());
     for (const phi of ['MRN-', '1960-01-01', '12345', 'female']) expect(everything).not.toContain(phi);
+  });
+});
+
+describe('identified exports', () => {
+  it('admins, and researchers with a current data-use agreement only', () => {
+    expect(() => assertIdentifiedExportAllowed({ user: admin })).not.toThrow();
+    expect(() => assertIdentifiedExportAllowed({ user: { id: 4, role: 'researcher', providerId: null, dataUseAgreement: true } })).not.toThrow();
+    for (const user of [
+      { id: 4, role: 'researcher' as const, providerId: null, dataUseAgreement: false },
+      { id: 4, role: 'researcher' as const, providerId: null },
+      drA,
+      { id: 5, role: 'practice_manager' as const, providerId: null, dataUseAgreement: true },
+      null,
+    ]) {
+      expect(() => assertIdentifiedExportAllowed({ user })).toThrow(/data-use agreement/);
+    }
+  });
+
+  it('an expired agreement does not count', async () => {
+    const { hasCurrentDua } = await import('../../server/auth/sessions.ts');
+    const now = Date.UTC(2026, 10, 24);
+    expect(hasCurrentDua('researcher', 'DUA-1', null, now)).toBe(true);
+    expect(hasCurrentDua('researcher', 'DUA-1', '2026-11-24', now)).toBe(true);
+    expect(hasCurrentDua('researcher', 'DUA-1', '2026-11-23', now)).toBe(false);
+    expect(hasCurrentDua('researcher', null, null, now)).toBe(false);
+    expect(hasCurrentDua('admin', 'DUA-1', null, now)).toBe(false);
   });
 });
