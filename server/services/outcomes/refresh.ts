@@ -27,7 +27,7 @@ import { Deriver } from './derive.ts';
 export type RefreshOptions = {
   /** Baseline period and windows (a practice setting); default: the spec's. Other definitions re-derive everything. */
   definitions?: OutcomeDefinitions;
-  /** Episodes per transaction. */
+  /** Episodes per transaction (default: DEFAULT_BATCH_SIZE, or BULK_BATCH_SIZE for a large queue). */
   batchSize?: number;
   /** Stop after this many batches; the rest stays queued for the next call. */
   maxBatches?: number;
@@ -62,7 +62,14 @@ export type OutcomeChanges = {
   episodes: number[] | 'all';
 };
 
+/**
+ * Episodes per transaction: small batches hold the write lock briefly (about
+ * 0.2 s) while an import may be waiting; a rebuild or a first import uses
+ * larger ones, which spend fewer commits and checkpoints (bench/derive.bench.ts).
+ */
 export const DEFAULT_BATCH_SIZE = 5_000;
+export const BULK_BATCH_SIZE = 20_000;
+const BULK_QUEUE = 100_000;
 
 /** outcome_changes keeps about this many entries; a reader further behind reloads everything. */
 export const CHANGE_LOG_LIMIT = 2_000_000;
@@ -86,10 +93,11 @@ const ENQUEUE_NEW: Record<Marked, string> = {
 };
 
 /**
- * When more than this share of a table is new (a first import), queueing every
- * episode is cheaper than finding the ones the new rows touch.
+ * When more than this share of a large table is new (a first import), queueing
+ * every episode is cheaper than finding the ones the new rows touch.
  */
 const ENQUEUE_ALL_SHARE = 0.25;
+const ENQUEUE_ALL_MIN_ROWS = 100_000;
 
 class Refresher {
   private readonly stmts;
@@ -116,10 +124,11 @@ class Refresher {
       dequeueBatch: p('DELETE FROM outcome_queue WHERE episode_id IN (SELECT episode_id FROM temp.outcome_batch)'),
       logBatch: p('INSERT INTO outcome_changes (episode_id) SELECT episode_id FROM temp.outcome_batch ORDER BY episode_id'),
       clearLog: p('DELETE FROM outcome_changes'),
+      logReset: p('INSERT INTO outcome_changes (episode_id) VALUES (0)'),
       trimLog: p('DELETE FROM outcome_changes WHERE seq <= ?'),
       lastSeq: p(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outcome_changes'), 0)`).pluck(),
       changesFrom: p(`SELECT coalesce((SELECT CAST(value AS INTEGER) FROM outcome_state WHERE key = 'changes_from'), 0)`).pluck(),
-      changedSince: p('SELECT DISTINCT episode_id FROM outcome_changes WHERE seq > ? ORDER BY episode_id').pluck(),
+      changedSince: p('SELECT DISTINCT episode_id FROM outcome_changes WHERE seq > ? AND episode_id > 0 ORDER BY episode_id').pluck(),
     };
   }
 
@@ -132,8 +141,10 @@ class Refresher {
         const reset = forceReset || s.version.get() !== this.deriver.version;
         if (reset) {
           for (const st of s.clearDerived) st.run();
-          // Readers of the change log further back than this must reload everything.
+          // A reader that last looked before this reset must reload everything:
+          // the log restarts at a marker (episode 0 never exists).
           s.clearLog.run();
+          s.logReset.run();
           s.setState.run('changes_from', String(s.lastSeq.get()));
           s.enqueueAll.run();
           s.setState.run('version', this.deriver.version);
@@ -144,7 +155,7 @@ class Refresher {
           const max = s.maxId[t]!.get() as number;
           const mark = (s.mark.get(t) as number | undefined) ?? 0;
           if (!all && max > mark) {
-            if (max - mark > ENQUEUE_ALL_SHARE * max) {
+            if (max - mark > ENQUEUE_ALL_SHARE * max && max - mark > ENQUEUE_ALL_MIN_ROWS) {
               s.enqueueAll.run();
               all = true;
             } else {
@@ -226,9 +237,9 @@ function refresherFor(db: Db, definitions: OutcomeDefinitions): Refresher {
 function run(db: Db, opts: RefreshOptions, forceReset: boolean): RefreshResult {
   const t0 = performance.now();
   const r = refresherFor(db, opts.definitions ?? DEFAULT_DEFINITIONS);
-  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxBatches = opts.maxBatches ?? Number.POSITIVE_INFINITY;
   const { enqueued, reset } = r.collect(forceReset);
+  const batchSize = opts.batchSize ?? (r.queued() > BULK_QUEUE ? BULK_BATCH_SIZE : DEFAULT_BATCH_SIZE);
   let derived = 0;
   let batches = 0;
   while (batches < maxBatches) {
