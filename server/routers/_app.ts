@@ -3,6 +3,7 @@ import { router } from '../trpc.ts';
 import { auditRouter } from './audit.ts';
 import { authRouter } from './auth.ts';
 import { importsRouter } from './imports.ts';
+import { outcomesRouter } from './outcomes.ts';
 import { recordsRouter } from './records.ts';
 import { usersRouter } from './users.ts';
 
@@ -12,6 +13,7 @@ export const appRouter = router({
   users: usersRouter,
   audit: auditRouter,
   imports: importsRouter,
+  outcomes: outcomesRouter,
 });
 
 export type AppRouter = typeof appRouter;

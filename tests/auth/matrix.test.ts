@@ -21,6 +21,7 @@ type Expected = 'anyone' | readonly Role[];
 const ALL: readonly Role[] = ROLES;
 const PM_ADMIN: readonly Role[] = ['practice_manager', 'admin'];
 const ADMIN: readonly Role[] = ['admin'];
+const PHYSICIAN_ADMIN: readonly Role[] = ['physician', 'admin'];
 
 const EXPECTED: Record<string, Expected> = {
   // Session
@@ -34,6 +35,18 @@ const EXPECTED: Record<string, Expected> = {
   'imports.list': PM_ADMIN,
   'imports.byId': PM_ADMIN,
   'imports.run': PM_ADMIN,
+  // Outcome aggregates, whole practice: every role (suppressed for managers and researchers)
+  'outcomes.summary': ALL,
+  'outcomes.table': ALL,
+  'outcomes.responders': ALL,
+  'outcomes.trajectory': ALL,
+  'outcomes.distribution': ALL,
+  'outcomes.opioids': ALL,
+  'outcomes.complications': ALL,
+  'outcomes.filterOptions': ALL,
+  // Patient list and patient timeline: physicians (own patients) and admins
+  'outcomes.patients': PHYSICIAN_ADMIN,
+  'outcomes.patientTimeline': PHYSICIAN_ADMIN,
   // Manage users, read the audit log: admin
   'users.list': ADMIN,
   'users.providers': ADMIN,
