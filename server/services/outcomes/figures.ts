@@ -55,8 +55,8 @@ export function proportion(privacy: Privacy, x: Count, n: Count): ProportionFigu
 const EMPTY_CHANGE = { mean: null, sd: null, lower: null, upper: null, median: null, q1: null, q3: null };
 
 /** Mean, SD, t-interval from sums; median and quartiles from the distribution when given. */
-export function changeFigure(privacy: Privacy, n: Count, sums: WindowSums, dist?: { values: number[]; counts: number[] }): ChangeFigure {
-  const m = meanSummaryFromMoments({ n: sums.complete, sum: sums.sum, sumSq: sums.sumSq });
+export function changeFigure(privacy: Privacy, n: Count, sums: WindowSums & { shift?: number }, dist?: { values: number[]; counts: number[] }): ChangeFigure {
+  const m = meanSummaryFromMoments({ n: sums.complete, sum: sums.sum, sumSq: sums.sumSq, shift: sums.shift ?? 0 });
   const [q1, median, q3] = dist ? quantilesFromCounts(dist.values, dist.counts, [0.25, 0.5, 0.75]) : [null, null, null];
   const figure = { mean: m.mean, sd: m.sd, lower: m.lower, upper: m.upper, median: median ?? null, q1: q1 ?? null, q3: q3 ?? null };
   return { n, ...(privacy.statistic(n, figure) ?? EMPTY_CHANGE) };
@@ -92,7 +92,8 @@ export function groupFigures(
     if (c.withBaseline > g.episodes) throw new Error('derived tables out of step: more baselines than episodes');
     return [g.episodes - c.withBaseline, c.withBaseline - c.complete, c.responders, c.complete - c.responders];
   });
-  const t = new MaskedTable(privacy, cells, 4);
+  const sums = [[MISSING, RESPONDERS, NON_RESPONDERS], [RESPONDERS, NON_RESPONDERS]];
+  const t = new MaskedTable(privacy, cells, 4, sums.flatMap((cols) => [{ rows: 'each' as const, cols }, { rows: 'all' as const, cols }]));
 
   const figures = (
     counts: { episodes: Count; noBaseline: Count; missing: Count; responders: Count; withBaseline: Count; complete: Count },
@@ -107,7 +108,7 @@ export function groupFigures(
       complete: counts.complete,
       missingFollowUp: counts.missing,
       followUp: proportion(privacy, counts.complete, counts.withBaseline),
-      change: changeFigure(privacy, counts.complete, { complete: sums.n, sum: sums.sum, sumSq: sums.sumSq }, dist),
+      change: changeFigure(privacy, counts.complete, { complete: sums.n, sum: sums.sum, sumSq: sums.sumSq, shift: sums.shift }, dist),
       responders: opts.respondersApply ? proportion(privacy, counts.responders, den) : null,
     };
   };

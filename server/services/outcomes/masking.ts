@@ -5,19 +5,26 @@
  * Every outcome response is built from a table of counts whose cells
  * partition its population: rows are groups (care paths, categories...),
  * columns the finest parts a figure needs (e.g. no baseline / baseline but no
- * follow-up / responder / non-responder). The table is masked once, with its
- * row totals, column totals and grand total published; every other count the
- * response shows (episodes with a baseline = the last three parts) is a sum
- * of cells, shown only when it can already be worked out from what is shown
- * (`sum`). Rates and group statistics come from those counts through
- * `privacy.rate` / `privacy.statistic`, so a mean of fewer than 11 episodes or
- * a percentage that gives a withheld count back is never shown.
+ * follow-up / responder / non-responder). The table is masked with its row
+ * totals, column totals and grand total published. The response also shows
+ * sums of cells (episodes with a baseline = the last three parts); the table
+ * is told which (`published`), and:
+ *
+ * - a sum is shown only when a reader can already work it out from what is
+ *   shown (`sum`, `sumOver`);
+ * - a sum of 1..T-1 that a reader could work out is a small count shown by
+ *   subtraction, so more cells are withheld (smallest first) until none can
+ *   be (the closure step below). Withholding more never un-protects a cell.
+ *
+ * Rates and group statistics come from those counts through `privacy.rate` /
+ * `privacy.statistic`, so a mean of fewer than 11 episodes or a percentage
+ * that gives a withheld count back is never shown.
  *
  * Margins are shared between responses (the column totals of the table by
  * category are the practice-wide counts of the tiles). So that no response
  * relies on a margin being hidden that another shows, a table whose masking
- * would withhold a margin of the threshold or more (a complementary
- * suppression of a total) is withheld whole: its interior cells are not shown.
+ * withholds a margin of the threshold or more (a complementary suppression of
+ * a total) is withheld whole: its interior cells are not shown.
  *
  * For physicians and administrators `privacy.suppress` is false and every
  * count is shown: the same response type for every role.
@@ -27,11 +34,16 @@ import { COMPLEMENTARY_DISPLAY, isShown, type Count, type SuppressedCount } from
 
 export type { Count };
 
+/** A sum of cells the response publishes: over `rows` ('each': every row separately; 'all': all rows together) and `cols`. */
+export type PublishedSum = { rows: 'each' | 'all' | readonly number[]; cols: readonly number[] };
+
 export class MaskedTable {
   private readonly cells: Count[][];
   private readonly rowTotals: Count[];
   private readonly colTotals: Count[];
-  private readonly grand: Count;
+  private grand: Count;
+  private readonly allRows: number[];
+  private readonly allCols: number[];
   /** True when the whole interior was withheld (see the module comment). */
   readonly withheld: boolean;
 
@@ -39,7 +51,10 @@ export class MaskedTable {
     private readonly privacy: Privacy,
     private readonly raw: readonly (readonly number[])[],
     private readonly columns: number,
+    published: readonly PublishedSum[] = [],
   ) {
+    this.allRows = raw.map((_, i) => i);
+    this.allCols = Array.from({ length: columns }, (_, j) => j);
     if (raw.length === 0) {
       this.cells = [];
       this.rowTotals = [];
@@ -55,6 +70,7 @@ export class MaskedTable {
     this.colTotals = m.colTotals!;
     this.grand = m.grandTotal!;
     this.cells = marginWithheld ? raw.map((row) => row.map((v) => this.hidden(v))) : m.cells;
+    if (privacy.suppress) this.close(published);
   }
 
   get rows(): number {
@@ -84,25 +100,67 @@ export class MaskedTable {
 
   /** The sum over all rows of the cells in `cols` (a practice-wide count), when it follows from what is shown. */
   totalSum(cols: readonly number[]): Count {
-    return this.sumOver(this.raw.map((_, i) => i), cols);
+    return this.sumOver(this.allRows, cols);
   }
 
   /**
    * The sum of the cells in rows x cols when a reader can already work it out
-   * from what is shown (cells, row and column totals, the grand total);
-   * otherwise withheld, displayed as its own size calls for.
+   * from what is shown (cells, row and column totals, the grand total) and it
+   * is not a small count; otherwise withheld, displayed as its size calls for.
    */
   sumOver(rows: readonly number[], cols: readonly number[]): Count {
-    const truth = rows.reduce((s, i) => s + cols.reduce((t, j) => t + this.raw[i]![j]!, 0), 0);
+    const truth = this.truth(rows, cols);
     const value = this.derivable(rows, cols);
-    return value ?? this.hidden(truth);
+    return value === null || (this.privacy.suppress && this.isSmall(truth)) ? this.hidden(truth) : value;
+  }
+
+  private truth(rows: readonly number[], cols: readonly number[]): number {
+    return rows.reduce((s, i) => s + cols.reduce((t, j) => t + this.raw[i]![j]!, 0), 0);
+  }
+
+  private isSmall(v: number): boolean {
+    return v >= 1 && v < this.privacy.threshold;
+  }
+
+  /**
+   * Withholds further cells (smallest first: those of the rows concerned, then
+   * any; then column totals and the grand total) until no published sum of
+   * 1..T-1 can be worked out from what is shown.
+   */
+  private close(published: readonly PublishedSum[]): void {
+    const targets = published.flatMap((p) =>
+      p.rows === 'each' ? this.allRows.map((i) => ({ rows: [i], cols: p.cols })) : [{ rows: p.rows === 'all' ? this.allRows : p.rows, cols: p.cols }],
+    );
+    for (let guard = 0; guard < 10_000; guard++) {
+      const leak = targets.find((t) => this.isSmall(this.truth(t.rows, t.cols)) && this.derivable(t.rows, t.cols) !== null);
+      if (!leak) return;
+      const shownCells = (rows: readonly number[]) =>
+        rows.flatMap((i) => this.allCols.filter((j) => isShown(this.cells[i]![j]!)).map((j) => ({ i, j, v: this.raw[i]![j]! })));
+      const local = shownCells(leak.rows).sort((a, b) => a.v - b.v);
+      const any = shownCells(this.allRows).sort((a, b) => a.v - b.v);
+      const next = local[0] ?? any[0];
+      if (next) {
+        this.cells[next.i]![next.j] = this.hidden(next.v);
+        continue;
+      }
+      const col = this.allCols.filter((j) => isShown(this.colTotals[j]!)).sort((a, b) => (this.colTotals[a] as number) - (this.colTotals[b] as number))[0];
+      if (col !== undefined) {
+        this.colTotals[col] = this.hidden(this.colTotals[col] as number);
+        continue;
+      }
+      const row = this.allRows.filter((i) => isShown(this.rowTotals[i]!)).sort((a, b) => (this.rowTotals[a] as number) - (this.rowTotals[b] as number))[0];
+      if (row !== undefined) {
+        this.rowTotals[row] = this.hidden(this.rowTotals[row] as number);
+        continue;
+      }
+      if (isShown(this.grand)) this.grand = this.hidden(this.grand);
+      else return;
+    }
   }
 
   private derivable(rows: readonly number[], cols: readonly number[]): number | null {
-    const allRows = this.raw.map((_, i) => i);
-    const allCols = Array.from({ length: this.columns }, (_, j) => j);
-    const otherRows = allRows.filter((i) => !rows.includes(i));
-    const otherCols = allCols.filter((j) => !cols.includes(j));
+    const otherRows = this.allRows.filter((i) => !rows.includes(i));
+    const otherCols = this.allCols.filter((j) => !cols.includes(j));
     // One row's part: its cells, or its total less the other cells.
     const rowPart = (i: number): number | null => {
       const direct = addShown(cols.map((j) => this.cell(i, j)));
@@ -130,10 +188,10 @@ export class MaskedTable {
       const rest = addShown(otherRows.map((i) => this.rowTotal(i)));
       if (isShown(this.grand) && rest !== null) return this.grand - rest;
     }
-    if (otherRows.length === 0 && isShown(this.grand)) {
+    if (otherRows.length === 0) {
       // Whole columns: the grand total less the other columns' totals.
-      const rest = addShown(otherCols.map((j) => this.colTotal(j)));
-      if (rest !== null) return this.grand - rest;
+      const rest = addNullable(otherCols.map(colPart));
+      if (isShown(this.grand) && rest !== null) return this.grand - rest;
     }
     return null;
   }
@@ -143,7 +201,7 @@ export class MaskedTable {
     if (!this.privacy.suppress) return value;
     const small: SuppressedCount = { suppressed: 'small', display: `<${this.privacy.threshold}` };
     const other: SuppressedCount = { suppressed: 'complementary', display: COMPLEMENTARY_DISPLAY };
-    return value >= 1 && value < this.privacy.threshold ? small : other;
+    return this.isSmall(value) ? small : other;
   }
 }
 

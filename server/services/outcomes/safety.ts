@@ -44,7 +44,13 @@ export function opioidFigures(ctx: OutcomeContext, q: { window: FollowUpWindow; 
       q.by,
       opioidsByGroup(ctx.db, { window: q.window, filters: q.filters, groupBy: q.by }).map((r) => ({ raw: r.key, ...groupLabel(q.by, r.key, null), r })),
     );
-    const t = new MaskedTable(ctx.privacy, rows.map(({ r }) => OPIOID_PARTS.map((p) => r.parts[p])), OPIOID_PARTS.length);
+    const sums = [ALL, ON, VISIT, ON_AT_WINDOW, COMPLETE, REDUCED];
+    const t = new MaskedTable(
+      ctx.privacy,
+      rows.map(({ r }) => OPIOID_PARTS.map((p) => r.parts[p])),
+      OPIOID_PARTS.length,
+      sums.flatMap((cols) => [{ rows: 'each' as const, cols }, { rows: 'all' as const, cols }]),
+    );
     const figures = (sum: (cols: number[]) => Count, change: { complete: number; sum: number; sumSq: number }) => {
       const on = sum(ON);
       const complete = sum(COMPLETE);
@@ -97,7 +103,15 @@ export function complicationFigures(ctx: OutcomeContext, filters: OutcomeFilters
   return readConsistent(ctx.db, () => {
     const rows = complicationsByCategory(ctx.db, filters).filter((r) => r.recorded > 0);
     // Columns: none, minor, major. Rows: categories grouped by path, so a path's figures are sums of its rows.
-    const t = new MaskedTable(ctx.privacy, rows.map((r) => [r.recorded - r.minor - r.major, r.minor, r.major]), 3);
+    const byPath = (['interventional', 'conservative'] as const).map((path) =>
+      rows.map((r, i) => (carePathOfCategory(r.category as TreatmentCategory) === path ? i : -1)).filter((i) => i >= 0),
+    );
+    const t = new MaskedTable(
+      ctx.privacy,
+      rows.map((r) => [r.recorded - r.minor - r.major, r.minor, r.major]),
+      3,
+      byPath.filter((idx) => idx.length > 0).flatMap((idx) => [[0, 1, 2], [1], [2]].map((cols) => ({ rows: idx, cols }))),
+    );
     const figure = (total: Count, minor: Count, major: Count) => ({
       treatments: total,
       minor: proportion(ctx.privacy, minor, total),

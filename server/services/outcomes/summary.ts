@@ -146,7 +146,7 @@ export function outcomeTrajectory(
         const c = g.row?.windows[w].complete ?? 0;
         return [g.episodes - b, b - c, c];
       });
-      const t = new MaskedTable(ctx.privacy, cells, 3);
+      const t = new MaskedTable(ctx.privacy, cells, 3, [{ rows: 'each', cols: [1, 2] }]);
       groups.forEach((g, i) => {
         const sums = g.row?.windows[w] ?? { complete: 0, sum: 0, sumSq: 0 };
         series[i]!.points.push({

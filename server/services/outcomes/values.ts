@@ -6,19 +6,28 @@
  */
 import type { Moments } from '../../stats/index.ts';
 
-/** n, Σx, Σx² of the values, each counted `counts[i]` times. */
+/**
+ * n, Σ(x − c), Σ(x − c)² of the values, each counted `counts[i]` times, around
+ * c = their mean (a first pass), so the SD does not lose digits to
+ * cancellation (server/stats Moments.shift): 22 values of −6.1 have SD 0.
+ */
 export function momentsFromCounts(values: readonly number[], counts: readonly number[]): Moments {
   let n = 0;
+  let total = 0;
+  for (let i = 0; i < values.length; i++) {
+    n += counts[i]!;
+    total += values[i]! * counts[i]!;
+  }
+  const shift = n > 0 ? total / n : 0;
   let sum = 0;
   let sumSq = 0;
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+    const d = values[i]! - shift;
     const k = counts[i]!;
-    n += k;
-    sum += v * k;
-    sumSq += v * v * k;
+    sum += d * k;
+    sumSq += d * d * k;
   }
-  return { n, sum, sumSq };
+  return { n, sum, sumSq, shift };
 }
 
 /**

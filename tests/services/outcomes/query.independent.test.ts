@@ -56,7 +56,7 @@ function addMessyEpisodes(db: Db, count: number): void {
         null,
       );
       store.writeTreatments(
-        [{ key: `${mrn}-T`, episodeKey: mrn, date: start, category, code, laterality: null, providerKey: pr.provider, complication: (['none', 'minor', 'major', null] as const)[int(0, 3)] }],
+        [{ key: `${mrn}-T`, episodeKey: mrn, date: start, category, code, laterality: null, providerKey: pr.provider, complication: (['none', 'minor', 'major', null] as const)[int(0, 3)]! }],
         null,
       );
       const days = new Set<number>();
