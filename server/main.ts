@@ -3,6 +3,7 @@ import { appOptionsFromEnv, buildApp } from './app.ts';
 import { ensureDemoUsers, formatDemoLogins } from './auth/demo-users.ts';
 import { parseEnv } from './env.ts';
 import { recoverInterruptedImports } from './services/import/recovery.ts';
+import { refreshOutcomesAsync } from './services/outcomes/refresh.ts';
 
 /** `npm start`: migrate, seed a demo practice into an empty database, serve. */
 async function main(): Promise<void> {
@@ -14,6 +15,9 @@ async function main(): Promise<void> {
   // An empty database gets the demo practice (DEMO_PATIENTS patients, a fixed seed): docs/demo-practice.md.
   const seeded = (await import('./services/demo/index.ts')).seedDemoIfEmpty(db, env.DEMO_PATIENTS);
   if (seeded) console.log(seeded);
+  // Derived outcome tables: new rows since the last refresh (the demo seed, an import cut short) are derived before serving.
+  const derived = await refreshOutcomesAsync(db);
+  if (derived.derived > 0) console.log(`Derived outcomes for ${derived.derived.toLocaleString('en-US')} episodes in ${(derived.ms / 1000).toFixed(1)} s.`);
 
   // Secrets (cookie and audit keys) from SECRET_KEY or the key file next to the database.
   const appOptions = appOptionsFromEnv(env);
