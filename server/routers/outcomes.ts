@@ -118,8 +118,8 @@ export const outcomesRouter = router({
   trajectory: procedure(aggregates)
     .input(
       z
-        .object({ measure: Measure, filters: Filters, by: Grouping.default('care_path') })
-        .default({ measure: 'pain_nrs', filters: OutcomeInput.parse(undefined).filters, by: 'care_path' }),
+        .object({ measure: Measure, definition: Definition, filters: Filters, by: Grouping.default('care_path') })
+        .default({ measure: 'pain_nrs', definition: 'pct30', filters: OutcomeInput.parse(undefined).filters, by: 'care_path' }),
     )
     .query(({ ctx, input }) =>
       outcomeTrajectory({ db: ctx.db, privacy: privacyFor(ctx) }, { ...input, filters: filtersOf(input.filters) }, currentDefinitions(ctx.db).windows),
@@ -129,8 +129,8 @@ export const outcomesRouter = router({
   distribution: procedure(aggregates)
     .input(
       z
-        .object({ measure: Measure, window: Window, filters: Filters, by: Grouping.default('care_path') })
-        .default({ measure: 'pain_nrs', window: 'm3', filters: OutcomeInput.parse(undefined).filters, by: 'care_path' }),
+        .object({ measure: Measure, window: Window, definition: Definition, filters: Filters, by: Grouping.default('care_path') })
+        .default({ measure: 'pain_nrs', window: 'm3', definition: 'pct30', filters: OutcomeInput.parse(undefined).filters, by: 'care_path' }),
     )
     .query(({ ctx, input }) => outcomeDistribution({ db: ctx.db, privacy: privacyFor(ctx) }, { ...input, filters: filtersOf(input.filters) })),
 

@@ -190,6 +190,22 @@ describe('outcome aggregates', () => {
     expect(auditRows()).toEqual([]);
   });
 
+  it('every response shows (or withholds) the same complete count for a path and window', async () => {
+    for (const who of ['practice_manager', 'researcher', 'admin'] as const) {
+      const c = as(who).outcomes;
+      for (const window of ['m3', 'm6'] as const) {
+        const s = await c.summary({ measure: 'pain_nrs', window, definition: 'pct50', denominator: 'complete_case', filters: undefined as never });
+        const t = await c.trajectory({ measure: 'pain_nrs', definition: 'pct50', filters: undefined as never });
+        const d = await c.distribution({ measure: 'pain_nrs', window, definition: 'pct50', filters: undefined as never });
+        for (const g of s.groups) {
+          expect(t.series.find((x) => x.key === g.key)!.points.find((p) => p.window === window)!.change.n, `${who} ${window} ${g.key}`).toEqual(g.complete);
+          const series = d.series.find((x) => x.key === g.key);
+          if (series) expect(series.n).toEqual(g.complete);
+        }
+      }
+    }
+  });
+
   it('the trajectory hides a window mean of fewer than 11 episodes from suppressed roles only', async () => {
     const m3 = async (who: 'researcher' | 'admin') => (await as(who).outcomes.trajectory()).series[1]!.points.find((p) => p.window === 'm3')!.change;
     expect(await m3('admin')).toMatchObject({ n: 5, mean: 2 });

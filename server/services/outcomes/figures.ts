@@ -76,6 +76,25 @@ const MISSING = 1;
 const RESPONDERS = 2;
 const NON_RESPONDERS = 3;
 
+/** Columns of the change table: the parts a group's episodes fall into at one window. */
+export const CHANGE_PARTS = { noBaseline: NO_BASELINE, missing: MISSING, responders: RESPONDERS, nonResponders: NON_RESPONDERS } as const;
+export const WITH_BASELINE = [MISSING, RESPONDERS, NON_RESPONDERS];
+export const COMPLETE = [RESPONDERS, NON_RESPONDERS];
+
+/**
+ * The one masked table behind every count of episodes, baselines and
+ * complete cases at a window (rows: groups). Every response that shows such
+ * a count (tiles, tables, trajectory, distribution) takes it from this table,
+ * built from the same rows, so they all withhold the same counts.
+ */
+export function changeTable(privacy: Privacy, rows: ReadonlyArray<{ episodes: number; withBaseline: number; complete: number; responders: number }>): MaskedTable {
+  const cells = rows.map((c) => {
+    if (c.withBaseline > c.episodes) throw new Error('derived tables out of step: more baselines than episodes');
+    return [c.episodes - c.withBaseline, c.withBaseline - c.complete, c.responders, c.complete - c.responders];
+  });
+  return new MaskedTable(privacy, cells, 4, [WITH_BASELINE, COMPLETE].flatMap((cols) => [{ rows: 'each' as const, cols }, { rows: 'all' as const, cols }]));
+}
+
 export type GroupInput = { raw: RawKey; key: string | null; label: string; episodes: number; change: ChangeGroup | undefined };
 
 /**
@@ -87,13 +106,10 @@ export function groupFigures(
   groups: readonly GroupInput[],
   opts: { denominator: Denominator; respondersApply: boolean },
 ): { groups: GroupFigures[]; overall: GroupFigures; withheld: boolean } {
-  const cells = groups.map((g) => {
-    const c = g.change ?? { withBaseline: 0, complete: 0, responders: 0 };
-    if (c.withBaseline > g.episodes) throw new Error('derived tables out of step: more baselines than episodes');
-    return [g.episodes - c.withBaseline, c.withBaseline - c.complete, c.responders, c.complete - c.responders];
-  });
-  const sums = [[MISSING, RESPONDERS, NON_RESPONDERS], [RESPONDERS, NON_RESPONDERS]];
-  const t = new MaskedTable(privacy, cells, 4, sums.flatMap((cols) => [{ rows: 'each' as const, cols }, { rows: 'all' as const, cols }]));
+  const t = changeTable(
+    privacy,
+    groups.map((g) => ({ episodes: g.episodes, ...(g.change ?? { withBaseline: 0, complete: 0, responders: 0 }) })),
+  );
 
   const figures = (
     counts: { episodes: Count; noBaseline: Count; missing: Count; responders: Count; withBaseline: Count; complete: Count },

@@ -65,6 +65,8 @@ export type PatientRow = {
   baseline: number | null;
   followUp: number | null;
   followUpDay: number | null;
+  /** Whether the window had closed by today: a missing follow-up of an episode whose window is still open is not yet due. */
+  followUpDue: boolean;
   change: number | null;
   /** By the definition; null without a baseline or a follow-up, or when it does not apply to the measure. */
   responder: boolean | null;
@@ -96,7 +98,8 @@ export function patientList(ctx: PatientContext, q: PatientListQuery): PatientLi
   const flag = definitionApplies(q.measure, q.definition) ? `m.${x}_${q.definition}` : 'NULL';
   const sql = `SELECT e.id AS episodeId, e.patient_id AS patientId, p.mrn, oe.age, oe.sex, e.start_date AS indexDate,
       oe.care_path AS carePath, oe.category, oe.code, oe.condition_group AS condition, pr.name AS provider,
-      m.baseline_value AS baseline, m.${x}_value AS followUp, m.${x}_day AS followUpDay, m.${x}_change AS change, ${flag} AS responder
+      m.baseline_value AS baseline, m.${x}_value AS followUp, m.${x}_day AS followUpDay, oe.index_day + ? <= ? AS followUpDue,
+      m.${x}_change AS change, ${flag} AS responder
     FROM episodes e
     JOIN outcome_episodes oe ON oe.episode_id = e.id
     JOIN patients p ON p.id = e.patient_id
@@ -105,14 +108,22 @@ export function patientList(ctx: PatientContext, q: PatientListQuery): PatientLi
     WHERE ${where.join(' AND ')}
     ORDER BY e.start_date DESC, e.id DESC
     LIMIT ?`;
-  const rows = ctx.db.$client.prepare(sql).all(measureKey(q.measure, 0), ...params, q.limit + 1) as Array<
-    Omit<PatientRow, 'responder' | 'category' | 'condition'> & { responder: number | null; category: string | null; condition: string }
+  const today = Math.floor(ctx.now() / 86_400_000);
+  const windowEnd = currentDefinitions(ctx.db).windows[x].to;
+  const rows = ctx.db.$client.prepare(sql).all(windowEnd, today, measureKey(q.measure, 0), ...params, q.limit + 1) as Array<
+    Omit<PatientRow, 'responder' | 'category' | 'condition' | 'followUpDue'> & {
+      responder: number | null;
+      category: string | null;
+      condition: string;
+      followUpDue: number;
+    }
   >;
   const page = rows.slice(0, q.limit).map((r) => ({
     ...r,
     category: categoryLabel(r.category),
     condition: conditionLabel(r.condition),
     responder: r.responder === null ? null : r.responder === 1,
+    followUpDue: r.followUpDue === 1,
   }));
   auditPatientRead(ctx, 'outcomes.patients', [...new Set(page.map((r) => r.patientId))]);
   const last = page[page.length - 1];

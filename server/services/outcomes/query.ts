@@ -132,13 +132,23 @@ export function changeByGroup(db: Db, q: ChangeQuery): ChangeGroup[] {
 // ---- every window --------------------------------------------------------------------
 
 export type WindowSums = { complete: number; sum: number; sumSq: number };
-export type TrajectoryGroup = { key: RawKey; withBaseline: number; windows: Record<FollowUpWindow, WindowSums> };
+export type TrajectoryGroup = { key: RawKey; withBaseline: number; windows: Record<FollowUpWindow, WindowSums & { responders: number }> };
 
-/** Per group: episodes with a baseline and, for each window, the complete cases' count, sum and sum of squares of change. */
-export function trajectoryByGroup(db: Db, q: { measure: OutcomeMeasure | 'mme'; filters: OutcomeFilters; groupBy: Grouping | null }): TrajectoryGroup[] {
+/**
+ * Per group: episodes with a baseline and, for each window, the complete
+ * cases' count, sum and sum of squares of change, and their responders by the
+ * definition (so each window's counts can be masked as the tiles mask them).
+ */
+export function trajectoryByGroup(
+  db: Db,
+  q: { measure: OutcomeMeasure | 'mme'; definition: ResponderDefinition | null; filters: OutcomeFilters; groupBy: Grouping | null },
+): TrajectoryGroup[] {
   const [lo, hi] = measureIdRange(q.measure);
   const w = whereOf(q.filters);
-  const cols = FOLLOW_UP_WINDOW_NAMES.map((x) => `count(${x}_change), total(${x}_change), total(${x}_change * ${x}_change)`).join(', ');
+  const applies = q.definition !== null && definitionApplies(q.measure, q.definition);
+  const cols = FOLLOW_UP_WINDOW_NAMES.map(
+    (x) => `count(${x}_change), total(${x}_change), total(${x}_change * ${x}_change), ${applies ? `total(${x}_${q.definition})` : '0'}`,
+  ).join(', ');
   const sql = `SELECT ${groupExpr(q.groupBy)} AS g, count(*), ${cols}
     FROM outcome_measures
     WHERE id BETWEEN ? AND ? AND baseline_value IS NOT NULL AND ${w.sql}
@@ -148,8 +158,11 @@ export function trajectoryByGroup(db: Db, q: { measure: OutcomeMeasure | 'mme'; 
     key: r[0] as RawKey,
     withBaseline: r[1] as number,
     windows: Object.fromEntries(
-      FOLLOW_UP_WINDOW_NAMES.map((x, i) => [x, { complete: r[2 + 3 * i] as number, sum: r[3 + 3 * i] as number, sumSq: r[4 + 3 * i] as number }]),
-    ) as Record<FollowUpWindow, WindowSums>,
+      FOLLOW_UP_WINDOW_NAMES.map((x, i) => [
+        x,
+        { complete: r[2 + 4 * i] as number, sum: r[3 + 4 * i] as number, sumSq: r[4 + 4 * i] as number, responders: r[5 + 4 * i] as number },
+      ]),
+    ) as TrajectoryGroup['windows'],
   }));
 }
 

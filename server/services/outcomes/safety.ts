@@ -85,6 +85,8 @@ export type ComplicationFigures = {
   treatments: Count;
   minor: ProportionFigure;
   major: ProportionFigure;
+  /** Minor or major (one status per treatment, so the two add up). */
+  any: ProportionFigure;
 };
 export type Complications = {
   byCategory: ComplicationFigures[];
@@ -110,18 +112,23 @@ export function complicationFigures(ctx: OutcomeContext, filters: OutcomeFilters
       ctx.privacy,
       rows.map((r) => [r.recorded - r.minor - r.major, r.minor, r.major]),
       3,
-      byPath.filter((idx) => idx.length > 0).flatMap((idx) => [[0, 1, 2], [1], [2]].map((cols) => ({ rows: idx, cols }))),
+      [
+        { rows: 'each' as const, cols: [1, 2] },
+        { rows: 'all' as const, cols: [1, 2] },
+        ...byPath.filter((idx) => idx.length > 0).flatMap((idx) => [[0, 1, 2], [1], [2], [1, 2]].map((cols) => ({ rows: idx, cols }))),
+      ],
     );
-    const figure = (total: Count, minor: Count, major: Count) => ({
+    const figure = (total: Count, minor: Count, major: Count, any: Count) => ({
       treatments: total,
       minor: proportion(ctx.privacy, minor, total),
       major: proportion(ctx.privacy, major, total),
+      any: proportion(ctx.privacy, any, total),
     });
     const byCategory = rows.map((r, i) => ({
       key: r.category,
       label: categoryLabel(r.category),
       carePath: carePathOfCategory(r.category as TreatmentCategory),
-      ...figure(t.rowTotal(i), t.cell(i, 1), t.cell(i, 2)),
+      ...figure(t.rowTotal(i), t.cell(i, 1), t.cell(i, 2), t.sum(i, [1, 2])),
     }));
     const byCarePath = (['interventional', 'conservative'] as const).flatMap((path) => {
       const idx = rows.map((r, i) => (carePathOfCategory(r.category as TreatmentCategory) === path ? i : -1)).filter((i) => i >= 0);
@@ -132,11 +139,11 @@ export function complicationFigures(ctx: OutcomeContext, filters: OutcomeFilters
           key: path,
           label: path === 'interventional' ? 'Procedures (interventional)' : 'Conservative treatments',
           carePath: path,
-          ...figure(t.sumOver(idx, all), t.sumOver(idx, [1]), t.sumOver(idx, [2])),
+          ...figure(t.sumOver(idx, all), t.sumOver(idx, [1]), t.sumOver(idx, [2]), t.sumOver(idx, [1, 2])),
         },
       ];
     });
-    const overall = { key: 'all', label: 'All treatments', ...figure(t.grandTotal(), t.colTotal(1), t.colTotal(2)) };
+    const overall = { key: 'all', label: 'All treatments', ...figure(t.grandTotal(), t.colTotal(1), t.colTotal(2), t.totalSum([1, 2])) };
     return { byCategory: orderGroups('category', byCategory.map((c) => ({ ...c, raw: c.key }))).map(({ raw: _r, ...c }) => c), byCarePath, overall, withheld: t.withheld };
   });
 }

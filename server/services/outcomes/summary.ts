@@ -20,7 +20,7 @@ import type { Privacy } from '../../auth/privacy.ts';
 import { isShown } from '../../auth/suppression.ts';
 import { outcomesPending } from './refresh.ts';
 import type { Grouping, OutcomeFilters } from './filters.ts';
-import { changeFigure, groupFigures, type ChangeFigure, type GroupFigures } from './figures.ts';
+import { changeFigure, changeTable, COMPLETE, groupFigures, WITH_BASELINE, type ChangeFigure, type GroupFigures } from './figures.ts';
 import { groupLabel, loadNames, type Names } from './labels.ts';
 import { MaskedTable, type Count } from './masking.ts';
 import {
@@ -128,32 +128,36 @@ export type Trajectory = { measure: OutcomeMeasure; by: Grouping; series: Trajec
  */
 export function outcomeTrajectory(
   ctx: OutcomeContext,
-  q: { measure: OutcomeMeasure; filters: OutcomeFilters; by: Grouping },
+  q: { measure: OutcomeMeasure; definition: ResponderDefinition; filters: OutcomeFilters; by: Grouping },
   windows: Record<FollowUpWindow, { target: number }>,
 ): Trajectory {
   return readConsistent(ctx.db, () => {
     const episodes = episodesByGroup(ctx.db, q.filters, q.by);
-    const rows = new Map(trajectoryByGroup(ctx.db, { measure: q.measure, filters: q.filters, groupBy: q.by }).map((r) => [r.key, r]));
+    const rows = new Map(
+      trajectoryByGroup(ctx.db, { measure: q.measure, definition: q.definition, filters: q.filters, groupBy: q.by }).map((r) => [r.key, r]),
+    );
     const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
     const groups = orderGroups(q.by, [...episodes].map(([raw, n]) => ({ raw, ...groupLabel(q.by, raw, names), episodes: n, row: rows.get(raw) })));
-    // The complete cases at each window are masked exactly as the tiles mask them for that window
-    // (rows: groups; columns: no baseline, no follow-up, followed up), so no window's count
-    // shows what another response withholds.
+    // The counts at each window come from the same masked table as the tiles' for that window
+    // and definition (changeTable), so no response shows a count another withholds.
     const series: TrajectorySeries[] = groups.map((g) => ({ key: g.key, label: g.label, points: [] }));
     for (const w of FOLLOW_UP_WINDOW_NAMES) {
-      const cells = groups.map((g) => {
-        const b = g.row?.withBaseline ?? 0;
-        const c = g.row?.windows[w].complete ?? 0;
-        return [g.episodes - b, b - c, c];
-      });
-      const t = new MaskedTable(ctx.privacy, cells, 3, [{ rows: 'each', cols: [1, 2] }]);
+      const t = changeTable(
+        ctx.privacy,
+        groups.map((g) => ({
+          episodes: g.episodes,
+          withBaseline: g.row?.withBaseline ?? 0,
+          complete: g.row?.windows[w].complete ?? 0,
+          responders: g.row?.windows[w].responders ?? 0,
+        })),
+      );
       groups.forEach((g, i) => {
         const sums = g.row?.windows[w] ?? { complete: 0, sum: 0, sumSq: 0 };
         series[i]!.points.push({
           window: w,
           targetDay: windows[w].target,
-          withBaseline: t.sum(i, [1, 2]),
-          change: changeFigure(ctx.privacy, t.cell(i, 2), sums),
+          withBaseline: t.sum(i, WITH_BASELINE),
+          change: changeFigure(ctx.privacy, t.sum(i, COMPLETE), sums),
         });
       });
     }
@@ -171,8 +175,10 @@ export type DistributionSeries = {
   label: string;
   /** Complete cases (the histogram's total). */
   n: Count;
-  /** Per bin: the count and its share of n (null when withheld). */
+  /** Per bin: the count and its share of n (null when withheld). Empty when the series is withheld. */
   bins: Array<{ count: Count; share: number | null }>;
+  /** Small-cell suppression withheld this series (its n is withheld elsewhere, or its bins could not be shown safely). */
+  withheld: boolean;
 };
 export type Distribution = {
   measure: OutcomeMeasure;
@@ -181,22 +187,34 @@ export type Distribution = {
   /** Bin edges, shared by every series: [from, to) (the end bins also hold anything beyond). */
   edges: Array<{ from: number; to: number }>;
   series: DistributionSeries[];
-  /** Small-cell suppression withheld every bin. */
-  withheld: boolean;
   updating: boolean;
 };
 
 /** The distribution of change at a window (complete cases), per care path. */
-export function outcomeDistribution(ctx: OutcomeContext, q: { measure: OutcomeMeasure; window: FollowUpWindow; filters: OutcomeFilters; by: Grouping }): Distribution {
+export function outcomeDistribution(
+  ctx: OutcomeContext,
+  q: { measure: OutcomeMeasure; window: FollowUpWindow; definition: ResponderDefinition; filters: OutcomeFilters; by: Grouping },
+): Distribution {
   const width = BIN_WIDTH[q.measure];
   const range = MEASURES[q.measure].max - MEASURES[q.measure].min;
   return readConsistent(ctx.db, () => {
-    const changes = changeByGroup(ctx.db, { measure: q.measure, window: q.window, definition: null, filters: q.filters, groupBy: q.by });
-    const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
-    const groups = orderGroups(
-      q.by,
-      changes.filter((g) => g.complete > 0).map((g) => ({ raw: g.key, ...groupLabel(q.by, g.key, names), g })),
+    const episodes = episodesByGroup(ctx.db, q.filters, q.by);
+    const changes = new Map(
+      changeByGroup(ctx.db, { measure: q.measure, window: q.window, definition: q.definition, filters: q.filters, groupBy: q.by }).map((g) => [g.key, g]),
     );
+    const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
+    const all = orderGroups(
+      q.by,
+      [...episodes].map(([raw, n]) => ({
+        raw,
+        ...groupLabel(q.by, raw, names),
+        episodes: n,
+        g: changes.get(raw) ?? { key: raw, withBaseline: 0, complete: 0, responders: 0, values: [], counts: [] },
+      })),
+    );
+    // n of each series is the complete count of the tiles' table (changeTable): shown there, or withheld here too.
+    const table = changeTable(ctx.privacy, all.map(({ episodes: e, g }) => ({ episodes: e, withBaseline: g.withBaseline, complete: g.complete, responders: g.responders })));
+    const groups = all.map((x, i) => ({ ...x, n: table.sum(i, COMPLETE) })).filter((x) => x.g.complete > 0);
     // Bins span the changes that occur (at least -2..+2 bins around 0), within the scale's range.
     let lo = -2 * width;
     let hi = 2 * width;
@@ -210,20 +228,16 @@ export function outcomeDistribution(ctx: OutcomeContext, q: { measure: OutcomeMe
     hi = Math.min(hi, range);
     const hists = groups.map(({ g }) => histogram(g.values, g.counts, width, lo, hi));
     const edges = (hists[0] ?? histogram([], [], width, lo, hi)).map((b) => ({ from: b.from, to: b.to }));
-    const t = new MaskedTable(ctx.privacy, hists.map((h) => h.map((b) => b.count)), edges.length);
-    const series = groups.map((grp, i) => {
-      const n = t.rowTotal(i);
-      return {
-        key: grp.key,
-        label: grp.label,
-        n,
-        bins: edges.map((_, j) => {
-          const count = t.cell(i, j);
-          return { count, share: isShown(count) ? ctx.privacy.rate(count, n) : null };
-        }),
-      };
+    const series = groups.map((grp, i): DistributionSeries => {
+      const withheld = { key: grp.key, label: grp.label, n: grp.n, bins: [], withheld: true };
+      if (!isShown(grp.n)) return withheld;
+      // The bins of one series sum to its n, published above: masked as a line with that total.
+      const line = ctx.privacy.line(hists[i]!.map((b) => b.count), { total: true });
+      if (!isShown(line.total!)) return withheld;
+      const n = grp.n;
+      return { key: grp.key, label: grp.label, n, withheld: false, bins: line.cells.map((count) => ({ count, share: isShown(count) ? ctx.privacy.rate(count, n) : null })) };
     });
-    return { measure: q.measure, window: q.window, binWidth: width, edges, series, withheld: t.withheld, updating: updating(ctx.db) };
+    return { measure: q.measure, window: q.window, binWidth: width, edges, series, updating: updating(ctx.db) };
   });
 }
 

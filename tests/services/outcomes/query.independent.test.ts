@@ -160,7 +160,7 @@ describe('figures equal an independent computation from the raw observations', (
   });
 
   it('the trajectory: mean change and interval at every window, per care path', () => {
-    const t = outcomeTrajectory(ctx(), { measure: 'pain_nrs', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
+    const t = outcomeTrajectory(ctx(), { measure: 'pain_nrs', definition: 'pct30', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
     for (const s of t.series) {
       const eps = all.filter((e) => e.carePath === s.key);
       for (const p of s.points) {

@@ -61,7 +61,7 @@ describe('planted effects, recovered by the outcome engine', () => {
   });
 
   it('mean pain change per care path at every window (the trajectory)', () => {
-    const t = outcomeTrajectory(ctx(), { measure: 'pain_nrs', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
+    const t = outcomeTrajectory(ctx(), { measure: 'pain_nrs', definition: 'pct30', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
     const checks = t.series.flatMap((s) =>
       s.points.map((p) => ({
         what: `${s.key} ${p.window}`,

@@ -115,7 +115,7 @@ describe('edge cases of the definitions, through the service', () => {
     expect(o.followUp).toMatchObject({ x: 0, n: 2, p: 0, lower: 0 });
     const itt = outcomeBreakdown(admin(), { ...query({ window: 'w2', denominator: 'intention_to_treat' }), by: 'care_path' }).overall;
     expect(itt.responders).toMatchObject({ x: 0, n: 2, p: 0, lower: 0 });
-    const t = outcomeTrajectory(admin(), { measure: 'pain_nrs', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
+    const t = outcomeTrajectory(admin(), { measure: 'pain_nrs', definition: 'pct30', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
     expect(t.series.map((s) => s.points.map((x) => [x.window, x.change.n, x.change.mean]))).toEqual([
       [
         ['w2', 0, null],
@@ -171,7 +171,7 @@ describe('groupings and filters', () => {
     episode([[0, 6], [91, 7]]);
     episode([[0, 6], [91, 3]], { category: 'physical_therapy' });
     refreshOutcomes(db);
-    const d = outcomeDistribution(admin(), { measure: 'pain_nrs', window: 'm3', filters: {}, by: 'care_path' });
+    const d = outcomeDistribution(admin(), { measure: 'pain_nrs', window: 'm3', definition: 'pct30', filters: {}, by: 'care_path' });
     expect(d.binWidth).toBe(1);
     expect(d.edges[0]).toEqual({ from: -2.5, to: -1.5 });
     const counts = (label: string) => Object.fromEntries(d.edges.map((e, i) => [e.from + 0.5, d.series.find((s) => s.label === label)!.bins[i]!.count]).filter(([, c]) => c !== 0));
