@@ -1,7 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { ChangeHistogram } from '../components/charts/ChangeHistogram.tsx';
-import { ResponderChart } from '../components/charts/ResponderChart.tsx';
-import { TrajectoryChart } from '../components/charts/TrajectoryChart.tsx';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { OutcomeFilterBar } from '../components/filters/OutcomeFilterBar.tsx';
 import { OutcomeTable } from '../components/tables/OutcomeTable.tsx';
 import { Card } from '../components/ui/Card.tsx';
@@ -39,6 +37,12 @@ import { HeadlineTiles } from './outcomes/HeadlineTiles.tsx';
 import { OpioidTable } from './outcomes/OpioidTable.tsx';
 import { PatientsCard } from './outcomes/PatientsCard.tsx';
 import './outcomes/outcomes.css';
+
+// The charting library is most of the page's weight: loaded beside the figures, not before them.
+const TrajectoryChart = lazy(async () => ({ default: (await import('../components/charts/TrajectoryChart.tsx')).TrajectoryChart }));
+const ResponderChart = lazy(async () => ({ default: (await import('../components/charts/ResponderChart.tsx')).ResponderChart }));
+const ChangeHistogram = lazy(async () => ({ default: (await import('../components/charts/ChangeHistogram.tsx')).ChangeHistogram }));
+const ChartSlot = ({ children }: { children: ReactNode }) => <Suspense fallback={<LoadingState variant="chart" label="Loading the chart" />}>{children}</Suspense>;
 
 export function OutcomesPage() {
   const trpc = useTRPC();
@@ -126,7 +130,11 @@ export function OutcomesPage() {
               footnote="Complete cases at each window: n differs by window (below the chart and on hover). Windows: 2 weeks (days 7–21), 6 weeks (22–63), 3 months (64–135), 6 months (136–272), 12 months (273–456); the score nearest the target day counts. Windows are evenly spaced, not to time scale. Mean with a 95% t-interval."
             >
               <QueryState query={trajectory} errorTitle="Could not load the trajectory" loading={<LoadingState variant="chart" />}>
-                {(t) => <TrajectoryChart trajectory={t} unit={unit} />}
+                {(t) => (
+                  <ChartSlot>
+                    <TrajectoryChart trajectory={t} unit={unit} />
+                  </ChartSlot>
+                )}
               </QueryState>
             </Card>
             <Card
@@ -142,7 +150,9 @@ export function OutcomesPage() {
               <QueryState query={responders} errorTitle="Could not load the responder rates" loading={<LoadingState variant="chart" />}>
                 {(r) =>
                   r.respondersApply ? (
-                    <ResponderChart responders={r} />
+                    <ChartSlot>
+                      <ResponderChart responders={r} />
+                    </ChartSlot>
                   ) : (
                     <EmptyState title="Not defined for this measure">The spec defines only the MCID for this measure.</EmptyState>
                   )
@@ -170,7 +180,9 @@ export function OutcomesPage() {
               <QueryState query={distribution} errorTitle="Could not load the distribution" loading={<LoadingState variant="chart" />}>
                 {(d) =>
                   d.series.some((s) => !s.withheld) ? (
-                    <ChangeHistogram distribution={d} unit={unit} />
+                    <ChartSlot>
+                      <ChangeHistogram distribution={d} unit={unit} />
+                    </ChartSlot>
                   ) : d.series.length ? (
                     <EmptyState title="Withheld">Too few episodes to show this distribution for your role.</EmptyState>
                   ) : (

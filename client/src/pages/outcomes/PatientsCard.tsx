@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
-import { TimelineChart } from '../../components/charts/TimelineChart.tsx';
+import { lazy, Suspense, useState } from 'react';
 import { PatientTable } from '../../components/tables/PatientTable.tsx';
 import { Card } from '../../components/ui/Card.tsx';
 import { EmptyState } from '../../components/ui/EmptyState.tsx';
@@ -20,6 +19,8 @@ import {
   type Timeline,
 } from '../../data/outcomes.ts';
 import { useTRPC } from '../../trpc.ts';
+
+const TimelineChart = lazy(async () => ({ default: (await import('../../components/charts/TimelineChart.tsx')).TimelineChart }));
 
 type Props = {
   filters: OutcomePageFilters;
@@ -147,7 +148,9 @@ function TimelineContent({ t }: { t: Timeline }) {
         </div>
       ) : null}
       {measures.length ? (
-        <TimelineChart timeline={t} measure={measure} />
+        <Suspense fallback={<LoadingState variant="chart" label="Loading the chart" />}>
+          <TimelineChart timeline={t} measure={measure} />
+        </Suspense>
       ) : (
         <p className="muted">No scores recorded for this episode.</p>
       )}
