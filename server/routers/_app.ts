@@ -2,7 +2,10 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { router } from '../trpc.ts';
 import { auditRouter } from './audit.ts';
 import { authRouter } from './auth.ts';
+import { cohortsRouter } from './cohorts.ts';
+import { compareRouter } from './compare.ts';
 import { importsRouter } from './imports.ts';
+import { operationsRouter } from './operations.ts';
 import { outcomesRouter } from './outcomes.ts';
 import { recordsRouter } from './records.ts';
 import { usersRouter } from './users.ts';
@@ -14,6 +17,9 @@ export const appRouter = router({
   audit: auditRouter,
   imports: importsRouter,
   outcomes: outcomesRouter,
+  compare: compareRouter,
+  operations: operationsRouter,
+  cohorts: cohortsRouter,
 });
 
 export type AppRouter = typeof appRouter;

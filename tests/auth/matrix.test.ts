@@ -47,6 +47,9 @@ const EXPECTED: Record<string, Expected> = {
   // Patient list and patient timeline: physicians (own patients) and admins
   'outcomes.patients': PHYSICIAN_ADMIN,
   'outcomes.patientTimeline': PHYSICIAN_ADMIN,
+  // Compare (issue 4): rows added with its procedures
+  // Operations (issue 6): rows added with its procedures
+  // Cohorts (issue 7): rows added with its procedures
   // Manage users, read the audit log: admin
   'users.list': ADMIN,
   'users.providers': ADMIN,
