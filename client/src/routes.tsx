@@ -31,6 +31,7 @@ export const routes: RouteObject[] = [
           { path: 'operations', lazy: async () => ({ Component: (await import('./pages/OperationsPage.tsx')).OperationsPage }) },
           { path: 'cohorts', lazy: async () => ({ Component: (await import('./pages/CohortsPage.tsx')).CohortsPage }) },
           { path: 'data', lazy: async () => ({ Component: (await import('./pages/DataPage.tsx')).DataPage }) },
+          { path: 'account', lazy: async () => ({ Component: (await import('./pages/account/AccountPage.tsx')).AccountPage }) },
           { path: 'admin/users', lazy: async () => ({ Component: (await import('./pages/admin/UsersPage.tsx')).UsersPage }) },
           { path: 'admin/audit', lazy: async () => ({ Component: (await import('./pages/admin/AuditPage.tsx')).AuditPage }) },
           { path: '*', element: <NotFoundPage /> },

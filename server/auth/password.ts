@@ -1,5 +1,6 @@
 import { hash, parseOptions, verify, type Algorithm } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-rules.ts';
 
 /**
  * Argon2id with OWASP's minimum: 19 MiB of memory, 2 passes, 1 lane
@@ -13,9 +14,7 @@ export const ARGON2_PARAMS = {
   parallelism: 1,
 } as const;
 
-export const PASSWORD_MIN_LENGTH = 8;
-/** Long enough for any passphrase, short enough that hashing it is not a denial of service. */
-export const PASSWORD_MAX_LENGTH = 256;
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH };
 
 let common: Set<string> | null = null;
 function commonPasswords(): Set<string> {

@@ -56,6 +56,7 @@ export function LoginPage() {
           </p>
         ) : null}
         {params.get('ended') ? <p className="form-note">Your session ended. Sign in again to continue.</p> : null}
+        {params.get('changed') ? <p className="form-note">Your password was changed. Sign in with the new one.</p> : null}
         <label className="field">
           <span className="field__label">Username</span>
           <input

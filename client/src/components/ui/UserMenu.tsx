@@ -62,6 +62,9 @@ export function UserMenu({ me }: { me: Me }) {
               </>
             ) : null}
             <li>
+              <Link to="/account">Your account and password</Link>
+            </li>
+            <li>
               <button type="button" className="link-button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
                 {signOut.isPending ? 'Signing out…' : 'Sign out'}
               </button>
