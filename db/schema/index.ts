@@ -5,3 +5,4 @@ export * from './care.ts';
 export * from './observations.ts';
 export * from './outcomes.ts';
 export * from './auth.ts';
+export * from './cohorts.ts';
