@@ -1,0 +1,731 @@
+/**
+ * Logistic regression and weighted least squares for the Compare page's
+ * designs, fast on millions of rows without approximating anything.
+ *
+ * The propensity and outcome models of the care-path comparison have the same
+ * shape: an intercept, a handful of numeric columns (age, sex, baseline score,
+ * pain duration, prior procedures; the path in the outcome model) and one
+ * factor with a dozen levels (the condition group). A dense row-major design
+ * (server/stats/regression.ts) spends most of a pass multiplying the factor's
+ * zeros: with q numeric columns and L levels it accumulates (1 + q + L - 1)^2 / 2
+ * products per row, and the design itself is n x p doubles to build and read.
+ *
+ * Here the rows are grouped by factor level once (a counting sort), the
+ * numeric columns are copied into one row-major block of q doubles per row,
+ * centred at their means (which the intercept absorbs; it keeps the normal
+ * equations well conditioned), and each pass accumulates only the
+ * (q + 1)(q + 2) / 2 cross-products of (1, x) per level, in local variables of
+ * a kernel generated for q. The factor's blocks of X'WX follow exactly: a
+ * level's dummy is 1 on its own rows only, so its row of X'WX is that level's
+ * sums of (1, x), and two dummies never meet. Same sums as the dense design,
+ * in a different order: the fits agree with `logistic` / `ols` to rounding
+ * (tests/stats/factor-regression.test.ts, and against R's glm / lm / sandwich).
+ *
+ * Parameters are ordered as R orders `y ~ x1 + ... + xq + factor(f)`:
+ * intercept, the numeric columns, then one dummy per non-reference level,
+ * named `${factor}${level}`.
+ */
+import type { Values } from './descriptive.ts';
+import { tCrit, twoSidedPt, twoSidedPz, zCrit } from './distributions.ts';
+import { cholesky, choleskyInverse, choleskySolve, sandwich } from './linalg.ts';
+import type { Coefficient, LogisticFit, LogisticResult, OlsFit, OlsResult, VcovType } from './regression.ts';
+
+export interface FactorDesign {
+  /** Numeric columns (continuous or 0/1), each of the same length n. */
+  numeric: readonly { name: string; values: Values }[];
+  /** At most one factor, as integer codes 0..levels.length - 1; treatment coding against `reference` (default 0). */
+  factor?: { name: string; codes: ArrayLike<number>; levels: readonly string[]; reference?: number } | null;
+}
+
+/**
+ * A design grouped by factor level: what every pass reads. Build it once per
+ * set of rows and columns with `prepareFactorDesign`; fits on the same rows
+ * (a propensity model, then an outcome model) each need their own columns.
+ */
+export interface PreparedDesign {
+  n: number;
+  /** Numeric columns. */
+  q: number;
+  /** Levels of the factor (1 without a factor). */
+  levels: number;
+  reference: number;
+  /** sorted row k is original row perm[k]. */
+  perm: Int32Array;
+  /** Rows of level l are sorted rows segStart[l] .. segStart[l + 1] - 1. */
+  segStart: Int32Array;
+  /** Row-major n x q block of the numeric columns, centred at `centre`, in sorted order. */
+  xs: Float64Array;
+  centre: Float64Array;
+  /** Parameter names in R's order. */
+  names: string[];
+  /** Parameter index of each level's dummy (-1 for the reference level). */
+  dummyIndex: Int32Array;
+}
+
+/** Groups the rows by factor level and centres the numeric columns. O(n q). */
+export function prepareFactorDesign(design: FactorDesign, n?: number): PreparedDesign {
+  const numeric = design.numeric;
+  const f = design.factor ?? null;
+  const rows = n ?? (numeric.length > 0 ? numeric[0]!.values.length : f ? f.codes.length : 0);
+  for (const c of numeric) if (c.values.length !== rows) throw new RangeError(`column ${c.name} has ${c.values.length} values, expected ${rows}`);
+  if (f && f.codes.length !== rows) throw new RangeError(`factor ${f.name} has ${f.codes.length} values, expected ${rows}`);
+  const q = numeric.length;
+  const levels = f ? f.levels.length : 1;
+  const reference = f ? (f.reference ?? 0) : 0;
+  if (f && !(levels >= 1 && reference >= 0 && reference < levels)) throw new RangeError('factor reference level out of range');
+
+  const counts = new Int32Array(levels + 1);
+  if (f) {
+    for (let i = 0; i < rows; i++) {
+      const c = f.codes[i]!;
+      if (!(Number.isInteger(c) && c >= 0 && c < levels)) throw new RangeError(`${f.name}[${i}] = ${c} is not a level code`);
+      counts[c + 1]!++;
+    }
+  } else counts[1] = rows;
+  const segStart = new Int32Array(levels + 1);
+  for (let l = 0; l < levels; l++) segStart[l + 1] = segStart[l]! + counts[l + 1]!;
+  const next = Int32Array.from(segStart.subarray(0, levels));
+  const perm = new Int32Array(rows);
+  if (f) for (let i = 0; i < rows; i++) perm[next[f.codes[i]!]!++] = i;
+  else for (let i = 0; i < rows; i++) perm[i] = i;
+
+  const centre = new Float64Array(q);
+  for (let j = 0; j < q; j++) {
+    const v = numeric[j]!.values;
+    let s = 0;
+    for (let i = 0; i < rows; i++) {
+      const x = v[i]!;
+      if (!Number.isFinite(x)) throw new RangeError(`column ${numeric[j]!.name}[${i}] is not finite`);
+      s += x;
+    }
+    centre[j] = rows > 0 ? s / rows : 0;
+  }
+  const xs = new Float64Array(rows * q);
+  for (let j = 0; j < q; j++) {
+    const v = numeric[j]!.values;
+    const a = centre[j]!;
+    for (let k = 0, o = j; k < rows; k++, o += q) xs[o] = v[perm[k]!]! - a;
+  }
+  const names = ['(Intercept)', ...numeric.map((c) => c.name)];
+  const dummyIndex = new Int32Array(levels).fill(-1);
+  if (f) {
+    for (let l = 0; l < levels; l++) {
+      if (l === reference) continue;
+      dummyIndex[l] = names.length;
+      names.push(`${f.name}${f.levels[l]}`);
+    }
+  }
+  return { n: rows, q, levels, reference, perm, segStart, xs, centre, names, dummyIndex };
+}
+
+/** Parameters of a prepared design: intercept, q numeric, levels - 1 dummies. */
+const paramsOf = (d: PreparedDesign) => 1 + d.q + d.levels - 1;
+
+// ---- kernels ------------------------------------------------------------------
+
+/** Index of (j, k), j <= k, in the packed upper triangle of a (q + 1) x (q + 1) matrix. */
+const triSize = (m: number) => (m * (m + 1)) / 2;
+
+/**
+ * One logistic pass over sorted rows [s, e) of one level: eta = off + b0 + x'b.
+ * Writes into acc: [dev, nBoundary, g_0..g_q, packed upper triangle of sum v (1,x)(1,x)'];
+ * mu into fitted (sorted order).
+ */
+type LogisticSegment = (
+  xs: Float64Array, y: Float64Array, w: Float64Array | null, s: number, e: number,
+  beta: Float64Array, off: number, acc: Float64Array, fitted: Float64Array,
+) => void;
+
+/** Sum over sorted rows [s, e) of c (1,x)(1,x)' and c r (1,x), packed like LogisticSegment's acc after its first two slots. */
+type CrossSegment = (xs: Float64Array, c: Float64Array, r: Float64Array, s: number, e: number, acc: Float64Array) => void;
+
+function generatedLogistic(q: number, weighted: boolean): LogisticSegment {
+  const m = q + 1;
+  const L: string[] = [];
+  const acc = ['dev = 0', 'nb = 0'];
+  for (let j = 0; j < m; j++) acc.push(`g${j} = 0`);
+  for (let j = 0; j < m; j++) for (let k = j; k < m; k++) acc.push(`h${j}_${k} = 0`);
+  L.push(`let ${acc.join(', ')};`);
+  L.push('const c0 = off + beta[0];');
+  for (let j = 1; j < m; j++) L.push(`const b${j} = beta[${j}];`);
+  L.push(`for (let i = s, row = s * ${q}; i < e; i++, row += ${q}) {`);
+  for (let j = 1; j < m; j++) L.push(`const x${j} = xs[row + ${j - 1}];`);
+  L.push(`const eta = c0${Array.from({ length: q }, (_, j) => ` + x${j + 1} * b${j + 1}`).join('')};`);
+  L.push('const ex = Math.exp(-Math.abs(eta));');
+  L.push('const mu = eta >= 0 ? 1 / (1 + ex) : ex / (1 + ex);');
+  L.push('const sp = (eta > 0 ? eta : 0) + Math.log1p(ex);');
+  L.push('const yi = y[i];');
+  L.push(weighted ? 'const wi = w[i];' : 'const wi = 1;');
+  L.push('dev += wi * (yi * (sp - eta) + (1 - yi) * sp);');
+  L.push('fitted[i] = mu;');
+  L.push('if (mu < 1e-8 || mu > 1 - 1e-8) nb++;');
+  L.push('const r = wi * (yi - mu), v = wi * mu * (1 - mu);');
+  L.push('g0 += r; h0_0 += v;');
+  for (let j = 1; j < m; j++) {
+    L.push(`g${j} += r * x${j}; const v${j} = v * x${j}; h0_${j} += v${j};`);
+    L.push(Array.from({ length: m - j }, (_, t) => `h${j}_${j + t} += v${j} * x${j + t};`).join(' '));
+  }
+  L.push('}');
+  L.push('acc[0] = dev; acc[1] = nb;');
+  for (let j = 0; j < m; j++) L.push(`acc[${2 + j}] = g${j};`);
+  let t = 2 + m;
+  for (let j = 0; j < m; j++) for (let k = j; k < m; k++) L.push(`acc[${t++}] = h${j}_${k};`);
+  return new Function('xs', 'y', 'w', 's', 'e', 'beta', 'off', 'acc', 'fitted', L.join('\n')) as LogisticSegment;
+}
+
+/** The plain loop: the readable statement of what the generated kernel computes (tests compare them). */
+function plainLogistic(q: number): LogisticSegment {
+  const m = q + 1;
+  return (xs, y, w, s, e, beta, off, acc, fitted) => {
+    acc.fill(0);
+    const z = new Float64Array(m);
+    z[0] = 1;
+    for (let i = s; i < e; i++) {
+      let eta = off + beta[0]!;
+      for (let j = 1; j < m; j++) {
+        z[j] = xs[i * q + j - 1]!;
+        eta += z[j]! * beta[j]!;
+      }
+      const ex = Math.exp(-Math.abs(eta));
+      const mu = eta >= 0 ? 1 / (1 + ex) : ex / (1 + ex);
+      const sp = (eta > 0 ? eta : 0) + Math.log1p(ex);
+      const yi = y[i]!;
+      const wi = w ? w[i]! : 1;
+      acc[0] = acc[0]! + wi * (yi * (sp - eta) + (1 - yi) * sp);
+      fitted[i] = mu;
+      if (mu < 1e-8 || mu > 1 - 1e-8) acc[1] = acc[1]! + 1;
+      const r = wi * (yi - mu);
+      const v = wi * mu * (1 - mu);
+      let t = 2 + m;
+      for (let j = 0; j < m; j++) {
+        acc[2 + j] = acc[2 + j]! + r * z[j]!;
+        for (let k = j; k < m; k++) acc[t] = acc[t++]! + v * z[j]! * z[k]!;
+      }
+    }
+  };
+}
+
+function generatedCross(q: number): CrossSegment {
+  const m = q + 1;
+  const L: string[] = [];
+  const acc: string[] = [];
+  for (let j = 0; j < m; j++) acc.push(`g${j} = 0`);
+  for (let j = 0; j < m; j++) for (let k = j; k < m; k++) acc.push(`h${j}_${k} = 0`);
+  L.push(`let ${acc.join(', ')};`);
+  L.push(`for (let i = s, row = s * ${q}; i < e; i++, row += ${q}) {`);
+  for (let j = 1; j < m; j++) L.push(`const x${j} = xs[row + ${j - 1}];`);
+  L.push('const v = c[i], r = v * rr[i];');
+  L.push('g0 += r; h0_0 += v;');
+  for (let j = 1; j < m; j++) {
+    L.push(`g${j} += r * x${j}; const v${j} = v * x${j}; h0_${j} += v${j};`);
+    L.push(Array.from({ length: m - j }, (_, t) => `h${j}_${j + t} += v${j} * x${j + t};`).join(' '));
+  }
+  L.push('}');
+  for (let j = 0; j < m; j++) L.push(`acc[${2 + j}] = g${j};`);
+  let t = 2 + m;
+  for (let j = 0; j < m; j++) for (let k = j; k < m; k++) L.push(`acc[${t++}] = h${j}_${k};`);
+  return new Function('xs', 'c', 'rr', 's', 'e', 'acc', L.join('\n')) as CrossSegment;
+}
+
+function plainCross(q: number): CrossSegment {
+  const m = q + 1;
+  return (xs, c, rr, s, e, acc) => {
+    acc.fill(0);
+    const z = new Float64Array(m);
+    z[0] = 1;
+    for (let i = s; i < e; i++) {
+      for (let j = 1; j < m; j++) z[j] = xs[i * q + j - 1]!;
+      const v = c[i]!;
+      const r = v * rr[i]!;
+      let t = 2 + m;
+      for (let j = 0; j < m; j++) {
+        acc[2 + j] = acc[2 + j]! + r * z[j]!;
+        for (let k = j; k < m; k++) acc[t] = acc[t++]! + v * z[j]! * z[k]!;
+      }
+    }
+  };
+}
+
+function generateOr<F>(gen: () => F, plain: () => F): F {
+  try {
+    return gen();
+  } catch {
+    return plain(); // a runtime that forbids code generation from strings
+  }
+}
+
+const logisticKernels = new Map<string, LogisticSegment>();
+const crossKernels = new Map<number, CrossSegment>();
+
+function logisticKernel(q: number, weighted: boolean, plain: boolean): LogisticSegment {
+  if (plain || q > 40) return plainLogistic(q);
+  const key = `${q}:${weighted}`;
+  let k = logisticKernels.get(key);
+  if (!k) logisticKernels.set(key, (k = generateOr(() => generatedLogistic(q, weighted), () => plainLogistic(q))));
+  return k;
+}
+
+function crossKernel(q: number, plain: boolean): CrossSegment {
+  if (plain || q > 40) return plainCross(q);
+  let k = crossKernels.get(q);
+  if (!k) crossKernels.set(q, (k = generateOr(() => generatedCross(q), () => plainCross(q))));
+  return k;
+}
+
+/**
+ * Assembles the full gradient and (symmetric) cross-product matrix of the
+ * parameters from the per-level sums in `acc` (one block of 2 + m + m(m+1)/2
+ * per level, m = q + 1).
+ */
+function assemble(d: PreparedDesign, acc: Float64Array, stride: number, grad: Float64Array, h: Float64Array): void {
+  const m = d.q + 1;
+  const p = paramsOf(d);
+  grad.fill(0);
+  h.fill(0);
+  for (let l = 0; l < d.levels; l++) {
+    const base = l * stride;
+    const di = d.dummyIndex[l]!;
+    for (let j = 0; j < m; j++) grad[j] = grad[j]! + acc[base + 2 + j]!;
+    if (di >= 0) grad[di] = acc[base + 2]!;
+    let t = base + 2 + m;
+    for (let j = 0; j < m; j++) {
+      for (let k = j; k < m; k++) {
+        const v = acc[t++]!;
+        h[j * p + k] = h[j * p + k]! + v;
+        if (di >= 0 && j === 0) {
+          // the dummy's row: sums of (1, x) over the level's rows; its diagonal is the level's sum of weights
+          h[di * p + k] = v;
+          h[k * p + di] = v;
+          if (k === 0) h[di * p + di] = v;
+        }
+      }
+    }
+  }
+  for (let j = 0; j < m; j++) for (let k = j + 1; k < m; k++) h[k * p + j] = h[j * p + k]!;
+}
+
+/** Back from centred numeric columns: b0 = b0c - sum a_j b_j; V = S Vc S' with S = I except S[0][j] = -a_j. */
+function uncentre(d: PreparedDesign, betaC: Float64Array, vc: Float64Array | null): { beta: Float64Array; vcov: Float64Array | null } {
+  const p = paramsOf(d);
+  const beta = Float64Array.from(betaC);
+  for (let j = 0; j < d.q; j++) beta[0] = beta[0]! - d.centre[j]! * betaC[1 + j]!;
+  if (!vc) return { beta, vcov: null };
+  const sRow = new Float64Array(p);
+  sRow[0] = 1;
+  for (let j = 0; j < d.q; j++) sRow[1 + j] = -d.centre[j]!;
+  // (S Vc)[0][k] = sum_j sRow[j] Vc[j][k]; other rows unchanged. Then (.. S')[i][0] likewise.
+  const t = Float64Array.from(vc);
+  for (let k = 0; k < p; k++) {
+    let s = 0;
+    for (let j = 0; j < p; j++) s += sRow[j]! * vc[j * p + k]!;
+    t[k] = s;
+  }
+  const v = Float64Array.from(t);
+  for (let i = 0; i < p; i++) {
+    let s = 0;
+    for (let j = 0; j < p; j++) s += t[i * p + j]! * sRow[j]!;
+    v[i * p] = s;
+  }
+  return { beta, vcov: v };
+}
+
+function coefficients(names: readonly string[], beta: Float64Array, vcov: Float64Array, p: number, df: number | null, level: number): Coefficient[] {
+  const crit = df === null ? zCrit(level) : tCrit(level, df);
+  return names.map((name, j) => {
+    const est = beta[j]!;
+    const se = Math.sqrt(vcov[j * p + j]!);
+    const stat = est / se;
+    return { name, estimate: est, se, statistic: stat, p: df === null ? twoSidedPz(stat) : twoSidedPt(stat, df), lower: est - crit * se, upper: est + crit * se };
+  });
+}
+
+/** Columns that are (numerically) linear combinations of earlier ones, from a cross-product matrix scaled to unit diagonal. */
+function aliasedFrom(h: Float64Array, p: number, names: readonly string[]): string[] {
+  const dg = new Float64Array(p);
+  const out: string[] = [];
+  for (let j = 0; j < p; j++) {
+    dg[j] = Math.sqrt(h[j * p + j]!);
+    if (!(dg[j]! > 0)) out.push(names[j]!);
+  }
+  if (out.length > 0) return out;
+  for (let m = 1; m <= p; m++) {
+    const sub = new Float64Array(m * m);
+    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) sub[i * m + j] = h[i * p + j]! / (dg[i]! * dg[j]!);
+    if (!cholesky(sub, m, 1e-10)) return [names[m - 1]!];
+  }
+  return [];
+}
+
+/** Outcome (and weights) in the prepared design's sorted order. */
+export function sortedBy(d: PreparedDesign, v: Values): Float64Array {
+  if (v.length !== d.n) throw new RangeError(`expected ${d.n} values, got ${v.length}`);
+  const out = new Float64Array(d.n);
+  for (let k = 0; k < d.n; k++) out[k] = v[d.perm[k]!]!;
+  return out;
+}
+
+function unsort(d: PreparedDesign, sortedValues: Float64Array): Float64Array {
+  const out = new Float64Array(d.n);
+  for (let k = 0; k < d.n; k++) out[d.perm[k]!] = sortedValues[k]!;
+  return out;
+}
+
+// ---- logistic -----------------------------------------------------------------
+
+export interface FactorLogisticOptions {
+  /** Prior weights (glm(weights =)). */
+  weights?: Values;
+  vcov?: 'model' | 'HC0' | 'HC1';
+  level?: number;
+  maxIterations?: number;
+  /** Relative deviance change that stops the iteration (default 1e-10; R's glm uses 1e-8). */
+  tolerance?: number;
+  /** Use the plain loops instead of the generated kernels (tests compare the two). */
+  plainKernel?: boolean;
+  /** Start from a fit on every k-th row of each level when n >= this (default 200,000; Infinity: never). */
+  warmStartRows?: number;
+}
+
+/**
+ * Logistic regression of y (0/1, or a proportion with prior weights) on a
+ * prepared factor design: Newton-Raphson (= IRLS for the logit link) with
+ * step-halving, the convergence rule and the separation check of
+ * `logistic` in regression.ts (R's glm with epsilon 1e-10). Fitted values and
+ * residual-based quantities come back in the original row order.
+ * R: glm(y ~ x1 + ... + factor(f), family = binomial, weights = w).
+ */
+export function factorLogistic(d: PreparedDesign, y: Values, options: FactorLogisticOptions = {}): LogisticResult {
+  const p = paramsOf(d);
+  const level = options.level ?? 0.95;
+  zCrit(level);
+  if (y.length !== d.n) throw new RangeError(`y has length ${y.length}, expected ${d.n}`);
+  for (let i = 0; i < d.n; i++) {
+    const v = y[i]!;
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`y[${i}] = ${v}: outcomes must be in [0, 1]`);
+  }
+  const w = options.weights;
+  if (w) {
+    if (w.length !== d.n) throw new RangeError(`weights have length ${w.length}, expected ${d.n}`);
+    for (let i = 0; i < d.n; i++) if (!(w[i]! > 0 && Number.isFinite(w[i]!))) throw new RangeError(`weights[${i}] = ${w[i]}: weights must be finite and > 0`);
+  }
+  if (d.n <= p) return { status: 'too_few_observations', n: d.n, p };
+  const ys = sortedBy(d, y);
+  const ws = w ? sortedBy(d, w) : null;
+
+  // Rank: X'X from the (1, x) sums per level.
+  const m = d.q + 1;
+  const stride = 2 + m + triSize(m);
+  const cross = crossKernel(d.q, options.plainKernel ?? false);
+  const ones = new Float64Array(d.n).fill(1);
+  const acc = new Float64Array(stride * d.levels);
+  const block = new Float64Array(stride);
+  for (let l = 0; l < d.levels; l++) {
+    cross(d.xs, ones, ones, d.segStart[l]!, d.segStart[l + 1]!, block);
+    acc.set(block, l * stride);
+  }
+  const g = new Float64Array(p);
+  const h = new Float64Array(p * p);
+  assemble(d, acc, stride, g, h);
+  const aliased = aliasedFrom(h, p, d.names);
+  if (aliased.length > 0) return { status: 'rank_deficient', n: d.n, p, aliased };
+
+  let start: Float64Array | null = null;
+  if (d.n >= (options.warmStartRows ?? 200_000)) {
+    const k = Math.max(2, Math.floor(d.n / 50_000));
+    const sub = strided(d, ys, ws, k);
+    const fit = newton(sub.d, sub.y, sub.w, null, { ...options, vcov: 'model' });
+    if (fit.status === 'converged') start = fit.betaC;
+  }
+  const fit = newton(d, ys, ws, start, options);
+  const { beta, vcov } = uncentre(d, fit.betaC, fit.vcovC);
+  const v = vcov ?? new Float64Array(p * p).fill(NaN);
+  return {
+    status: fit.status, message: fit.message, iterations: fit.iterations, n: d.n, p, beta, vcov: v,
+    vcovType: options.vcov ?? 'model', coefficients: coefficients(d.names, beta, v, p, null, level),
+    deviance: fit.deviance, nullDeviance: fit.nullDeviance, fitted: unsort(d, fit.fitted), nBoundary: fit.nBoundary, level,
+  } satisfies LogisticFit;
+}
+
+/** Every k-th sorted row of each level: a smaller design of the same shape (for the warm start). */
+function strided(d: PreparedDesign, y: Float64Array, w: Float64Array | null, k: number): { d: PreparedDesign; y: Float64Array; w: Float64Array | null } {
+  const idx: number[] = [];
+  const segStart = new Int32Array(d.levels + 1);
+  for (let l = 0; l < d.levels; l++) {
+    for (let i = d.segStart[l]!; i < d.segStart[l + 1]!; i += k) idx.push(i);
+    segStart[l + 1] = idx.length;
+  }
+  const n = idx.length;
+  const xs = new Float64Array(n * d.q);
+  const ys = new Float64Array(n);
+  const wsub = w ? new Float64Array(n) : null;
+  idx.forEach((i, r) => {
+    xs.set(d.xs.subarray(i * d.q, i * d.q + d.q), r * d.q);
+    ys[r] = y[i]!;
+    if (wsub) wsub[r] = w![i]!;
+  });
+  return { d: { ...d, n, perm: Int32Array.from(idx), segStart, xs }, y: ys, w: wsub };
+}
+
+interface NewtonOut {
+  status: LogisticFit['status'];
+  message: string | null;
+  iterations: number;
+  betaC: Float64Array;
+  vcovC: Float64Array | null;
+  deviance: number;
+  nullDeviance: number;
+  /** Sorted order. */
+  fitted: Float64Array;
+  nBoundary: number;
+}
+
+function newton(d: PreparedDesign, y: Float64Array, w: Float64Array | null, start: Float64Array | null, options: FactorLogisticOptions): NewtonOut {
+  const p = paramsOf(d);
+  const n = d.n;
+  const m = d.q + 1;
+  const maxIt = options.maxIterations ?? 50;
+  const tol = options.tolerance ?? 1e-10;
+  const kernel = logisticKernel(d.q, w !== null, options.plainKernel ?? false);
+  const stride = 2 + m + triSize(m);
+
+  let sw = 0;
+  let swy = 0;
+  let c0 = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w ? w[i]! : 1;
+    const yi = y[i]!;
+    sw += wi;
+    swy += wi * yi;
+    if (yi > 0 && yi < 1) c0 += wi * (yi * Math.log(yi) + (1 - yi) * Math.log(1 - yi));
+  }
+  const ybar = swy / sw;
+  const xlog = (a: number, b: number) => (a === 0 ? 0 : a * Math.log(b));
+  const nullDeviance = 2 * (c0 - xlog(swy, ybar) - xlog(sw - swy, 1 - ybar));
+
+  let beta: Float64Array;
+  if (start) beta = Float64Array.from(start);
+  else {
+    beta = new Float64Array(p);
+    const yb = Math.min(Math.max(ybar, 0.5 / (sw + 1)), 1 - 0.5 / (sw + 1));
+    beta[0] = Math.log(yb / (1 - yb));
+  }
+
+  const fitted = new Float64Array(n);
+  const acc = new Float64Array(stride * d.levels);
+  const block = new Float64Array(stride);
+  const sub = new Float64Array(m);
+  let nb = 0;
+  const evaluate = (b: Float64Array, grad: Float64Array, hess: Float64Array): number => {
+    let dev = 0;
+    nb = 0;
+    for (let j = 0; j < m; j++) sub[j] = b[j]!;
+    for (let l = 0; l < d.levels; l++) {
+      const di = d.dummyIndex[l]!;
+      kernel(d.xs, y, w, d.segStart[l]!, d.segStart[l + 1]!, sub, di >= 0 ? b[di]! : 0, block, fitted);
+      dev += block[0]!;
+      nb += block[1]!;
+      acc.set(block, l * stride);
+    }
+    assemble(d, acc, stride, grad, hess);
+    return 2 * (dev + c0);
+  };
+
+  let grad = new Float64Array(p);
+  let hess = new Float64Array(p * p);
+  let nextGrad = new Float64Array(p);
+  let nextHess = new Float64Array(p * p);
+  let dev = evaluate(beta, grad, hess);
+  let nBoundary = nb;
+  let status: LogisticFit['status'] = 'not_converged';
+  let iterations = 0;
+  let singular = false;
+  for (; iterations < maxIt; iterations++) {
+    const l = Float64Array.from(hess);
+    if (!cholesky(l, p, 1e-14)) {
+      singular = true;
+      break;
+    }
+    const delta = choleskySolve(l, p, grad);
+    let step = 1;
+    let next: Float64Array | null = null;
+    let nextDev = NaN;
+    for (let t = 0; t < 40; t++) {
+      const cand = beta.map((b, j) => b + step * delta[j]!);
+      nextDev = evaluate(cand, nextGrad, nextHess);
+      if (Number.isFinite(nextDev) && nextDev <= dev * (1 + 1e-12) + 1e-300) {
+        next = cand;
+        break;
+      }
+      step /= 2;
+    }
+    if (!next) {
+      dev = evaluate(beta, grad, hess);
+      nBoundary = nb;
+      status = 'converged';
+      break;
+    }
+    const devOld = dev;
+    beta = next;
+    dev = nextDev;
+    nBoundary = nb;
+    [grad, nextGrad] = [nextGrad, grad];
+    [hess, nextHess] = [nextHess, hess];
+    if (Math.abs(dev - devOld) / (Math.abs(dev) + 0.1) < tol) {
+      status = 'converged';
+      iterations++;
+      break;
+    }
+  }
+  // Every exit leaves fitted, grad and hess evaluated at beta (an accepted candidate, or re-evaluated).
+  let finalStep = 0;
+  let bread: Float64Array | null = null;
+  if (!singular) {
+    const l = Float64Array.from(hess);
+    if (cholesky(l, p, 1e-14)) {
+      const delta = choleskySolve(l, p, grad);
+      for (let j = 0; j < p; j++) finalStep = Math.max(finalStep, Math.abs(delta[j]!) / (Math.abs(beta[j]!) + 0.1));
+      bread = choleskyInverse(l, p);
+    } else singular = true;
+  }
+  let message: string | null = null;
+  if (singular || (nBoundary > 0 && (finalStep > 1e-3 || status !== 'converged'))) {
+    status = 'separation';
+    message =
+      'fitted probabilities reached 0 or 1: the outcome is (quasi-)completely separated by the covariates, ' +
+      'the likelihood has no finite maximum and the coefficients and standard errors are not estimates';
+  } else if (status === 'not_converged') message = `no convergence in ${maxIt} iterations`;
+
+  let vcovC: Float64Array | null = bread;
+  const vt = options.vcov ?? 'model';
+  if (bread && vt !== 'model') {
+    const c = new Float64Array(n);
+    for (let i = 0; i < n; i++) c[i] = ((w ? w[i]! : 1) * (y[i]! - fitted[i]!)) ** 2;
+    const meat = crossMatrix(d, c, c, options.plainKernel ?? false).h;
+    vcovC = sandwich(bread, meat, p);
+    if (vt === 'HC1') vcovC = vcovC.map((v) => (v * n) / (n - p));
+  }
+  return { status, message, iterations, betaC: beta, vcovC, deviance: dev, nullDeviance, fitted, nBoundary };
+}
+
+/** sum c z z' and sum c r z over the sorted rows, z = (1, x centred, dummies). */
+function crossMatrix(d: PreparedDesign, c: Float64Array, r: Float64Array, plain: boolean): { h: Float64Array; g: Float64Array } {
+  const p = paramsOf(d);
+  const m = d.q + 1;
+  const stride = 2 + m + triSize(m);
+  const kernel = crossKernel(d.q, plain);
+  const acc = new Float64Array(stride * d.levels);
+  const block = new Float64Array(stride);
+  for (let l = 0; l < d.levels; l++) {
+    kernel(d.xs, c, r, d.segStart[l]!, d.segStart[l + 1]!, block);
+    acc.set(block, l * stride);
+  }
+  const g = new Float64Array(p);
+  const h = new Float64Array(p * p);
+  assemble(d, acc, stride, g, h);
+  return { h, g };
+}
+
+// ---- weighted least squares ------------------------------------------------------
+
+/**
+ * (Weighted) least squares on a prepared factor design: normal equations on
+ * the centred columns, Cholesky, one step of iterative refinement (as `ols`
+ * does from 200,000 rows), classical or HC0 / HC1 sandwich SEs with the scores
+ * w_i e_i x_i (sandwich::estfun.lm) and t on n - p df.
+ * R: lm(y ~ x1 + ... + factor(f), weights = w); sandwich::vcovHC(fit, type = "HC1").
+ */
+export function factorOls(
+  d: PreparedDesign,
+  y: Values,
+  options: { weights?: Values; vcov?: VcovType; level?: number; plainKernel?: boolean } = {},
+): OlsResult {
+  const p = paramsOf(d);
+  const n = d.n;
+  const level = options.level ?? 0.95;
+  const vcovType = options.vcov ?? 'classical';
+  if (y.length !== n) throw new RangeError(`y has length ${y.length}, expected ${n}`);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(y[i]!)) throw new RangeError(`y[${i}] is not finite`);
+  const w = options.weights;
+  if (w) {
+    if (w.length !== n) throw new RangeError(`weights have length ${w.length}, expected ${n}`);
+    for (let i = 0; i < n; i++) if (!(w[i]! > 0 && Number.isFinite(w[i]!))) throw new RangeError(`weights[${i}] = ${w[i]}: weights must be finite and > 0`);
+  }
+  tCrit(level, 1);
+  if (n <= p) return { status: 'too_few_observations', n, p };
+  const plain = options.plainKernel ?? false;
+  const ys = sortedBy(d, y);
+  const ws = w ? sortedBy(d, w) : new Float64Array(n).fill(1);
+
+  // Centre y at its weighted mean too (the intercept absorbs it).
+  let sw = 0;
+  let swy = 0;
+  for (let i = 0; i < n; i++) {
+    sw += ws[i]!;
+    swy += ws[i]! * ys[i]!;
+  }
+  const ay = swy / sw;
+  const yc = new Float64Array(n);
+  for (let i = 0; i < n; i++) yc[i] = ys[i]! - ay;
+
+  const { h, g } = crossMatrix(d, ws, yc, plain);
+  const aliased = aliasedFrom(h, p, d.names);
+  if (aliased.length > 0) return { status: 'rank_deficient', n, p, aliased };
+  const dg = new Float64Array(p);
+  for (let j = 0; j < p; j++) dg[j] = Math.sqrt(h[j * p + j]!);
+  const scaled = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) scaled[i * p + j] = h[i * p + j]! / (dg[i]! * dg[j]!);
+  const l = Float64Array.from(scaled);
+  if (!cholesky(l, p, 1e-10)) return { status: 'rank_deficient', n, p, aliased: aliasedFrom(h, p, d.names) };
+  const solveScaled = (rhs: Float64Array) => choleskySolve(l, p, rhs.map((v, j) => v / dg[j]!)).map((v, j) => v / dg[j]!);
+  const beta = solveScaled(g);
+
+  const residual = (b: Float64Array, out: Float64Array) => {
+    const q = d.q;
+    for (let lv = 0; lv < d.levels; lv++) {
+      const di = d.dummyIndex[lv]!;
+      const c0 = b[0]! + (di >= 0 ? b[di]! : 0);
+      for (let i = d.segStart[lv]!; i < d.segStart[lv + 1]!; i++) {
+        let f = c0;
+        for (let j = 0; j < q; j++) f += d.xs[i * q + j]! * b[1 + j]!;
+        out[i] = yc[i]! - f;
+      }
+    }
+  };
+  const e = new Float64Array(n);
+  residual(beta, e);
+  // One step of iterative refinement.
+  const gr = crossMatrix(d, ws, e, plain).g;
+  const delta = solveScaled(gr);
+  for (let j = 0; j < p; j++) beta[j] = beta[j]! + delta[j]!;
+  residual(beta, e);
+
+  let rss = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    rss += ws[i]! * e[i]! * e[i]!;
+    syy += ws[i]! * yc[i]! * yc[i]!;
+  }
+  const dfResidual = n - p;
+  const sigma2 = rss / dfResidual;
+  const xtxInv = (() => {
+    const inv = choleskyInverse(l, p);
+    for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) inv[i * p + j] = inv[i * p + j]! / (dg[i]! * dg[j]!);
+    return inv;
+  })();
+  let vc: Float64Array;
+  if (vcovType === 'classical') vc = xtxInv.map((v) => v * sigma2);
+  else {
+    const c = new Float64Array(n);
+    for (let i = 0; i < n; i++) c[i] = (ws[i]! * e[i]!) ** 2;
+    vc = sandwich(xtxInv, crossMatrix(d, c, c, plain).h, p);
+    if (vcovType === 'HC1') vc = vc.map((v) => (v * n) / dfResidual);
+  }
+  beta[0] = beta[0]! + ay;
+  const { beta: b, vcov } = uncentre(d, beta, vc);
+  return {
+    status: 'ok', n, p, dfResidual, beta: b, vcov: vcov!, vcovType,
+    coefficients: coefficients(d.names, b, vcov!, p, dfResidual, level),
+    sigma: Math.sqrt(sigma2), rSquared: syy > 0 ? 1 - rss / syy : 0, residuals: unsort(d, e), level,
+  } satisfies OlsFit;
+}
+
