@@ -84,27 +84,25 @@ export function prepareFactorDesign(design: FactorDesign, n?: number): PreparedD
   } else counts[1] = rows;
   const segStart = new Int32Array(levels + 1);
   for (let l = 0; l < levels; l++) segStart[l + 1] = segStart[l]! + counts[l + 1]!;
-  const next = Int32Array.from(segStart.subarray(0, levels));
-  const perm = new Int32Array(rows);
-  if (f) for (let i = 0; i < rows; i++) perm[next[f.codes[i]!]!++] = i;
-  else for (let i = 0; i < rows; i++) perm[i] = i;
-
   const centre = new Float64Array(q);
   for (let j = 0; j < q; j++) {
     const v = numeric[j]!.values;
     let s = 0;
-    for (let i = 0; i < rows; i++) {
-      const x = v[i]!;
-      if (!Number.isFinite(x)) throw new RangeError(`column ${numeric[j]!.name}[${i}] is not finite`);
-      s += x;
+    for (let i = 0; i < rows; i++) s += v[i]!;
+    if (!Number.isFinite(s)) {
+      for (let i = 0; i < rows; i++) if (!Number.isFinite(v[i]!)) throw new RangeError(`column ${numeric[j]!.name}[${i}] is not finite`);
     }
     centre[j] = rows > 0 ? s / rows : 0;
   }
+  // One sequential pass over the rows, each written to its level's next slot.
+  const next = Int32Array.from(segStart.subarray(0, levels));
+  const perm = new Int32Array(rows);
   const xs = new Float64Array(rows * q);
-  for (let j = 0; j < q; j++) {
-    const v = numeric[j]!.values;
-    const a = centre[j]!;
-    for (let k = 0, o = j; k < rows; k++, o += q) xs[o] = v[perm[k]!]! - a;
+  const cols = numeric.map((c) => c.values);
+  for (let i = 0; i < rows; i++) {
+    const k = f ? next[f.codes[i]!]!++ : i;
+    perm[k] = i;
+    for (let j = 0, o = k * q; j < q; j++, o++) xs[o] = cols[j]![i]! - centre[j]!;
   }
   const names = ['(Intercept)', ...numeric.map((c) => c.name)];
   const dummyIndex = new Int32Array(levels).fill(-1);
@@ -637,37 +635,67 @@ function crossMatrix(d: PreparedDesign, c: Float64Array, r: Float64Array, plain:
 export function factorOls(
   d: PreparedDesign,
   y: Values,
-  options: { weights?: Values; vcov?: VcovType; level?: number; plainKernel?: boolean } = {},
+  options: {
+    weights?: Values;
+    vcov?: VcovType;
+    level?: number;
+    plainKernel?: boolean;
+    /**
+     * The design's rows are cells of identical covariates (see grouping.ts):
+     * cell r holds counts[r] observations of weight weights[r] each, whose
+     * outcomes have mean y[r] and sum of squared deviations from that mean
+     * sumSquares[r]. The fit, sigma, R^2 and sandwich are those of the
+     * observations; n is their number; `residuals` are the cells' mean residuals.
+     */
+    cells?: { counts: Values; sumSquares: Values };
+  } = {},
 ): OlsResult {
   const p = paramsOf(d);
-  const n = d.n;
+  const rows = d.n;
   const level = options.level ?? 0.95;
   const vcovType = options.vcov ?? 'classical';
-  if (y.length !== n) throw new RangeError(`y has length ${y.length}, expected ${n}`);
-  for (let i = 0; i < n; i++) if (!Number.isFinite(y[i]!)) throw new RangeError(`y[${i}] is not finite`);
+  if (y.length !== rows) throw new RangeError(`y has length ${y.length}, expected ${rows}`);
+  for (let i = 0; i < rows; i++) if (!Number.isFinite(y[i]!)) throw new RangeError(`y[${i}] is not finite`);
   const w = options.weights;
   if (w) {
-    if (w.length !== n) throw new RangeError(`weights have length ${w.length}, expected ${n}`);
-    for (let i = 0; i < n; i++) if (!(w[i]! > 0 && Number.isFinite(w[i]!))) throw new RangeError(`weights[${i}] = ${w[i]}: weights must be finite and > 0`);
+    if (w.length !== rows) throw new RangeError(`weights have length ${w.length}, expected ${rows}`);
+    for (let i = 0; i < rows; i++) if (!(w[i]! > 0 && Number.isFinite(w[i]!))) throw new RangeError(`weights[${i}] = ${w[i]}: weights must be finite and > 0`);
+  }
+  const cells = options.cells;
+  if (cells) {
+    if (cells.counts.length !== rows || cells.sumSquares.length !== rows) throw new RangeError('cells: counts and sumSquares need one value per row');
+    for (let i = 0; i < rows; i++) {
+      if (!(Number.isInteger(cells.counts[i]!) && cells.counts[i]! >= 1)) throw new RangeError(`cells.counts[${i}] must be a positive integer`);
+      if (!(cells.sumSquares[i]! >= 0 && Number.isFinite(cells.sumSquares[i]!))) throw new RangeError(`cells.sumSquares[${i}] must be finite and >= 0`);
+    }
   }
   tCrit(level, 1);
-  if (n <= p) return { status: 'too_few_observations', n, p };
+  let n = rows;
+  if (cells) {
+    n = 0;
+    for (let i = 0; i < rows; i++) n += cells.counts[i]!;
+  }
+  if (n <= p || rows < p) return { status: 'too_few_observations', n, p };
   const plain = options.plainKernel ?? false;
   const ys = sortedBy(d, y);
-  const ws = w ? sortedBy(d, w) : new Float64Array(n).fill(1);
+  const ws = w ? sortedBy(d, w) : new Float64Array(rows).fill(1);
+  const counts = cells ? sortedBy(d, cells.counts) : null;
+  const ss = cells ? sortedBy(d, cells.sumSquares) : null;
+  // Weight of each design row in the normal equations: w (times the cell's count).
+  const cw = counts ? ws.map((v, i) => v * counts[i]!) : ws;
 
   // Centre y at its weighted mean too (the intercept absorbs it).
   let sw = 0;
   let swy = 0;
-  for (let i = 0; i < n; i++) {
-    sw += ws[i]!;
-    swy += ws[i]! * ys[i]!;
+  for (let i = 0; i < rows; i++) {
+    sw += cw[i]!;
+    swy += cw[i]! * ys[i]!;
   }
   const ay = swy / sw;
-  const yc = new Float64Array(n);
-  for (let i = 0; i < n; i++) yc[i] = ys[i]! - ay;
+  const yc = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) yc[i] = ys[i]! - ay;
 
-  const { h, g } = crossMatrix(d, ws, yc, plain);
+  const { h, g } = crossMatrix(d, cw, yc, plain);
   const aliased = aliasedFrom(h, p, d.names);
   if (aliased.length > 0) return { status: 'rank_deficient', n, p, aliased };
   const dg = new Float64Array(p);
@@ -681,42 +709,42 @@ export function factorOls(
 
   const residual = (b: Float64Array, out: Float64Array) => {
     const q = d.q;
+    const xs = d.xs;
     for (let lv = 0; lv < d.levels; lv++) {
       const di = d.dummyIndex[lv]!;
       const c0 = b[0]! + (di >= 0 ? b[di]! : 0);
-      for (let i = d.segStart[lv]!; i < d.segStart[lv + 1]!; i++) {
+      for (let i = d.segStart[lv]!, row = i * q; i < d.segStart[lv + 1]!; i++, row += q) {
         let f = c0;
-        for (let j = 0; j < q; j++) f += d.xs[i * q + j]! * b[1 + j]!;
+        for (let j = 0; j < q; j++) f += xs[row + j]! * b[1 + j]!;
         out[i] = yc[i]! - f;
       }
     }
   };
-  const e = new Float64Array(n);
+  const e = new Float64Array(rows);
   residual(beta, e);
   // One step of iterative refinement.
-  const gr = crossMatrix(d, ws, e, plain).g;
+  const gr = crossMatrix(d, cw, e, plain).g;
   const delta = solveScaled(gr);
   for (let j = 0; j < p; j++) beta[j] = beta[j]! + delta[j]!;
   residual(beta, e);
 
   let rss = 0;
   let syy = 0;
-  for (let i = 0; i < n; i++) {
-    rss += ws[i]! * e[i]! * e[i]!;
-    syy += ws[i]! * yc[i]! * yc[i]!;
+  for (let i = 0; i < rows; i++) {
+    const within = ss ? ws[i]! * ss[i]! : 0;
+    rss += cw[i]! * e[i]! * e[i]! + within;
+    syy += cw[i]! * yc[i]! * yc[i]! + within;
   }
   const dfResidual = n - p;
   const sigma2 = rss / dfResidual;
-  const xtxInv = (() => {
-    const inv = choleskyInverse(l, p);
-    for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) inv[i * p + j] = inv[i * p + j]! / (dg[i]! * dg[j]!);
-    return inv;
-  })();
+  const xtxInv = choleskyInverse(l, p);
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) xtxInv[i * p + j] = xtxInv[i * p + j]! / (dg[i]! * dg[j]!);
   let vc: Float64Array;
   if (vcovType === 'classical') vc = xtxInv.map((v) => v * sigma2);
   else {
-    const c = new Float64Array(n);
-    for (let i = 0; i < n; i++) c[i] = (ws[i]! * e[i]!) ** 2;
+    // Scores w_i e_i x_i; over a cell, sum of e_i^2 = count (mean residual)^2 + within-cell sum of squares.
+    const c = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) c[i] = ws[i]! * ws[i]! * (counts ? counts[i]! * e[i]! * e[i]! + ss![i]! : e[i]! * e[i]!);
     vc = sandwich(xtxInv, crossMatrix(d, c, c, plain).h, p);
     if (vcovType === 'HC1') vc = vc.map((v) => (v * n) / dfResidual);
   }
