@@ -200,12 +200,7 @@ class Refresher {
   }
 
   changesSince(seq: number | null): OutcomeChanges {
-    const s = this.stmts;
-    return this.sqlite.transaction(() => {
-      const last = s.lastSeq.get() as number;
-      if (seq === null || seq < (s.changesFrom.get() as number)) return { seq: last, episodes: 'all' as const };
-      return { seq: last, episodes: s.changedSince.all(seq) as number[] };
-    })();
+    return readOutcomeChanges(this.sqlite, seq);
   }
 
   queued(): number {
@@ -296,6 +291,37 @@ export async function refreshOutcomesAsync(db: Db, opts: RefreshOptions & { sign
  */
 export function outcomeChangesSince(db: Db, seq: number | null, definitions: OutcomeDefinitions = DEFAULT_DEFINITIONS): OutcomeChanges {
   return refresherFor(db, definitions).changesSince(seq);
+}
+
+const changeReaders = new WeakMap<Database.Database, { lastSeq: Database.Statement; changesFrom: Database.Statement; changedSince: Database.Statement }>();
+
+/**
+ * outcomeChangesSince on a bare connection, read-only (no derivation set up):
+ * what a cache in another thread (server/services/analytics/) reads with its
+ * own read-only connection. One read transaction (a savepoint inside the
+ * caller's), so the position and the episodes describe the same state.
+ */
+export function readOutcomeChanges(sqlite: Database.Database, seq: number | null): OutcomeChanges {
+  let s = changeReaders.get(sqlite);
+  if (!s) {
+    s = {
+      lastSeq: sqlite.prepare(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outcome_changes'), 0)`).pluck(),
+      changesFrom: sqlite.prepare(`SELECT coalesce((SELECT CAST(value AS INTEGER) FROM outcome_state WHERE key = 'changes_from'), 0)`).pluck(),
+      changedSince: sqlite.prepare('SELECT DISTINCT episode_id FROM outcome_changes WHERE seq > ? AND episode_id > 0 ORDER BY episode_id').pluck(),
+    };
+    changeReaders.set(sqlite, s);
+  }
+  const st = s;
+  return sqlite.transaction(() => {
+    const last = st.lastSeq.get() as number;
+    if (seq === null || seq < (st.changesFrom.get() as number)) return { seq: last, episodes: 'all' as const };
+    return { seq: last, episodes: st.changedSince.all(seq) as number[] };
+  })();
+}
+
+/** The change log's position: what outcomeChangesSince returns as `seq`, without the episodes. */
+export function outcomeChangeSeq(sqlite: Database.Database): number {
+  return readOutcomeChanges(sqlite, Number.MAX_SAFE_INTEGER).seq;
 }
 
 /** Whether the derived tables are up to date, for a page to say "figures updating". Cheap: a few key lookups. */

@@ -1,0 +1,142 @@
+/**
+ * Building blocks of tasks over the analytic store: the episodes matching the
+ * practice filters (OutcomeFilters, shared by the Outcomes, Compare,
+ * Operations and Cohorts pages) as a mask, and the episodes' group of any
+ * grouping as a small integer with its key. Both are kept per store version
+ * (store.memoize), so the queries of one page state share them.
+ */
+import type { Grouping, OutcomeFilters } from '../outcomes/filters.ts';
+import { dayOf } from '../outcomes/filters.ts';
+import type { RawKey } from '../outcomes/query.ts';
+import { ENUMS, NONE, type AnalyticStore, type EnumName } from './store.ts';
+
+/** Groups as small integers: `codes[row]` indexes `keys` (the raw key as SQL returns it: enumeration value, id, period number, null). */
+export type GroupCodes = { codes: ArrayLike<number>; keys: RawKey[] };
+
+const ENUM_GROUPING: Partial<Record<Grouping, 'carePath' | 'category' | 'conditionGroup' | 'ageBand' | 'sex'>> = {
+  care_path: 'carePath',
+  category: 'category',
+  condition: 'conditionGroup',
+  age_band: 'ageBand',
+  sex: 'sex',
+};
+const INT_GROUPING: Partial<Record<Grouping, 'providerId' | 'siteId' | 'indexMonth' | 'indexQuarter' | 'indexYear'>> = {
+  provider: 'providerId',
+  site: 'siteId',
+  month: 'indexMonth',
+  quarter: 'indexQuarter',
+  year: 'indexYear',
+};
+
+/** Every row in one group whose key is 'all' (as SQL's `'all'` constant). */
+const ALL_KEY: RawKey = 'all';
+
+/** The group of every episode row under `grouping` (null: one group, key 'all'). */
+export function groupCodes(store: AnalyticStore, grouping: Grouping | null): GroupCodes {
+  if (grouping === null) return store.memoize('group:all', () => ({ codes: new Uint8Array(store.rows), keys: [ALL_KEY] }));
+  const e = ENUM_GROUPING[grouping];
+  const ep = store.episodes;
+  if (e) {
+    const keys: RawKey[] = new Array(256).fill(null);
+    ENUMS[e].forEach((v, i) => (keys[i] = v));
+    return { codes: ep[e], keys };
+  }
+  if (grouping === 'code') return { codes: ep.code, keys: store.dicts.code };
+  const col = INT_GROUPING[grouping]!;
+  return store.memoize(`group:${grouping}`, () => {
+    const a = ep[col];
+    const index = new Map<number, number>();
+    const keys: RawKey[] = [];
+    const codes = new Uint32Array(store.rows);
+    for (let i = 0; i < store.rows; i++) {
+      const v = a[i]!;
+      let k = index.get(v);
+      if (k === undefined) index.set(v, (k = keys.length)), keys.push(v);
+      codes[i] = k;
+    }
+    return { codes, keys };
+  });
+}
+
+/** A lookup table over enum codes (0..255): 1 for the listed values. */
+function enumTable(e: EnumName, values: readonly string[]): Uint8Array {
+  const t = new Uint8Array(256);
+  for (const v of values) {
+    const i = (ENUMS[e] as readonly string[]).indexOf(v);
+    if (i >= 0) t[i] = 1;
+  }
+  return t;
+}
+
+const filtersKey = (f: OutcomeFilters) =>
+  JSON.stringify([
+    f.carePath ?? null,
+    f.conditions ?? [],
+    f.categories ?? [],
+    f.codes ?? [],
+    f.providers ?? [],
+    f.sites ?? [],
+    f.ageBands ?? [],
+    f.sexes ?? [],
+    f.from ?? null,
+    f.to ?? null,
+  ]);
+
+/**
+ * 1 for each live episode row matching the filters (the same conditions as
+ * filters.ts's whereOf), 0 otherwise. Kept per filters and store version.
+ */
+export function episodeMask(store: AnalyticStore, f: OutcomeFilters): Uint8Array {
+  return store.memoize(`mask:${filtersKey(f)}`, () => {
+    const ep = store.episodes;
+    const n = store.rows;
+    const mask = new Uint8Array(n);
+    mask.set(ep.alive.subarray(0, n));
+    const and = (pred: (i: number) => boolean) => {
+      for (let i = 0; i < n; i++) if (mask[i] && !pred(i)) mask[i] = 0;
+    };
+    const byEnum = (e: EnumName, col: Uint8Array, values: readonly string[] | undefined) => {
+      if (!values?.length) return;
+      const t = enumTable(e, values);
+      for (let i = 0; i < n; i++) if (mask[i] && !t[col[i]!]) mask[i] = 0;
+    };
+    if (f.carePath) byEnum('carePath', ep.carePath, [f.carePath]);
+    byEnum('conditionGroup', ep.conditionGroup, f.conditions);
+    byEnum('category', ep.category, f.categories);
+    byEnum('ageBand', ep.ageBand, f.ageBands);
+    byEnum('sex', ep.sex, f.sexes);
+    if (f.codes?.length) {
+      const codes = new Set(f.codes.map((c) => store.encode('code', c)).filter((c) => c > 0));
+      const col = ep.code;
+      and((i) => codes.has(col[i]!));
+    }
+    if (f.providers?.length) {
+      const s = new Set(f.providers);
+      const col = ep.providerId;
+      and((i) => s.has(col[i]!));
+    }
+    if (f.sites?.length) {
+      const s = new Set(f.sites);
+      const col = ep.siteId;
+      and((i) => s.has(col[i]!));
+    }
+    if (f.from || f.to) {
+      const lo = f.from ? dayOf(f.from) : -Infinity;
+      const hi = f.to ? dayOf(f.to) : Infinity;
+      const col = ep.indexDay;
+      for (let i = 0; i < n; i++) if (mask[i] && (col[i]! < lo || col[i]! > hi)) mask[i] = 0;
+    }
+    return mask;
+  });
+}
+
+/** Orders raw keys as SQLite's GROUP BY / ORDER BY does: NULL, then numbers ascending, then text by code unit. */
+export function compareRawKeys(a: RawKey, b: RawKey): number {
+  const rank = (x: RawKey) => (x === null ? 0 : typeof x === 'number' ? 1 : 2);
+  const r = rank(a) - rank(b);
+  if (r !== 0) return r;
+  if (a === b) return 0;
+  return (a as string | number) < (b as string | number) ? -1 : 1;
+}
+
+export { NONE };

@@ -1,0 +1,16 @@
+/**
+ * The registry of analytic tasks: name -> pure function (store, input) => output,
+ * run in the analytics worker (or in-process in tests) by runTask / runTasks
+ * (runtime.ts). A plain list: each page's service adds one import and one
+ * spread of its tasks below. Names are '<page>.<what>'. Inputs and outputs
+ * cross a thread boundary: plain data only (structured clone), no functions.
+ */
+import type { AnalyticStore } from './store.ts';
+import { outcomeTasks } from '../outcomes/store-queries.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Task = (store: AnalyticStore, input: any) => unknown;
+
+export const TASKS = {
+  ...outcomeTasks,
+} satisfies Record<string, Task>;
