@@ -2,8 +2,8 @@
  * generateDemoPractice: a deterministic demo pain practice written through the
  * RecordStore (the importer's write path), one transaction per batch of
  * patients. Patient n of seed s is generated from its own random stream
- * (Rng(s, n)), so the practice does not depend on the batch size and memory
- * stays at one batch of rows (plus the store's key maps).
+ * (Rng(s, n)), so the practice does not depend on the batch size, and memory
+ * stays at one batch of rows and its keys (RecordStore.forgetKeys after each).
  *
  * The model (what is drawn from what) is model.ts; its exact expectations are
  * truth.ts; the clinical story and the planted figures are docs/demo-practice.md.
@@ -624,6 +624,7 @@ export function generateDemoPractice(db: Db, options: DemoOptions): DemoCounts {
     );
   });
 
+  store.forgetKeys(); // patients and episodes by lookup, not by maps of every stored key (the database may hold a million)
   const gen = new PracticeGenerator(seed, startDay, endDay);
   const counts: DemoCounts = { sites: SITES.length, providers: PROVIDERS.length, patients: 0, episodes: 0, treatments: 0, observations: 0 };
   const progress = (phase: DemoProgress['phase']) =>
@@ -639,7 +640,11 @@ export function generateDemoPractice(db: Db, options: DemoOptions): DemoCounts {
         check('episodes', store.writeEpisodes(sink.episodes, null));
         check('treatments', store.writeTreatments(sink.treatments, null));
         check('observations', store.writeObservations(sink.observations, null));
+        store.rematchObservations();
       });
+      // A batch refers only to its own patients and episodes: the store keeps no
+      // keys of earlier batches (memory stays at one batch at any scale).
+      store.forgetKeys();
       counts.patients += sink.patients.length;
       counts.episodes += sink.episodes.length;
       counts.treatments += sink.treatments.length;

@@ -96,6 +96,13 @@ export class RecordStore {
   private episodesOfPatient: Map<number, EpisodeRef[]> | null = null;
   /** Patients whose episodes changed in this store's lifetime: their date-matched observations need re-matching. */
   private readonly touchedPatients = new Set<number>();
+  /**
+   * After forgetKeys(): the patient and episode maps hold only what was
+   * written or looked up since, and a key they lack is looked up in the
+   * database (the unique indexes on mrn and key make that a point query).
+   */
+  private lookupMode = false;
+  private lookupStmts: { patient: Database.Statement; episode: Database.Statement; episodesOf: Database.Statement } | null = null;
 
   constructor(db: Db) {
     this.sqlite = db.$client;
@@ -112,12 +119,61 @@ export class RecordStore {
     return this.providerIds.get(key);
   }
   patientId(mrn: string): number | undefined {
+    if (this.lookupMode) {
+      let id = this.patientIds!.get(mrn);
+      if (id === undefined) {
+        id = this.lookups().patient.get(mrn) as number | undefined;
+        if (id !== undefined) this.patientIds!.set(mrn, id);
+      }
+      return id;
+    }
     this.patientIds ??= this.loadKeys('SELECT mrn AS key, id FROM patients');
     return this.patientIds.get(mrn);
   }
   episode(key: string): EpisodeRef | undefined {
     this.loadEpisodes();
-    return this.episodeRefs!.get(key);
+    let ref = this.episodeRefs!.get(key);
+    if (ref === undefined && this.lookupMode) {
+      const row = this.lookups().episode.get(key) as [number, number, string] | undefined;
+      if (row) this.episodeRefs!.set(key, (ref = { id: row[0], patientId: row[1], start: parseIsoDate(row[2])! }));
+    }
+    return ref;
+  }
+
+  /**
+   * Bounds memory for writers that go patient by patient (the demo generator
+   * at a million patients): drops the maps of patient and episode keys, and
+   * from now on keeps only what is written or looked up until the next call,
+   * looking up anything else in the database. The importer does not call it:
+   * it resolves every observation's patient, where a map beats a query.
+   * Call between batches (outside or inside a transaction: the maps hold only
+   * committed or own-transaction rows either way).
+   */
+  forgetKeys(): void {
+    this.lookupMode = true;
+    this.patientIds = new Map();
+    this.episodeRefs = new Map();
+    this.episodesOfPatient = new Map();
+  }
+
+  private lookups(): NonNullable<RecordStore['lookupStmts']> {
+    return (this.lookupStmts ??= {
+      patient: this.sqlite.prepare('SELECT id FROM patients WHERE mrn = ?').pluck(),
+      episode: this.sqlite.prepare('SELECT id, patient_id, start_date FROM episodes WHERE key = ?').raw(),
+      episodesOf: this.sqlite.prepare('SELECT id, start_date FROM episodes WHERE patient_id = ?').raw(),
+    });
+  }
+
+  /** The patient's episodes (all of them: in lookup mode loaded from the database on first use). */
+  private episodesOf(patientId: number): EpisodeRef[] | undefined {
+    this.loadEpisodes();
+    let list = this.episodesOfPatient!.get(patientId);
+    if (list === undefined && this.lookupMode) {
+      const rows = this.lookups().episodesOf.all(patientId) as Array<[number, string]>;
+      list = rows.map(([id, start]) => ({ id, patientId, start: parseIsoDate(start)! }));
+      this.episodesOfPatient!.set(patientId, list);
+    }
+    return list;
   }
 
   /**
@@ -128,8 +184,7 @@ export class RecordStore {
    * baseline rather than a late follow-up of an older one. Null if none.
    */
   matchEpisode(patientId: number, dateDays: number): number | null {
-    this.loadEpisodes();
-    const list = this.episodesOfPatient!.get(patientId);
+    const list = this.episodesOf(patientId);
     if (!list) return null;
     let best: EpisodeRef | null = null;
     for (const e of list) {
@@ -148,6 +203,7 @@ export class RecordStore {
 
   private loadEpisodes(): void {
     if (this.episodeRefs) return;
+    // (In lookup mode the maps exist from forgetKeys() on, so nothing is loaded in bulk.)
     this.episodeRefs = new Map();
     this.episodesOfPatient = new Map();
     const rows = this.sqlite.prepare('SELECT key, id, patient_id, start_date FROM episodes').raw().iterate() as Iterable<
@@ -158,6 +214,16 @@ export class RecordStore {
 
   private rememberEpisode(key: string, ref: EpisodeRef): void {
     const old = this.episodeRefs!.get(key);
+    if (this.lookupMode) {
+      // The database already holds the new state: drop the cached lists, they reload on demand.
+      if (old) {
+        this.episodesOfPatient!.delete(old.patientId);
+        this.touchedPatients.add(old.patientId);
+      }
+      this.episodesOfPatient!.delete(ref.patientId);
+      this.episodeRefs!.set(key, ref);
+      return;
+    }
     if (old) {
       const list = this.episodesOfPatient!.get(old.patientId);
       if (list) {
@@ -192,6 +258,8 @@ export class RecordStore {
 
   writeEpisodes(rows: EpisodeRow[], importId: number | null): WriteResult {
     this.loadEpisodes();
+    // In lookup mode, bring what each key refers to now into the map before the upsert changes it.
+    if (this.lookupMode) for (const r of rows) this.episode(r.key);
     const resolved = rows.map((r) => ({
       ...r,
       patientId: this.require(this.patientId(r.patientMrn), 'episodes', 'patient_id'),
@@ -220,54 +288,49 @@ export class RecordStore {
       episodeId: this.require(this.episode(r.episodeKey)?.id, 'treatments', 'episode_id'),
       providerId: r.providerKey === null ? null : this.require(this.providerId(r.providerKey), 'treatments', 'provider_id'),
     }));
-    return this.upsert(TREATMENTS, resolved, importId);
+    return this.upsertRows(TREATMENTS, resolved, importId);
   }
 
   writeObservations(rows: ObservationRow[], importId: number | null): WriteResult {
-    const resolved = rows.map((r) => {
+    // Resolved ids in flat arrays and parameters pushed straight from them: no
+    // object per row (a 10M-row import spent most of its garbage collection on
+    // per-row copies; a `{ ...r, ... }` copy also takes a slow path in V8).
+    const n = rows.length;
+    const patientIds = new Array<number>(n);
+    const episodeIds = new Array<number | null>(n);
+    const byDate = new Uint8Array(n);
+    let keyed = 0;
+    for (let i = 0; i < n; i++) {
+      const r = rows[i]!;
       const patientId = this.require(this.patientId(r.patientMrn), 'observations', 'patient_id');
-      let episodeId: number | null;
-      let byDate = 0;
+      patientIds[i] = patientId;
       if (r.episodeKey !== null) {
         const e = this.episode(r.episodeKey);
         if (!e || e.patientId !== patientId) throw new UnknownReferenceError('observations', 'episode_id');
-        episodeId = e.id;
+        episodeIds[i] = e.id;
       } else {
-        episodeId = this.matchEpisode(patientId, parseIsoDate(r.date)!);
-        byDate = 1;
+        episodeIds[i] = this.matchEpisode(patientId, parseIsoDate(r.date)!);
+        byDate[i] = 1;
       }
-      // An explicit literal, not { ...r, ... }: V8 takes a slow path for spread
-      // plus extra properties (about 2 us per row, most of a 10M-row import).
-      const out: ResolvedObservation = {
-        key: r.key,
-        patientMrn: r.patientMrn,
-        episodeKey: r.episodeKey,
-        date: r.date,
-        measure: r.measure,
-        value: r.value,
-        patientId,
-        episodeId,
-        byDate,
-      };
-      return out;
-    });
-    const withKey = resolved.filter((r) => r.key !== null);
-    const withoutKey = withKey.length === 0 ? resolved : resolved.filter((r) => r.key === null);
-    const a = withKey.length ? this.upsert(OBSERVATIONS_BY_KEY, withKey, importId) : EMPTY_RESULT();
-    const b = withoutKey.length ? this.upsert(OBSERVATIONS_NATURAL, withoutKey, importId) : EMPTY_RESULT();
-    if (a.failed.length === 0 && b.failed.length === 0) {
-      return { inserted: a.inserted + b.inserted, updated: a.updated + b.updated, unchanged: a.unchanged + b.unchanged, failed: [] };
+      if (r.key !== null) keyed++;
     }
-    // Map failure indexes back to the caller's row order.
-    const indexOf = new Map(resolved.map((r, i) => [r, i]));
+    const paramsOf = (i: number, out: unknown[]) => {
+      const r = rows[i]!;
+      out.push(r.key, patientIds[i], episodeIds[i], byDate[i], r.date, r.measure, r.value, importId);
+    };
+    if (keyed === 0) return this.upsert(OBSERVATIONS_NATURAL, n, paramsOf);
+    if (keyed === n) return this.upsert(OBSERVATIONS_BY_KEY, n, paramsOf);
+    // Rows with an observation_id and rows without go through different statements; failures are mapped back.
+    const withKey: number[] = [];
+    const withoutKey: number[] = [];
+    for (let i = 0; i < n; i++) (rows[i]!.key !== null ? withKey : withoutKey).push(i);
+    const a = this.upsert(OBSERVATIONS_BY_KEY, withKey.length, (j, out) => paramsOf(withKey[j]!, out));
+    const b = this.upsert(OBSERVATIONS_NATURAL, withoutKey.length, (j, out) => paramsOf(withoutKey[j]!, out));
     return {
       inserted: a.inserted + b.inserted,
       updated: a.updated + b.updated,
       unchanged: a.unchanged + b.unchanged,
-      failed: [
-        ...a.failed.map((f) => ({ ...f, index: indexOf.get(withKey[f.index]!)! })),
-        ...b.failed.map((f) => ({ ...f, index: indexOf.get(withoutKey[f.index]!)! })),
-      ],
+      failed: [...a.failed.map((f) => ({ ...f, index: withKey[f.index]! })), ...b.failed.map((f) => ({ ...f, index: withoutKey[f.index]! }))],
     };
   }
 
@@ -303,7 +366,7 @@ export class RecordStore {
   /** Upserts rows keyed by a text key and records the surrogate id of every new row in `ids`. */
   private upsertKeyed<R>(spec: TableSpec<R>, rows: R[], importId: number | null, ids: Map<string, number>): WriteResult {
     const before = this.maxId(spec.table);
-    const result = this.upsert(spec, rows, importId);
+    const result = this.upsertRows(spec, rows, importId);
     const keyColumn = spec.table === 'patients' ? 'mrn' : 'key';
     const fresh = this.sqlite.prepare(`SELECT ${keyColumn}, id FROM ${spec.table} WHERE id > ?`).raw().iterate(before) as Iterable<[string, number]>;
     for (const [k, id] of fresh) ids.set(k, id);
@@ -318,39 +381,45 @@ export class RecordStore {
    * The fast path writes ROWS_PER_STATEMENT rows per statement. If SQLite
    * refuses a statement (a constraint the validator could not see), that
    * chunk is retried row by row inside savepoints, so one bad row costs only
-   * itself and is reported; nothing valid is lost.
+   * itself and is reported; nothing valid is lost. `paramsOf(i, out)` pushes
+   * the parameters of row i.
    */
-  private upsert<R>(spec: TableSpec<R>, rows: R[], importId: number | null): WriteResult {
+  private upsert(spec: TableSpec<never>, n: number, paramsOf: (i: number, out: unknown[]) => void): WriteResult {
     const before = this.maxId(spec.table);
     let changes = 0;
     const failed: WriteFailure[] = [];
     const params: unknown[] = [];
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+    for (let start = 0; start < n; start += ROWS_PER_STATEMENT) {
+      const end = Math.min(n, start + ROWS_PER_STATEMENT);
       params.length = 0;
-      for (const r of chunk) spec.params(r, importId, params);
+      for (let i = start; i < end; i++) paramsOf(i, params);
       try {
-        changes += this.statement(spec, chunk.length).run(params).changes;
+        changes += this.statement(spec, end - start).run(params).changes;
       } catch (err) {
         if (!isConstraintError(err)) throw err;
-        chunk.forEach((r, i) => {
+        for (let i = start; i < end; i++) {
           const one: unknown[] = [];
-          spec.params(r, importId, one);
+          paramsOf(i, one);
           try {
             changes += this.sqlite.transaction(() => this.statement(spec, 1).run(one).changes)();
           } catch (e) {
             if (!isConstraintError(e)) throw e;
-            failed.push({ index: start + i, reason: describeConstraint(e as Error) });
+            failed.push({ index: i, reason: describeConstraint(e as Error) });
           }
-        });
+        }
       }
     }
-    const inserted = this.sqlite.prepare(`SELECT count(*) FROM ${spec.table} WHERE id > ?`).pluck().get(before) as number;
+    const inserted = n === 0 ? 0 : (this.sqlite.prepare(`SELECT count(*) FROM ${spec.table} WHERE id > ?`).pluck().get(before) as number);
     const updated = changes - inserted;
-    return { inserted, updated, unchanged: rows.length - failed.length - inserted - updated, failed };
+    return { inserted, updated, unchanged: n - failed.length - inserted - updated, failed };
   }
 
-  private statement<R>(spec: TableSpec<R>, n: number): Database.Statement {
+  /** upsert() for rows whose parameters the spec's `params` writes. */
+  private upsertRows<R>(spec: TableSpec<R>, rows: R[], importId: number | null): WriteResult {
+    return this.upsert(spec as TableSpec<never>, rows.length, (i, out) => spec.params(rows[i]!, importId, out));
+  }
+
+  private statement(spec: TableSpec<never>, n: number): Database.Statement {
     const cacheKey = `${spec.table}:${spec.conflict}:${n}`;
     let stmt = this.stmtCache.get(cacheKey);
     if (!stmt) {
@@ -371,7 +440,6 @@ export class RecordStore {
   }
 }
 
-const EMPTY_RESULT = (): WriteResult => ({ inserted: 0, updated: 0, unchanged: 0, failed: [] });
 
 function isConstraintError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
@@ -460,13 +528,14 @@ const TREATMENTS: TableSpec<TreatmentRow & { episodeId: number; providerId: numb
     void out.push(r.key, r.episodeId, r.date, r.category, r.code, r.laterality, r.providerId, r.complication, imp),
 };
 
-type ResolvedObservation = ObservationRow & { patientId: number; episodeId: number | null; byDate: number };
+/** Observations push their parameters themselves (writeObservations), in this column order. */
 const OBSERVATION_COLUMNS = ['key', 'patient_id', 'episode_id', 'episode_by_date', 'date', 'measure', 'value', 'import_id'];
-const observationParams = (r: ResolvedObservation, imp: number | null, out: unknown[]) =>
-  void out.push(r.key, r.patientId, r.episodeId, r.byDate, r.date, r.measure, r.value, imp);
+const observationParams = (): void => {
+  throw new Error('observations write their parameters in writeObservations');
+};
 
 /** Rows without an observation_id are keyed by (patient, measure, date). */
-const OBSERVATIONS_NATURAL: TableSpec<ResolvedObservation> = {
+const OBSERVATIONS_NATURAL: TableSpec<never> = {
   table: 'observations',
   columns: OBSERVATION_COLUMNS,
   conflict: 'ON CONFLICT(patient_id, measure, date)',
@@ -475,7 +544,7 @@ const OBSERVATIONS_NATURAL: TableSpec<ResolvedObservation> = {
 };
 
 /** Rows with an observation_id are keyed by it first, then by (patient, measure, date). */
-const OBSERVATIONS_BY_KEY: TableSpec<ResolvedObservation> = {
+const OBSERVATIONS_BY_KEY: TableSpec<never> = {
   table: 'observations',
   columns: OBSERVATION_COLUMNS,
   conflict: 'ON CONFLICT(key) WHERE key IS NOT NULL',

@@ -125,3 +125,72 @@ describe('RecordStore', () => {
     expect(result.failed).toEqual([{ index: 1, reason: expect.stringContaining('observations_value_range') }]);
   });
 });
+
+describe('RecordStore with mixed keyed and unkeyed observations', () => {
+  it('maps a refused row back to its index in the caller\'s order, whichever statement wrote it', () => {
+    tx(practice);
+    const rows = [
+      pain('2024-01-01', 5, { key: 'O1' }),
+      pain('2024-01-02', 12),
+      pain('2024-01-03', 4, { key: 'O3' }),
+      pain('2024-01-04', -1, { key: 'O4' }),
+      pain('2024-01-05', 3),
+    ];
+    const result = tx(() => store.writeObservations(rows, null));
+    expect(result.inserted).toBe(3);
+    expect(result.failed.map((f) => f.index)).toEqual([3, 1]);
+    expect(db.$client.prepare('SELECT coalesce(key, date) FROM observations ORDER BY date').pluck().all()).toEqual(['O1', 'O3', '2024-01-05']);
+  });
+});
+
+describe('RecordStore after forgetKeys (keys looked up in the database)', () => {
+  it('resolves keys another writer stored, counts a re-import as unchanged, and keeps only what it touched', () => {
+    tx(() => {
+      practice();
+      store.writeEpisodes([episode('A', '2024-01-01')], null);
+    });
+    const fresh = new RecordStore(db);
+    fresh.forgetKeys();
+    expect(fresh.patientId('MRN-1')).toBe(1);
+    expect(fresh.patientId('nobody')).toBeUndefined();
+    expect(fresh.episode('A')).toEqual({ id: 1, patientId: 1, start: expect.any(Number) });
+    const obs = [pain('2024-01-05', 7, { episodeKey: 'A' }), pain('2024-02-01', 6)];
+    expect(tx(() => fresh.writeObservations(obs, null))).toEqual({ inserted: 2, updated: 0, unchanged: 0, failed: [] });
+    fresh.forgetKeys();
+    expect(tx(() => fresh.writeObservations(obs, null))).toEqual({ inserted: 0, updated: 0, unchanged: 2, failed: [] });
+    // The date-matched one found episode A through a lookup of the patient's episodes.
+    expect(db.$client.prepare('SELECT episode_id FROM observations ORDER BY date').pluck().all()).toEqual([1, 1]);
+    expect(() => tx(() => fresh.writeObservations([{ ...pain('2024-03-01', 1), patientMrn: 'nobody' }], null))).toThrow(UnknownReferenceError);
+  });
+
+  it('re-matches date-matched observations when an episode written in lookup mode moves or arrives', () => {
+    tx(() => {
+      practice();
+      store.writeEpisodes([episode('A', '2024-01-01')], null);
+      store.writeObservations([pain('2024-05-25', 6), pain('2025-06-01', 5)], null);
+    });
+    const episodeOf = () =>
+      db.$client.prepare('SELECT o.date, e.key FROM observations o LEFT JOIN episodes e ON e.id = o.episode_id ORDER BY o.date').raw().all();
+    expect(episodeOf()).toEqual([
+      ['2024-05-25', 'A'],
+      ['2025-06-01', null],
+    ]);
+    const fresh = new RecordStore(db);
+    fresh.forgetKeys();
+    // B arrives and A moves a year later: both observations change episode.
+    const moved = tx(() => {
+      const r = fresh.writeEpisodes([episode('B', '2024-06-01'), episode('A', '2025-02-20')], null);
+      expect(r).toEqual({ inserted: 1, updated: 1, unchanged: 0, failed: [] });
+      return fresh.rematchObservations();
+    });
+    expect(moved).toBe(2);
+    expect(episodeOf()).toEqual([
+      ['2024-05-25', 'B'],
+      ['2025-06-01', 'A'],
+    ]);
+    // The same rows again: nothing moves.
+    fresh.forgetKeys();
+    expect(tx(() => fresh.writeEpisodes([episode('B', '2024-06-01'), episode('A', '2025-02-20')], null)).unchanged).toBe(2);
+    expect(tx(() => fresh.rematchObservations())).toBe(0);
+  });
+});
