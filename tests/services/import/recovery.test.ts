@@ -1,10 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createTestDb, type Db } from '../../../db/index.ts';
 import { imports } from '../../../db/schema/imports.ts';
 import { DomainError } from '../../../server/errors.ts';
 import { getImport, recoverInterruptedImports, runImport } from '../../../server/services/import/service.ts';
-import { isProcessAlive } from '../../../server/services/import/recovery.ts';
+import { isProcessAlive, processStartMs } from '../../../server/services/import/recovery.ts';
+import { dropSecondaryIndexes } from '../../../server/services/demo/bulk.ts';
 
 let db: Db;
 beforeEach(() => {
@@ -18,10 +19,10 @@ function deadPid(): number {
   return child.pid!;
 }
 
-function running(pid: number | null, report: object | null = null): number {
+function running(pid: number | null, report: object | null = null, startedAt = new Date().toISOString()): number {
   return db
     .insert(imports)
-    .values({ startedAt: '2026-01-01T00:00:00.000Z', status: 'running', mode: 'partial', source: 'x.csv', pid, batchesCommitted: 2, report: report && JSON.stringify(report) })
+    .values({ startedAt, status: 'running', mode: 'partial', source: 'x.csv', pid, batchesCommitted: 2, report: report && JSON.stringify(report) })
     .returning({ id: imports.id })
     .get().id;
 }
@@ -46,6 +47,34 @@ describe('recoverInterruptedImports', () => {
   it('marks an import with our own pid that this process is not running (a restarted container reuses pids)', () => {
     const id = running(process.pid);
     expect(recoverInterruptedImports(db)).toEqual([id]);
+  });
+
+  it('marks an import whose pid now belongs to a process that started after the import (pid reuse)', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      const pid = child.pid!;
+      const started = processStartMs(pid);
+      expect(started).not.toBeNull();
+      // Linux's clock for process starts: within a few seconds of now.
+      expect(Math.abs(started! - Date.now())).toBeLessThan(10_000);
+      const before = running(pid, null, new Date(started! - 60_000).toISOString()); // the import began a minute before this process
+      const after = running(pid, null, new Date(started! + 5_000).toISOString()); // began after it: this process may be running it
+      expect(isProcessAlive(pid)).toBe(true);
+      expect(recoverInterruptedImports(db)).toEqual([before]);
+      expect(getImport(db, after).status).toBe('running');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('rebuilds the indexes a killed bulk load left missing', () => {
+    const names = () => db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").pluck().all();
+    const all = names();
+    const dropped = dropSecondaryIndexes(db);
+    expect(dropped.length).toBeGreaterThan(3);
+    expect(names()).not.toEqual(all);
+    expect(recoverInterruptedImports(db)).toEqual([]);
+    expect(names()).toEqual(all);
   });
 
   it('ignores finished imports', () => {
