@@ -1,0 +1,125 @@
+/**
+ * One export as a sequence of files and chunks: what the worker (or, for an
+ * in-memory database, the request's own process) produces and the zip writer
+ * consumes. Pure apart from reading SQLite: no HTTP, no zip.
+ */
+import type Database from 'better-sqlite3';
+import type { DataState } from '../cohorts/data.ts';
+import type { CohortDefinition } from '../cohorts/definition.ts';
+import { csvLine } from '../../domain/csv.ts';
+import { randomStudyIds } from './deid.ts';
+import { encodeTable, FILE_EXTENSION } from './encode.ts';
+import { batchesOf, dictionaryRows, tableSpecs, type ExportFormat, type ExportShape, type RowCounts, type Selection } from './tables.ts';
+
+export type ExportMembers = {
+  /** Member episode ids, ascending, with each one's patient id and index day (aligned). */
+  episodeIds: Int32Array;
+  patientIds: Int32Array;
+  indexDays: Int32Array;
+};
+
+export type ExportRequest = {
+  shape: ExportShape;
+  format: ExportFormat;
+  identified: boolean;
+  definition: CohortDefinition;
+  cohort: { id: number; name: string; revision: number } | null;
+  dataState: DataState;
+  /** When the export was made (UTC ISO time): not a patient date. */
+  createdAt: string;
+  members: ExportMembers;
+};
+
+export type JobEvent = { type: 'file'; name: string } | { type: 'chunk'; bytes: Uint8Array } | { type: 'done'; counts: RowCounts };
+
+/** Random study ids for the members: one per patient, one per episode, by episode id. */
+export function selectionOf(members: ExportMembers, identified: boolean): Selection {
+  const n = members.episodeIds.length;
+  const maxEpisode = n ? members.episodeIds[n - 1]! : 0;
+  let maxPatient = 0;
+  for (let i = 0; i < n; i++) if (members.patientIds[i]! > maxPatient) maxPatient = members.patientIds[i]!;
+  const patientSlot = new Int32Array(maxPatient + 1);
+  let patients = 0;
+  for (let i = 0; i < n; i++) {
+    const p = members.patientIds[i]!;
+    if (!patientSlot[p]) patientSlot[p] = ++patients;
+  }
+  const patientStudy = randomStudyIds(patients);
+  const episodeStudy = randomStudyIds(n);
+  const studyPatient = new Int32Array(maxEpisode + 1);
+  const studyEpisode = new Int32Array(maxEpisode + 1);
+  const indexDay = new Int32Array(maxEpisode + 1);
+  for (let i = 0; i < n; i++) {
+    const e = members.episodeIds[i]!;
+    studyPatient[e] = patientStudy[patientSlot[members.patientIds[i]!]! - 1]!;
+    studyEpisode[e] = episodeStudy[i]!;
+    indexDay[e] = members.indexDays[i]!;
+  }
+  return { identified, studyPatient, studyEpisode, indexDay, episodes: members.episodeIds };
+}
+
+/** The small files of the download: the definition (with the data state it ran on), the data dictionary, a read-me. */
+export function bundleFiles(req: Omit<ExportRequest, 'members'>, episodes: number): Array<{ name: string; text: string }> {
+  const specs = tableSpecs(req.shape, req.identified);
+  const dictionary = dictionaryRows(specs);
+  const definition = {
+    cohort: req.cohort,
+    definition: req.definition,
+    dataState: req.dataState,
+    export: {
+      shape: req.shape,
+      format: req.format,
+      deidentification: req.identified ? 'limited data set (identified)' : 'HIPAA Safe Harbor (45 CFR 164.514(b)(2))',
+      createdAt: req.createdAt,
+      episodes,
+      tables: specs.map((t) => ({ name: t.name, file: `${t.name}.${FILE_EXTENSION[req.format]}`, description: t.description })),
+    },
+  };
+  const readme = [
+    `Cohort export${req.cohort ? `: ${req.cohort.name} (revision ${req.cohort.revision})` : ''}`,
+    '',
+    req.identified
+      ? 'IDENTIFIED: a limited data set with dates, birth dates, 5-digit ZIP codes and exact ages. Use it only under your data-use agreement.'
+      : 'De-identified by HIPAA Safe Harbor: random study ids (new in every export), days relative to the index date plus the index year, ages over 89 as 90, ZIP3 with restricted prefixes as 000, no free text.',
+    '',
+    ...specs.map((t) => `${t.name}.${FILE_EXTENSION[req.format]}: ${t.description}`),
+    'data_dictionary.csv: every column with its type, unit, code system and definition.',
+    'cohort_definition.json: the criteria, in order, and the state of the data the cohort was run against.',
+    '',
+    'Read in R: arrow::read_parquet("episodes.parquet") or readr::read_csv("episodes.csv"); in Python: pandas.read_parquet / read_csv / read_json.',
+    '',
+  ].join('\n');
+  return [
+    { name: 'README.txt', text: readme },
+    { name: 'cohort_definition.json', text: `${JSON.stringify(definition, null, 2)}\n` },
+    {
+      name: 'data_dictionary.csv',
+      text: csvLine(['table', 'column', 'type', 'unit', 'code_system', 'definition']) + dictionary.map((d) => csvLine([d.table, d.column, d.type, d.unit, d.code_system, d.definition])).join(''),
+    },
+  ];
+}
+
+/** The data files, table by table, chunk by chunk. */
+export function* exportJob(sqlite: Database.Database, req: ExportRequest, opts: { transaction: boolean } = { transaction: true }): Generator<JobEvent> {
+  const sel = selectionOf(req.members, req.identified);
+  const counts: RowCounts = {};
+  const read = function* () {
+    for (const t of tableSpecs(req.shape, req.identified)) {
+      yield { type: 'file', name: `${t.name}.${FILE_EXTENSION[req.format]}` } as JobEvent;
+      const meta = { table: t.name, shape: req.shape, deidentification: req.identified ? 'limited data set' : 'safe harbor' };
+      for (const bytes of encodeTable(req.format, t.columns, batchesOf(sqlite, sel, req.shape, t.name, counts), meta)) yield { type: 'chunk', bytes } as JobEvent;
+    }
+  };
+  // One read transaction on the worker's own connection: every table describes the same state of the
+  // database. Not on a shared connection (in-memory databases), where other requests run between chunks.
+  if (!opts.transaction) yield* read();
+  else {
+    sqlite.prepare('BEGIN').run();
+    try {
+      yield* read();
+    } finally {
+      sqlite.prepare('COMMIT').run();
+    }
+  }
+  yield { type: 'done', counts };
+}

@@ -1,0 +1,386 @@
+/**
+ * The tables of a cohort export, their data dictionary, and their rows read
+ * from SQLite in columnar batches (streaming `iterate`, one batch of at most
+ * BATCH_ROWS rows in memory at a time).
+ *
+ * Shapes: `wide` = one row per episode with its baseline and the observation
+ * counted in each follow-up window for every measure, plus treatments;
+ * `long` = one row per episode (facts only), one row per observation, plus
+ * treatments.
+ *
+ * De-identified (the default, HIPAA Safe Harbor as domain.md says): random
+ * study ids per export (deid.ts), no record ids, keys, names or free text;
+ * days relative to the index date and the index year instead of dates; age
+ * with over-89 as 90; ZIP3 with restricted prefixes as 000. Identified
+ * (a limited data set, roles.md): the same plus the index date, observation
+ * and treatment dates, the birth date, the 5-digit ZIP and the exact age.
+ * Neither carries MRNs, record ids or names.
+ */
+import type Database from 'better-sqlite3';
+import { measureIdRange } from '../../../db/schema/outcomes.ts';
+import { FOLLOW_UP_WINDOWS, FOLLOW_UP_WINDOW_NAMES, MEASURES, MEASURE_NAMES, PROCEDURE_CODE_SHAPE, type Measure } from '../../../db/schema/vocabulary.ts';
+import { daysToIso, parseIsoDate } from '../../domain/dates.ts';
+import { safeHarborAge, zip3 } from './deid.ts';
+
+export const EXPORT_SHAPES = ['wide', 'long'] as const;
+export type ExportShape = (typeof EXPORT_SHAPES)[number];
+export const EXPORT_FORMATS = ['csv', 'json', 'parquet'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export type ColType = 'int' | 'double' | 'string';
+export type ColumnSpec = {
+  name: string;
+  type: ColType;
+  unit: string | null;
+  codeSystem: string | null;
+  definition: string;
+};
+export type TableName = 'episodes' | 'observations' | 'treatments';
+export type TableSpec = { name: TableName; description: string; columns: ColumnSpec[] };
+
+/** A batch of rows as columns (aligned with the table's ColumnSpec list). */
+export type Batch = { length: number; columns: Array<Array<string | number | null>> };
+export const BATCH_ROWS = 16_384;
+
+const col = (name: string, type: ColType, definition: string, unit: string | null = null, codeSystem: string | null = null): ColumnSpec => ({
+  name,
+  type,
+  unit,
+  codeSystem,
+  definition,
+});
+
+const ids = [
+  col('patient_study_id', 'int', 'Random study id of the patient, 1..number of patients; unique within this export, unrelated to any record id, different in every export.'),
+  col('episode_study_id', 'int', 'Random study id of the episode of care, 1..number of episodes; unique within this export, different in every export.'),
+];
+
+function episodeColumns(identified: boolean): ColumnSpec[] {
+  return [
+    ...ids,
+    col('index_year', 'int', 'Calendar year of the index date (the first treatment of the episode).', 'year'),
+    ...(identified ? [col('index_date', 'string', 'Index date (YYYY-MM-DD). Limited data set only.', 'date', 'ISO 8601')] : []),
+    col(
+      'age',
+      'int',
+      identified ? 'Age in whole years on the index date.' : 'Age in whole years on the index date; 90 means 90 or older (HIPAA Safe Harbor).',
+      'years',
+    ),
+    ...(identified ? [col('birth_date', 'string', 'Date of birth (YYYY-MM-DD). Limited data set only.', 'date', 'ISO 8601')] : []),
+    col('sex', 'string', 'Sex as recorded: female, male, other, unknown.'),
+    col('zip3', 'string', 'First three digits of the ZIP code; 000 for the prefixes Safe Harbor restricts (areas of 20,000 people or fewer); empty when not recorded.', null, 'USPS ZIP'),
+    ...(identified ? [col('zip', 'string', '5-digit ZIP code. Limited data set only.', null, 'USPS ZIP')] : []),
+    col('care_path', 'string', 'interventional or conservative (an interventional episode may include conservative care).'),
+    col('condition_code', 'string', 'Condition of the episode.', null, 'ICD-10-CM'),
+    col('condition_group', 'string', 'Clinical group of the condition code (by code prefix): low_back_pain, radiculopathy, spinal_stenosis, ...'),
+    col('region', 'string', 'Region: cervical, thoracic, lumbar, sacroiliac, peripheral, other; empty when not recorded.'),
+    col('primary_category', 'string', 'Category of the primary treatment: the first interventional procedure of an interventional episode, else the first treatment.'),
+    col('primary_code', 'string', 'Procedure code of the primary treatment.', null, 'CPT / HCPCS'),
+    col('pain_duration_months', 'double', 'Months of pain before the index date, as recorded; empty when unknown.', 'months'),
+    col('chronic', 'int', '1 when pain lasted more than 3 months before the index date, 0 when not, empty when unknown.'),
+    col('prior_procedures', 'int', 'Interventional procedure sessions (distinct days) of the patient before the index date, any episode.', 'sessions'),
+    col('treatments', 'int', 'Treatment records of the episode.', 'records'),
+    col('procedure_sessions', 'int', 'Distinct days with an interventional procedure in the episode.', 'sessions'),
+    col('complications_minor', 'int', 'Treatments of the episode with a minor complication.', 'treatments'),
+    col('complications_major', 'int', 'Treatments of the episode with a major complication.', 'treatments'),
+    col('repeat_day', 'int', 'Day (relative to the index date) of the first repeat interventional procedure for the same patient and region; empty when none.', 'days'),
+  ];
+}
+
+function measureColumns(identified: boolean): ColumnSpec[] {
+  const out: ColumnSpec[] = [];
+  for (const m of MEASURE_NAMES) {
+    const meta = MEASURES[m];
+    const code = meta.loinc ? `LOINC ${meta.loinc}` : null;
+    out.push(
+      col(`${m}_baseline`, 'double', `${meta.label}: last observation in the 30 days up to and including the index date; empty when none.`, meta.unit, code),
+      col(`${m}_baseline_day`, 'int', `Day of that baseline observation relative to the index date (0 or negative).`, 'days'),
+    );
+    for (const w of FOLLOW_UP_WINDOW_NAMES) {
+      const win = FOLLOW_UP_WINDOWS[w];
+      out.push(
+        col(
+          `${m}_${w}`,
+          'double',
+          `${meta.label} at ${win.label}: the observation nearest day ${win.target} within days ${win.from}-${win.to} after the index date (the earlier on a tie); empty when none.`,
+          meta.unit,
+          code,
+        ),
+        col(`${m}_${w}_day`, 'int', `Day of that observation relative to the index date.`, 'days'),
+      );
+    }
+  }
+  void identified;
+  return out;
+}
+
+function observationColumns(identified: boolean): ColumnSpec[] {
+  return [
+    ...ids,
+    col('measure', 'string', 'pain_nrs (LOINC 72514-3), odi (97909-6), promis_pi (71961-7), promis_pf (71959-1), mme (daily morphine milligram equivalents).'),
+    col('day', 'int', 'Day of the observation relative to the episode index date (negative before it).', 'days'),
+    ...(identified ? [col('date', 'string', 'Date of the observation (YYYY-MM-DD). Limited data set only.', 'date', 'ISO 8601')] : []),
+    col('value', 'double', 'The value: NRS 0-10 points, ODI 0-100 points, PROMIS T-score 20-80, MME mg/day.', 'see measure'),
+  ];
+}
+
+function treatmentColumns(identified: boolean): ColumnSpec[] {
+  return [
+    ...ids,
+    col('day', 'int', 'Day of the treatment relative to the episode index date.', 'days'),
+    ...(identified ? [col('date', 'string', 'Date of the treatment (YYYY-MM-DD). Limited data set only.', 'date', 'ISO 8601')] : []),
+    col('category', 'string', 'Treatment category (import format): epidural_steroid_injection, ..., physical_therapy, ...'),
+    col('code', 'string', 'Procedure code; empty when none.', null, 'CPT / HCPCS'),
+    col('laterality', 'string', 'left, right, bilateral; empty when not recorded.'),
+    col('complication', 'string', 'none, minor, major; empty when not recorded.'),
+  ];
+}
+
+export function tableSpecs(shape: ExportShape, identified: boolean): TableSpec[] {
+  const treatments: TableSpec = { name: 'treatments', description: 'One row per treatment of the cohort’s episodes.', columns: treatmentColumns(identified) };
+  if (shape === 'wide') {
+    return [
+      {
+        name: 'episodes',
+        description: 'One row per episode: its facts, and per measure the baseline and the observation counted in each follow-up window.',
+        columns: [...episodeColumns(identified), ...measureColumns(identified)],
+      },
+      treatments,
+    ];
+  }
+  return [
+    { name: 'episodes', description: 'One row per episode: its facts.', columns: episodeColumns(identified) },
+    { name: 'observations', description: 'One row per observation (score or MME) recorded for the cohort’s episodes.', columns: observationColumns(identified) },
+    treatments,
+  ];
+}
+
+/** The data dictionary: every column of every table with its type, unit, code system and definition. */
+export function dictionaryRows(specs: readonly TableSpec[]): Array<{ table: string; column: string; type: string; unit: string | null; code_system: string | null; definition: string }> {
+  return specs.flatMap((t) =>
+    t.columns.map((c) => ({ table: t.name, column: c.name, type: c.type === 'int' ? 'integer' : c.type === 'double' ? 'number' : 'text', unit: c.unit, code_system: c.codeSystem, definition: c.definition })),
+  );
+}
+
+// ---- rows ---------------------------------------------------------------------------
+
+/**
+ * Which episodes are exported and their study ids, indexed by episode id
+ * (0: not in the export).
+ */
+export type Selection = {
+  identified: boolean;
+  studyPatient: Int32Array;
+  studyEpisode: Int32Array;
+  /** Index day (days since 1970-01-01) by episode id. */
+  indexDay: Int32Array;
+  /** Member episode ids, ascending. */
+  episodes: Int32Array;
+};
+
+export type RowCounts = Partial<Record<TableName, number>>;
+
+class BatchBuilder {
+  columns: Array<Array<string | number | null>>;
+  length = 0;
+  constructor(private readonly width: number) {
+    this.columns = Array.from({ length: width }, () => []);
+  }
+  take(): Batch {
+    const b = { length: this.length, columns: this.columns };
+    this.columns = Array.from({ length: this.width }, () => []);
+    this.length = 0;
+    return b;
+  }
+}
+
+const dayCache = new Map<string, number>();
+function dayOf(iso: string): number {
+  let d = dayCache.get(iso);
+  if (d === undefined) {
+    d = parseIsoDate(iso)!;
+    if (dayCache.size > 200_000) dayCache.clear();
+    dayCache.set(iso, d);
+  }
+  return d;
+}
+
+const memberRange = (sel: Selection): [number, number] =>
+  sel.episodes.length ? [sel.episodes[0]!, sel.episodes[sel.episodes.length - 1]!] : [1, 0];
+
+/** Patients' ZIP (as a number, -1: none) and birth day (days since 1970-01-01), by patient id: one scan of patients, 8 bytes a patient. */
+function patientFacts(sqlite: Database.Database): { zip: Int32Array; birth: Int32Array } {
+  const max = (sqlite.prepare('SELECT max(id) FROM patients').pluck().get() as number | null) ?? 0;
+  const zip = new Int32Array(max + 1).fill(-1);
+  const birth = new Int32Array(max + 1);
+  const pats = sqlite.prepare('SELECT id, zip, birth_date FROM patients').raw().iterate() as IterableIterator<[number, string | null, string]>;
+  for (const [id, z, b] of pats) {
+    if (z !== null && /^[0-9]{5}$/.test(z)) zip[id] = Number(z);
+    birth[id] = dayOf(b);
+  }
+  return { zip, birth };
+}
+
+const zipText = (z: number | undefined): string | null => (z === undefined || z < 0 ? null : String(z).padStart(5, '0'));
+
+/** Codes are written only when they have the shape of one: a de-identified file never carries free text. */
+const ICD10 = /^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
+const shapeCache = new Map<string, string | null>();
+function codeOnly(v: string | number | null, shape: RegExp): string | null {
+  if (typeof v !== 'string') return null;
+  let out = shapeCache.get(v);
+  if (out === undefined) {
+    out = shape.test(v) ? v : null;
+    if (shapeCache.size > 100_000) shapeCache.clear();
+    shapeCache.set(v, out);
+  }
+  return out;
+}
+
+/** Episode rows (wide: with every measure's baseline and window values), in episode-id order. */
+export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape: ExportShape, counts: RowCounts): Generator<Batch> {
+  const wide = shape === 'wide';
+  const identified = sel.identified;
+  const width = episodeColumns(identified).length + (wide ? measureColumns(identified).length : 0);
+  const facts = patientFacts(sqlite);
+  const [lo, hi] = memberRange(sel);
+  const rows = sqlite
+    .prepare(
+      `SELECT episode_id, patient_id, index_year, index_date, age, sex, care_path, condition_code, condition_group, region, category, code,
+              pain_duration_months, chronic, prior_procedures, treatments, procedure_sessions, complications_minor, complications_major, repeat_day
+         FROM outcome_episodes WHERE episode_id BETWEEN ? AND ? ORDER BY episode_id`,
+    )
+    .raw()
+    .iterate(lo, hi) as IterableIterator<Array<string | number | null>>;
+
+  // One cursor per measure over outcome_measures (clustered by measure, then episode): a merge join in episode order.
+  const windowCols = FOLLOW_UP_WINDOW_NAMES.flatMap((w) => [`${w}_value`, `${w}_day`]).join(', ');
+  const cursors = wide
+    ? MEASURE_NAMES.map((m: Measure) => {
+        const [mlo] = measureIdRange(m);
+        const it = sqlite
+          .prepare(`SELECT episode_id, baseline_value, baseline_day, ${windowCols} FROM outcome_measures WHERE id BETWEEN ? AND ? ORDER BY id`)
+          .raw()
+          .iterate(mlo + lo, mlo + hi) as IterableIterator<Array<number | null>>;
+        let cur = it.next();
+        return {
+          /** The measure row of episode `e`, or null; advances past smaller episode ids. */
+          at(e: number): Array<number | null> | null {
+            while (!cur.done && (cur.value[0] as number) < e) cur = it.next();
+            return !cur.done && cur.value[0] === e ? cur.value : null;
+          },
+        };
+      })
+    : [];
+  const perMeasure = 2 + 2 * FOLLOW_UP_WINDOW_NAMES.length;
+
+  const b = new BatchBuilder(width);
+  let n = 0;
+  for (const r of rows) {
+    const e = r[0] as number;
+    const sp = sel.studyPatient[e];
+    if (!sp) continue;
+    const c = b.columns;
+    let k = 0;
+    const p = r[1] as number;
+    const zip = zipText(facts.zip[p]);
+    c[k++]!.push(sp);
+    c[k++]!.push(sel.studyEpisode[e]!);
+    c[k++]!.push(r[2] as number);
+    if (identified) c[k++]!.push(r[3] as string);
+    c[k++]!.push(identified ? (r[4] as number) : safeHarborAge(r[4] as number));
+    if (identified) c[k++]!.push(p < facts.birth.length ? daysToIso(facts.birth[p]!) : null);
+    c[k++]!.push(r[5] as string);
+    c[k++]!.push(zip3(zip));
+    if (identified) c[k++]!.push(zip);
+    c[k++]!.push(r[6] as string);
+    c[k++]!.push(codeOnly(r[7]!, ICD10));
+    for (let j = 8; j <= 10; j++) c[k++]!.push(r[j] ?? null);
+    c[k++]!.push(codeOnly(r[11]!, PROCEDURE_CODE_SHAPE));
+    for (let j = 12; j <= 19; j++) c[k++]!.push(r[j] ?? null);
+    if (wide) {
+      for (const cur of cursors) {
+        const m = cur.at(e);
+        if (m) for (let j = 1; j <= perMeasure; j++) c[k++]!.push(m[j] ?? null);
+        else for (let j = 1; j <= perMeasure; j++) c[k++]!.push(null);
+      }
+    }
+    b.length++;
+    n++;
+    if (b.length === BATCH_ROWS) yield b.take();
+  }
+  if (b.length) yield b.take();
+  counts.episodes = n;
+}
+
+/** Below this share of the practice's episodes, rows are found through the episode index instead of a full scan. */
+const INDEX_SHARE = 0.05;
+
+function* rowsOfMembers<T>(sqlite: Database.Database, sel: Selection, table: 'observations' | 'treatments', cols: string): Generator<T> {
+  const total = sqlite.prepare('SELECT count(*) FROM outcome_episodes').pluck().get() as number;
+  if (sel.episodes.length < total * INDEX_SHARE) {
+    const stmt = sqlite.prepare(`SELECT episode_id, ${cols} FROM ${table} WHERE episode_id = ?`).raw();
+    for (const e of sel.episodes) yield* stmt.iterate(e) as IterableIterator<T>;
+  } else {
+    yield* sqlite.prepare(`SELECT episode_id, ${cols} FROM ${table}`).raw().iterate() as IterableIterator<T>;
+  }
+}
+
+export function* observationBatches(sqlite: Database.Database, sel: Selection, counts: RowCounts): Generator<Batch> {
+  const identified = sel.identified;
+  const b = new BatchBuilder(observationColumns(identified).length);
+  let n = 0;
+  for (const [e, date, measure, value] of rowsOfMembers<[number | null, string, string, number]>(sqlite, sel, 'observations', 'date, measure, value')) {
+    if (e === null || e >= sel.studyPatient.length) continue;
+    const sp = sel.studyPatient[e]!;
+    if (!sp) continue;
+    const c = b.columns;
+    c[0]!.push(sp);
+    c[1]!.push(sel.studyEpisode[e]!);
+    c[2]!.push(measure);
+    c[3]!.push(dayOf(date) - sel.indexDay[e]!);
+    if (identified) {
+      c[4]!.push(date);
+      c[5]!.push(value);
+    } else c[4]!.push(value);
+    b.length++;
+    n++;
+    if (b.length === BATCH_ROWS) yield b.take();
+  }
+  if (b.length) yield b.take();
+  counts.observations = n;
+}
+
+export function* treatmentBatches(sqlite: Database.Database, sel: Selection, counts: RowCounts): Generator<Batch> {
+  const identified = sel.identified;
+  const b = new BatchBuilder(treatmentColumns(identified).length);
+  let n = 0;
+  for (const [e, date, category, code, laterality, complication] of rowsOfMembers<
+    [number, string, string, string | null, string | null, string | null]
+  >(sqlite, sel, 'treatments', 'date, category, code, laterality, complication')) {
+    if (e >= sel.studyPatient.length) continue;
+    const sp = sel.studyPatient[e]!;
+    if (!sp) continue;
+    const c = b.columns;
+    let k = 0;
+    c[k++]!.push(sp);
+    c[k++]!.push(sel.studyEpisode[e]!);
+    c[k++]!.push(dayOf(date) - sel.indexDay[e]!);
+    if (identified) c[k++]!.push(date);
+    c[k++]!.push(category);
+    c[k++]!.push(codeOnly(code, PROCEDURE_CODE_SHAPE));
+    c[k++]!.push(laterality);
+    c[k++]!.push(complication);
+    b.length++;
+    n++;
+    if (b.length === BATCH_ROWS) yield b.take();
+  }
+  if (b.length) yield b.take();
+  counts.treatments = n;
+}
+
+export function batchesOf(sqlite: Database.Database, sel: Selection, shape: ExportShape, table: TableName, counts: RowCounts): Generator<Batch> {
+  if (table === 'episodes') return episodeBatches(sqlite, sel, shape, counts);
+  if (table === 'observations') return observationBatches(sqlite, sel, counts);
+  return treatmentBatches(sqlite, sel, counts);
+}
