@@ -99,6 +99,7 @@ export async function buildApp({
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   });
 
+  await (await import('./http/exports.ts')).registerExportRoutes(app, { db, secrets, now });
   app.get('/healthz', async () => ({ ok: true }));
 
   if (clientDist && existsSync(clientDist)) {
