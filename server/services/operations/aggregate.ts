@@ -89,23 +89,23 @@ export function bucketLabel(period: Period, b: number): string {
 
 type Lookup = Uint8Array | null;
 
+/** A request's filters decided once per profile: which line profiles and episode profiles pass, and the date range. */
 export type Compiled = {
   from: number;
   to: number;
-  path: number;
-  condition: Lookup;
-  category: Lookup;
-  code: Lookup;
-  provider: Lookup;
-  site: Lookup;
-  age: Lookup;
-  sex: Lookup;
+  /** Per line profile: 1 when the filters (other than dates) admit it. */
+  lines: Uint8Array;
+  /** The same for sessions: only first lines of a session. */
+  heads: Uint8Array;
+  /** Per episode profile. */
+  episodes: Uint8Array;
+  /** Per coarse profile (the day cube), when no filter needs a field the cube lacks (condition, age band, sex). */
+  cube: { lines: Uint8Array; heads: Uint8Array } | null;
 };
 
-const lookupOf = (values: readonly number[] | undefined, size?: number): Lookup => {
-  if (!values?.length) return null;
-  const max = Math.max(size ?? 0, ...values) + 1;
-  const l = new Uint8Array(max);
+const lookupOf = (values: readonly number[] | undefined): Lookup => {
+  if (!values) return null;
+  const l = new Uint8Array(Math.max(0, ...values) + 1);
   for (const v of values) if (v >= 0) l[v] = 1;
   return l;
 };
@@ -114,71 +114,94 @@ const has = (l: Lookup, v: number): boolean => l === null || (v < l.length && l[
 export function compile(store: OperationsStore, f: OutcomeFilters): Compiled {
   const ix = <T extends string>(list: readonly T[], values: readonly string[] | undefined) =>
     values?.length ? values.map((v) => list.indexOf(v as T)).filter((i) => i >= 0) : undefined;
-  const codes = f.codes?.length ? f.codes.map((c) => store.codes.indexOf(c)) : undefined;
+  const path = f.carePath ? CARE_PATHS.indexOf(f.carePath) : NONE;
+  // An unknown code matches nothing (index -1 is never set).
+  const code = lookupOf(f.codes?.length ? f.codes.map((c) => store.codes.indexOf(c)) : undefined);
+  const condition = lookupOf(ix(CONDITION_GROUP_NAMES, f.conditions));
+  const category = lookupOf(ix(TREATMENT_CATEGORIES, f.categories));
+  const provider = lookupOf(f.providers?.length ? [...f.providers] : undefined);
+  const site = lookupOf(f.sites?.length ? [...f.sites] : undefined);
+  const age = lookupOf(ix(AGE_BAND_NAMES, f.ageBands));
+  const sex = lookupOf(ix(SEXES, f.sexes));
+  const lp = store.profiles.values;
+  const lines = new Uint8Array(store.profiles.size);
+  const heads = new Uint8Array(store.profiles.size);
+  for (let p = 0; p < lines.length; p++) {
+    const ok =
+      (path === NONE || lp.path[p] === path) &&
+      has(condition, lp.condition[p]!) &&
+      has(category, lp.category[p]!) &&
+      has(code, lp.code[p]!) &&
+      has(provider, lp.provider[p]!) &&
+      has(site, lp.site[p]!) &&
+      has(age, lp.age[p]!) &&
+      has(sex, lp.sex[p]!);
+    lines[p] = ok ? 1 : 0;
+    heads[p] = ok && lp.head[p] === 1 ? 1 : 0;
+  }
+  const ep = store.epProfiles.values;
+  const episodes = new Uint8Array(store.epProfiles.size);
+  for (let p = 0; p < episodes.length; p++) {
+    const ok =
+      (path === NONE || ep.path[p] === path) &&
+      has(condition, ep.condition[p]!) &&
+      (category === null || (ep.category[p]! > 0 && has(category, ep.category[p]! - 1))) &&
+      has(code, ep.code[p]!) &&
+      has(provider, ep.provider[p]!) &&
+      has(site, ep.site[p]!) &&
+      has(age, ep.age[p]!) &&
+      has(sex, ep.sex[p]!);
+    episodes[p] = ok ? 1 : 0;
+  }
+  let cube: Compiled['cube'] = null;
+  if (condition === null && age === null && sex === null) {
+    const cp = store.coarse.values;
+    cube = { lines: new Uint8Array(store.coarse.size), heads: new Uint8Array(store.coarse.size) };
+    for (let p = 0; p < cube.lines.length; p++) {
+      const ok =
+        (path === NONE || cp.path[p] === path) && has(category, cp.category[p]!) && has(code, cp.code[p]!) && has(provider, cp.provider[p]!) && has(site, cp.site[p]!);
+      cube.lines[p] = ok ? 1 : 0;
+      cube.heads[p] = ok && cp.head[p] === 1 ? 1 : 0;
+    }
+  }
   const fromDay = f.from ? parseIsoDate(f.from) : null;
   const toDay = f.to ? parseIsoDate(f.to) : null;
-  return {
-    from: fromDay ?? -1e9,
-    to: toDay ?? 1e9,
-    path: f.carePath ? CARE_PATHS.indexOf(f.carePath) : NONE,
-    condition: lookupOf(ix(CONDITION_GROUP_NAMES, f.conditions)),
-    category: lookupOf(ix(TREATMENT_CATEGORIES, f.categories)),
-    // An unknown code matches nothing: a lookup with no 1 in it.
-    code: codes ? lookupOf(codes, store.codes.length) : null,
-    provider: lookupOf(f.providers as number[] | undefined),
-    site: lookupOf(f.sites as number[] | undefined),
-    age: lookupOf(ix(AGE_BAND_NAMES, f.ageBands)),
-    sex: lookupOf(ix(SEXES, f.sexes)),
-  };
+  return { from: fromDay ?? -1e9, to: toDay ?? 1e9, lines, heads, episodes, cube };
 }
 
 /**
  * Procedure lines matching the filters, in store order; `heads` keeps only
  * the first line of each session. The date range is the procedure's date
- * unless `range` overrides it.
+ * unless `from` / `to` override it.
  */
 export function selectLines(store: OperationsStore, c: Compiled, opts: { heads?: boolean; from?: number; to?: number } = {}): Int32Array {
   const out = new Int32Array(store.n);
   let k = 0;
   const from = opts.from ?? c.from;
   const to = opts.to ?? c.to;
-  const { day, alive, head, path, condition, category, code, provider, site, episode, epAge, epSex } = store;
-  const headsOnly = opts.heads ?? false;
+  const pass = opts.heads ? c.heads : c.lines;
+  const { day, alive, profile } = store;
   for (let i = 0; i < store.n; i++) {
-    if (!alive[i]) continue;
-    if (headsOnly && !head[i]) continue;
+    if (pass[profile[i]!] === 0 || alive[i] === 0) continue;
     const d = day[i]!;
     if (d < from || d > to) continue;
-    if (c.path !== NONE && path[i] !== c.path) continue;
-    if (c.condition && !has(c.condition, condition[i]!)) continue;
-    if (c.category && !has(c.category, category[i]!)) continue;
-    if (c.code && !has(c.code, code[i]!)) continue;
-    if (c.provider && !has(c.provider, provider[i]!)) continue;
-    if (c.site && !has(c.site, site[i]!)) continue;
-    if (c.age && !has(c.age, epAge[episode[i]!]!)) continue;
-    if (c.sex && !has(c.sex, epSex[episode[i]!]!)) continue;
     out[k++] = i;
   }
   return out.subarray(0, k);
 }
 
 /** Episodes matching the filters: index date in the range, primary category and code, the episode's provider and site. */
-export function selectEpisodes(store: OperationsStore, c: Compiled): Int32Array {
+export function selectEpisodes(store: OperationsStore, c: Compiled, range?: { from: number; to: number }): Int32Array {
   const out = new Int32Array(store.epMax + 1);
   let k = 0;
-  const { epAlive, epDay, epPath, epCondition, epCategory, epCode, epProvider, epSite, epAge, epSex } = store;
+  const from = range?.from ?? c.from;
+  const to = range?.to ?? c.to;
+  const { epAlive, epDay, epProfile } = store;
+  const pass = c.episodes;
   for (let id = 1; id <= store.epMax; id++) {
-    if (!epAlive[id]) continue;
+    if (epAlive[id] === 0 || pass[epProfile[id]!] === 0) continue;
     const d = epDay[id]!;
-    if (d < c.from || d > c.to) continue;
-    if (c.path !== NONE && epPath[id] !== c.path) continue;
-    if (c.condition && !has(c.condition, epCondition[id]!)) continue;
-    if (c.category && (epCategory[id] === 0 || !has(c.category, epCategory[id]! - 1))) continue;
-    if (c.code && !has(c.code, epCode[id]!)) continue;
-    if (c.provider && !has(c.provider, epProvider[id]!)) continue;
-    if (c.site && !has(c.site, epSite[id]!)) continue;
-    if (c.age && !has(c.age, epAge[id]!)) continue;
-    if (c.sex && !has(c.sex, epSex[id]!)) continue;
+    if (d < from || d > to) continue;
     out[k++] = id;
   }
   return out.subarray(0, k);
@@ -186,24 +209,33 @@ export function selectEpisodes(store: OperationsStore, c: Compiled): Int32Array 
 
 // ---- volume ---------------------------------------------------------------------------
 
-/** The group value of a line for a grouping (-1 for 'none'). */
-export function lineGroup(store: OperationsStore, by: VolumeGrouping, i: number): number {
-  switch (by) {
-    case 'none':
-      return 0;
-    case 'family':
-      return store.family[i]!;
-    case 'code':
-      return store.code[i]!;
-    case 'category':
-      return store.category[i]!;
-    case 'provider':
-      return store.provider[i]!;
-    case 'site':
-      return store.site[i]!;
-    case 'care_path':
-      return store.path[i]!;
+/** Per line profile (or coarse profile), its value of a grouping (0 for 'none'). */
+export function profileGroups(store: OperationsStore, by: VolumeGrouping, coarse = false): Int32Array {
+  const table = coarse ? store.coarse : store.profiles;
+  const v = table.values as Record<'family' | 'code' | 'category' | 'provider' | 'site' | 'path', number[]>;
+  const src: number[] | null =
+    by === 'none' ? null : by === 'family' ? v.family : by === 'code' ? v.code : by === 'category' ? v.category : by === 'provider' ? v.provider : by === 'site' ? v.site : v.path;
+  const out = new Int32Array(table.size);
+  if (src) for (let p = 0; p < out.length; p++) out[p] = src[p]!;
+  return out;
+}
+
+/** Dense numbers for the group values of the profiles: [profile -> dense index, dense index -> value]. */
+function denseGroups(store: OperationsStore, by: VolumeGrouping, coarse = false): { of: Int32Array; values: number[] } {
+  const raw = profileGroups(store, by, coarse);
+  const index = new Map<number, number>();
+  const of = new Int32Array(raw.length);
+  const values: number[] = [];
+  for (let p = 0; p < raw.length; p++) {
+    let g = index.get(raw[p]!);
+    if (g === undefined) {
+      g = values.length;
+      values.push(raw[p]!);
+      index.set(raw[p]!, g);
+    }
+    of[p] = g;
   }
+  return { of, values };
 }
 
 export type VolumeCounts = {
@@ -218,9 +250,9 @@ export type VolumeCounts = {
 };
 
 /**
- * Volume per bucket and group between two days. Sessions are counted on their
- * first line, attributed to its code (a primary code sorts before its add-on
- * codes); lines count every CPT line.
+ * Volume per bucket and group between two days (fromDay the start of its
+ * bucket). Sessions are counted on their first line, attributed to its code
+ * (a primary code sorts before its add-on codes); lines count every CPT line.
  */
 export function volumeCounts(
   store: OperationsStore,
@@ -233,29 +265,50 @@ export function volumeCounts(
   const last = bucketOf(period, opts.toDay, monthOfDay(opts.toDay));
   const width = last - first + 1;
   const totals = new Int32Array(width + lag);
-  const groups = new Map<number, Int32Array>();
-  // A year earlier than the range too, for year-over-year change of the totals.
-  const earliest = period === 'day' || period === 'week' ? opts.fromDay - lag * (period === 'week' ? 7 : 1) - 7 : opts.fromDay - 400;
-  const lines = selectLines(store, c, { heads: unit === 'sessions', from: earliest, to: opts.toDay });
-  const { day, month } = store;
-  for (let k = 0; k < lines.length; k++) {
-    const i = lines[k]!;
-    const b = bucketOf(period, day[i]!, month[i]!);
-    const t = b - first + lag;
-    if (t < 0 || b > last) continue;
-    totals[t]!++;
-    if (b < first || day[i]! < opts.fromDay) continue;
-    const g = lineGroup(store, by, i);
-    let arr = groups.get(g);
-    if (!arr) groups.set(g, (arr = new Int32Array(width)));
-    arr[b - first]!++;
+  const useCube = c.cube !== null;
+  const { of, values } = denseGroups(store, by, useCube);
+  const flat = new Int32Array(values.length * width);
+  // A year before the range too, for year-over-year change of the totals.
+  const earliest = opts.fromDay - 380 - (period === 'quarter' ? 92 : period === 'month' ? 31 : 7);
+  const lo = Math.max(earliest, c.from);
+  const hi = Math.min(opts.toDay, c.to);
+  const base = first - lag;
+  const monthCache = new Map<number, number>();
+  const bucket = (d: number, m: number) => (period === 'day' ? d : period === 'week' ? Math.floor((d + 3) / 7) : period === 'month' ? m : Math.floor(m / 3));
+  if (c.cube) {
+    const pass = unit === 'sessions' ? c.cube.heads : c.cube.lines;
+    const cube = store.cube;
+    for (let e = 0; e < cube.size; e++) {
+      const p = cube.profile[e]!;
+      const n = cube.lines[e]!;
+      if (pass[p] === 0 || n === 0) continue;
+      const d = cube.day[e]!;
+      if (d < lo || d > hi) continue;
+      let m = monthCache.get(d);
+      if (m === undefined) monthCache.set(d, (m = monthOfDay(d)));
+      const b = bucket(d, m);
+      if (b < base) continue;
+      totals[b - base]! += n;
+      if (b >= first && d >= opts.fromDay) flat[of[p]! * width + b - first]! += n;
+    }
+  } else {
+    const pass = unit === 'sessions' ? c.heads : c.lines;
+    const { day, month, alive, profile } = store;
+    for (let i = 0; i < store.n; i++) {
+      const p = profile[i]!;
+      if (pass[p] === 0 || alive[i] === 0) continue;
+      const d = day[i]!;
+      if (d < lo || d > hi) continue;
+      const b = bucket(d, month[i]!);
+      if (b < base) continue;
+      totals[b - base]!++;
+      if (b >= first && d >= opts.fromDay) flat[of[p]! * width + b - first]!++;
+    }
   }
-  // The year-before part must hold only full buckets' worth inside the filter range; totals inside the range
-  // exclude days before fromDay (a partial first bucket is labelled as such by the caller).
-  for (let b = first; b <= last; b++) {
-    let s = 0;
-    for (const arr of groups.values()) s += arr[b - first]!;
-    totals[b - first + lag] = s;
+  const groups = new Map<number, Int32Array>();
+  for (let g = 0; g < values.length; g++) {
+    const row = flat.subarray(g * width, (g + 1) * width);
+    if (row.some((x) => x > 0)) groups.set(values[g]!, row);
   }
   return { first, last, groups, totals, lag };
 }
@@ -263,20 +316,80 @@ export function volumeCounts(
 /** Sessions per calendar day between two days (inclusive). */
 export function calendarCounts(store: OperationsStore, c: Compiled, fromDay: number, toDay: number): Int32Array {
   const out = new Int32Array(toDay - fromDay + 1);
-  const lines = selectLines(store, c, { heads: true, from: fromDay, to: toDay });
-  for (let k = 0; k < lines.length; k++) out[store.day[lines[k]!]! - fromDay]!++;
+  const lo = Math.max(fromDay, c.from);
+  const hi = Math.min(toDay, c.to);
+  if (c.cube) {
+    const pass = c.cube.heads;
+    const cube = store.cube;
+    for (let e = 0; e < cube.size; e++) {
+      if (pass[cube.profile[e]!] === 0) continue;
+      const d = cube.day[e]!;
+      if (d < lo || d > hi) continue;
+      out[d - fromDay]! += cube.lines[e]!;
+    }
+    return out;
+  }
+  const { day, alive, profile } = store;
+  const pass = c.heads;
+  for (let i = 0; i < store.n; i++) {
+    if (pass[profile[i]!] === 0 || alive[i] === 0) continue;
+    const d = day[i]!;
+    if (d < lo || d > hi) continue;
+    out[d - fromDay]!++;
+  }
   return out;
 }
 
-/** Sessions per group value in two day ranges (movers: the latest period against the one before and a year before). */
-export function groupCounts(store: OperationsStore, c: Compiled, by: VolumeGrouping, unit: Unit, fromDay: number, toDay: number): Map<number, number> {
-  const out = new Map<number, number>();
-  const lines = selectLines(store, c, { heads: unit === 'sessions', from: fromDay, to: toDay });
-  for (let k = 0; k < lines.length; k++) {
-    const g = lineGroup(store, by, lines[k]!);
-    out.set(g, (out.get(g) ?? 0) + 1);
+/**
+ * Volume per group value of several groupings in several day ranges, in one
+ * scan (movers: the latest period, the one before, and a year before).
+ */
+export function groupCounts(
+  store: OperationsStore,
+  c: Compiled,
+  bys: readonly VolumeGrouping[],
+  unit: Unit,
+  spans: ReadonlyArray<readonly [number, number]>,
+): Array<Array<Map<number, number>>> {
+  const dense = bys.map((by) => denseGroups(store, by, c.cube !== null));
+  const flats = dense.map((d) => spans.map(() => new Int32Array(d.values.length)));
+  const lo = Math.max(c.from, Math.min(...spans.map((s) => s[0])));
+  const hi = Math.min(c.to, Math.max(...spans.map((s) => s[1])));
+  if (c.cube) {
+    const pass = unit === 'sessions' ? c.cube.heads : c.cube.lines;
+    const cube = store.cube;
+    for (let e = 0; e < cube.size; e++) {
+      const p = cube.profile[e]!;
+      if (pass[p] === 0) continue;
+      const d = cube.day[e]!;
+      if (d < lo || d > hi) continue;
+      for (let s = 0; s < spans.length; s++) {
+        if (d < spans[s]![0] || d > spans[s]![1]) continue;
+        for (let k = 0; k < dense.length; k++) flats[k]![s]![dense[k]!.of[p]!]! += cube.lines[e]!;
+      }
+    }
   }
-  return out;
+  const pass = unit === 'sessions' ? c.heads : c.lines;
+  const { day, alive, profile } = store;
+  for (let i = 0; c.cube === null && i < store.n; i++) {
+    const p = profile[i]!;
+    if (pass[p] === 0 || alive[i] === 0) continue;
+    const d = day[i]!;
+    if (d < lo || d > hi) continue;
+    for (let s = 0; s < spans.length; s++) {
+      if (d < spans[s]![0] || d > spans[s]![1]) continue;
+      for (let k = 0; k < dense.length; k++) flats[k]![s]![dense[k]!.of[p]!]!++;
+    }
+  }
+  return dense.map((d, k) =>
+    spans.map((_, s) => {
+      const m = new Map<number, number>();
+      flats[k]![s]!.forEach((n, g) => {
+        if (n > 0) m.set(d.values[g]!, n);
+      });
+      return m;
+    }),
+  );
 }
 
 /** Episodes per index-date bucket and care path (index 0 interventional, 1 conservative). */
@@ -284,11 +397,16 @@ export function pathMix(store: OperationsStore, c: Compiled, period: Period, fro
   const first = bucketOf(period, fromDay, monthOfDay(fromDay));
   const last = bucketOf(period, toDay, monthOfDay(toDay));
   const counts: [Int32Array, Int32Array] = [new Int32Array(last - first + 1), new Int32Array(last - first + 1)];
-  const eps = selectEpisodes(store, { ...c, from: Math.max(c.from, fromDay), to: Math.min(c.to, toDay) });
-  for (let k = 0; k < eps.length; k++) {
-    const id = eps[k]!;
-    const b = bucketOf(period, store.epDay[id]!, store.epMonth[id]!);
-    counts[store.epPath[id]!]![b - first]!++;
+  const lo = Math.max(c.from, fromDay);
+  const hi = Math.min(c.to, toDay);
+  const { epAlive, epDay, epMonth, epPath, epProfile } = store;
+  const pass = c.episodes;
+  for (let id = 1; id <= store.epMax; id++) {
+    if (epAlive[id] === 0 || pass[epProfile[id]!] === 0) continue;
+    const d = epDay[id]!;
+    if (d < lo || d > hi) continue;
+    const b = bucketOf(period, d, epMonth[id]!);
+    counts[epPath[id]!]![b - first]!++;
   }
   return { first, last, counts };
 }
@@ -306,73 +424,112 @@ export type RepeatCounts = {
   mbb: { series: number; converted: number; days: Map<number, number>; recent: number; byProvider: Map<number, { series: number; converted: number }> };
 };
 
+/** Intervals are counted by day up to this many days (longer ones at this value: more than 11 years). */
+export const MAX_GAP = 4096;
+
 export function repeatCounts(store: OperationsStore, c: Compiled, asOf: number, esiCategory: number, mbbCategory: number): RepeatCounts {
-  const lines = selectLines(store, c, { heads: true });
-  const gaps = new Map<number, Map<number, number>>();
-  const mature = new Map<number, { sessions: number; repeated: number }>();
-  const esi: RepeatCounts['esi'] = { sessions: 0, flagged: 0, patients: 0, episodes: 0, byRegion: new Map(), byProvider: new Map() };
-  const mbb: RepeatCounts['mbb'] = { series: 0, converted: 0, days: new Map(), recent: 0, byProvider: new Map() };
-  const flaggedPatients = new Set<number>();
-  const flaggedEpisodes = new Set<number>();
-  const { day, category, nextGap, esiFlag, mbbStart, rfaGap, region, provider, patient, episode } = store;
+  const nCat = TREATMENT_CATEGORIES.length;
+  const gapFlat = new Int32Array(nCat * MAX_GAP);
+  const matureN = new Int32Array(nCat);
+  const matureRepeated = new Int32Array(nCat);
+  const prov = denseGroups(store, 'provider');
+  const nProv = prov.values.length;
+  const regionOf = store.profiles.values.region;
+  const esiRegion = new Int32Array(2 * 8);
+  const esiProv = new Int32Array(2 * nProv);
+  const mbbProv = new Int32Array(2 * nProv);
+  const rfaDays = new Int32Array(MAX_GAP);
+  let esiSessions = 0;
+  let esiFlagged = 0;
+  let mbbSeries = 0;
+  let mbbConverted = 0;
+  let mbbRecent = 0;
+  const patientSeen = new Uint8Array(store.patientStart.length);
+  const episodeSeen = new Uint8Array(store.epAlive.length);
+  let patients = 0;
+  let episodes = 0;
   const matureBy = asOf - (ROLLING_DAYS - 1);
-  for (let k = 0; k < lines.length; k++) {
-    const i = lines[k]!;
+  const { day, category, nextGap, esiFlag, mbbStart, rfaGap, patient, episode, alive, profile } = store;
+  const pass = c.heads;
+  const lo = c.from;
+  const hi = c.to;
+  for (let i = 0; i < store.n; i++) {
+    const p = profile[i]!;
+    if (pass[p] === 0 || alive[i] === 0) continue;
+    const d = day[i]!;
+    if (d < lo || d > hi) continue;
     const cat = category[i]!;
     const gap = nextGap[i]!;
-    if (gap > 0) {
-      let g = gaps.get(cat);
-      if (!g) gaps.set(cat, (g = new Map()));
-      g.set(gap, (g.get(gap) ?? 0) + 1);
-    }
-    if (day[i]! <= matureBy) {
-      let m = mature.get(cat);
-      if (!m) mature.set(cat, (m = { sessions: 0, repeated: 0 }));
-      m.sessions++;
-      if (gap > 0 && gap <= ROLLING_DAYS - 1) m.repeated++;
+    if (gap > 0) gapFlat[cat * MAX_GAP + (gap < MAX_GAP ? gap : MAX_GAP - 1)]!++;
+    if (d <= matureBy) {
+      matureN[cat]!++;
+      if (gap > 0 && gap <= ROLLING_DAYS - 1) matureRepeated[cat]!++;
     }
     if (cat === esiCategory) {
       const f = esiFlag[i]!;
-      esi.sessions++;
-      esi.flagged += f;
-      let r = esi.byRegion.get(region[i]!);
-      if (!r) esi.byRegion.set(region[i]!, (r = { sessions: 0, flagged: 0 }));
-      r.sessions++;
-      r.flagged += f;
-      let p = esi.byProvider.get(provider[i]!);
-      if (!p) esi.byProvider.set(provider[i]!, (p = { sessions: 0, flagged: 0 }));
-      p.sessions++;
-      p.flagged += f;
+      const r = regionOf[p]!;
+      const g = prov.of[p]!;
+      esiSessions++;
+      esiRegion[2 * r]!++;
+      esiProv[2 * g]!++;
       if (f) {
-        flaggedPatients.add(patient[i]!);
-        flaggedEpisodes.add(episode[i]!);
+        esiFlagged++;
+        esiRegion[2 * r + 1]!++;
+        esiProv[2 * g + 1]!++;
+        if (!patientSeen[patient[i]!]) {
+          patientSeen[patient[i]!] = 1;
+          patients++;
+        }
+        if (!episodeSeen[episode[i]!]) {
+          episodeSeen[episode[i]!] = 1;
+          episodes++;
+        }
       }
-    }
-    if (cat === mbbCategory && mbbStart[i]) {
-      if (day[i]! > matureBy) {
-        mbb.recent++;
+    } else if (cat === mbbCategory && mbbStart[i]) {
+      if (d > matureBy) {
+        mbbRecent++;
         continue;
       }
-      const g = rfaGap[i]!;
-      mbb.series++;
-      let p = mbb.byProvider.get(provider[i]!);
-      if (!p) mbb.byProvider.set(provider[i]!, (p = { series: 0, converted: 0 }));
-      p.series++;
-      if (g > 0) {
-        mbb.converted++;
-        p.converted++;
-        mbb.days.set(g, (mbb.days.get(g) ?? 0) + 1);
+      const g = prov.of[p]!;
+      const rg = rfaGap[i]!;
+      mbbSeries++;
+      mbbProv[2 * g]!++;
+      if (rg > 0) {
+        mbbConverted++;
+        mbbProv[2 * g + 1]!++;
+        rfaDays[rg < MAX_GAP ? rg : MAX_GAP - 1]!++;
       }
     }
   }
-  esi.patients = flaggedPatients.size;
-  esi.episodes = flaggedEpisodes.size;
-  return { gaps, mature, esi, mbb };
+  const gaps = new Map<number, Map<number, number>>();
+  const mature = new Map<number, { sessions: number; repeated: number }>();
+  for (let cat = 0; cat < nCat; cat++) {
+    const m = new Map<number, number>();
+    for (let g = 1; g < MAX_GAP; g++) if (gapFlat[cat * MAX_GAP + g]) m.set(g, gapFlat[cat * MAX_GAP + g]!);
+    if (m.size) gaps.set(cat, m);
+    if (matureN[cat]) mature.set(cat, { sessions: matureN[cat]!, repeated: matureRepeated[cat]! });
+  }
+  const byRegion = new Map<number, { sessions: number; flagged: number }>();
+  for (let r = 0; r < 8; r++) if (esiRegion[2 * r]) byRegion.set(r, { sessions: esiRegion[2 * r]!, flagged: esiRegion[2 * r + 1]! });
+  const esiByProvider = new Map<number, { sessions: number; flagged: number }>();
+  const mbbByProvider = new Map<number, { series: number; converted: number }>();
+  for (let g = 0; g < nProv; g++) {
+    if (esiProv[2 * g]) esiByProvider.set(prov.values[g]!, { sessions: esiProv[2 * g]!, flagged: esiProv[2 * g + 1]! });
+    if (mbbProv[2 * g]) mbbByProvider.set(prov.values[g]!, { series: mbbProv[2 * g]!, converted: mbbProv[2 * g + 1]! });
+  }
+  const days = new Map<number, number>();
+  for (let g = 1; g < MAX_GAP; g++) if (rfaDays[g]) days.set(g, rfaDays[g]!);
+  return {
+    gaps,
+    mature,
+    esi: { sessions: esiSessions, flagged: esiFlagged, patients, episodes, byRegion, byProvider: esiByProvider },
+    mbb: { series: mbbSeries, converted: mbbConverted, days, recent: mbbRecent, byProvider: mbbByProvider },
+  };
 }
 
 /** Lines of flagged ESI sessions matching the filters (for the patient-level list), newest first. */
 export function flaggedLines(store: OperationsStore, c: Compiled, esiCategory: number): number[] {
-  const lines = selectLines(store, { ...c, category: null }, { heads: true });
+  const lines = selectLines(store, c, { heads: true });
   const out: number[] = [];
   for (let k = 0; k < lines.length; k++) {
     const i = lines[k]!;
@@ -424,16 +581,35 @@ export function followUpParts(
   return out;
 }
 
-/** Per procedure-line group: sessions and the share of sessions per category (the comparison table's volume and mix). */
+/** Per provider or site: sessions per category (the comparison table's volume and mix). */
 export function sessionMix(store: OperationsStore, c: Compiled, by: 'provider' | 'site'): Map<number, Map<number, number>> {
-  const lines = selectLines(store, c, { heads: true });
+  const useCube = c.cube !== null;
+  const g = denseGroups(store, by, useCube);
+  const catOf = (useCube ? store.coarse.values.category : store.profiles.values.category) as number[];
+  const nCat = TREATMENT_CATEGORIES.length;
+  const flat = new Int32Array(g.values.length * nCat);
+  if (c.cube) {
+    const pass = c.cube.heads;
+    const cube = store.cube;
+    for (let e = 0; e < cube.size; e++) {
+      const p = cube.profile[e]!;
+      if (pass[p] === 0) continue;
+      const d = cube.day[e]!;
+      if (d < c.from || d > c.to) continue;
+      flat[g.of[p]! * nCat + catOf[p]!]! += cube.lines[e]!;
+    }
+  } else {
+    const lines = selectLines(store, c, { heads: true });
+    for (let k = 0; k < lines.length; k++) {
+      const p = store.profile[lines[k]!]!;
+      flat[g.of[p]! * nCat + catOf[p]!]!++;
+    }
+  }
   const out = new Map<number, Map<number, number>>();
-  for (let k = 0; k < lines.length; k++) {
-    const i = lines[k]!;
-    const g = by === 'provider' ? store.provider[i]! : store.site[i]!;
-    let m = out.get(g);
-    if (!m) out.set(g, (m = new Map()));
-    m.set(store.category[i]!, (m.get(store.category[i]!) ?? 0) + 1);
+  for (let k = 0; k < g.values.length; k++) {
+    const m = new Map<number, number>();
+    for (let cat = 0; cat < nCat; cat++) if (flat[k * nCat + cat]) m.set(cat, flat[k * nCat + cat]!);
+    if (m.size) out.set(g.values[k]!, m);
   }
   return out;
 }

@@ -322,8 +322,10 @@ export function movers(ctx: Ctx, input: MoversInput): Movers {
   const privacy = volumePrivacy(ctx);
   const own = ownProvider(ctx);
   const out: Mover[] = [];
-  for (const by of ['code', 'provider', 'site', 'category'] as const) {
-    const [cur, prev, year] = [last, last - 1, last - YEAR_LAG[input.period]].map((b) => groupCounts(p.store, p.c, by, input.unit, ...span(b)));
+  const bys = ['code', 'provider', 'site', 'category'] as const;
+  const counted = groupCounts(p.store, p.c, bys, input.unit, [span(last), span(last - 1), span(last - YEAR_LAG[input.period])]);
+  bys.forEach((by, k) => {
+    const [cur, prev, year] = counted[k]!;
     const keys = new Set([...cur!.keys(), ...prev!.keys()]);
     for (const g of keys) {
       if (by === 'provider' && own !== null && g !== own) continue;
@@ -340,7 +342,7 @@ export function movers(ctx: Ctx, input: MoversInput): Movers {
         relative: shown && m.previous !== 0 ? ((m.current as number) - (m.previous as number)) / (m.previous as number) : null,
       });
     }
-  }
+  });
   // Largest absolute changes first, per grouping; the page shows the top few of each.
   out.sort((a, b) => (a.by === b.by ? Math.abs(b.change ?? 0) - Math.abs(a.change ?? 0) || a.label.localeCompare(b.label) : 0));
   return {

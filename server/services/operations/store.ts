@@ -24,7 +24,7 @@ import { CARE_PATHS, CONDITION_GROUP_NAMES, CPT_FAMILIES, FOLLOW_UP_WINDOW_NAMES
 import { parseIsoDate } from '../../domain/dates.ts';
 import { AGE_BANDS } from '../outcomes/derive-rules.ts';
 import { outcomeChangesSince } from '../outcomes/refresh.ts';
-import { ESI_CATEGORY, MBB_CATEGORY, RFA_CATEGORY, sessionFacts, type Session } from './rules.ts';
+import { ESI_CATEGORY, MBB_CATEGORY, RFA_CATEGORY, ROLLING_DAYS, sessionFacts, type Session } from './rules.ts';
 
 export const FAMILY_NAMES = [...Object.keys(CPT_FAMILIES), 'other', 'none'] as const;
 export const AGE_BAND_NAMES = AGE_BANDS.map((b) => b.label);
@@ -86,6 +86,25 @@ export class OperationsStore {
   esiFlag = new Uint8Array(0);
   mbbStart = new Uint8Array(0);
   rfaGap = new Int32Array(0);
+  /**
+   * Each line's profile: its combination of every filter and grouping value
+   * (code, family, category, provider, site, care path, condition, region,
+   * age band, sex, first line of a session). A few thousand profiles cover
+   * millions of lines, so a request decides its filters once per profile and
+   * the scan reads two columns per line (profile, day).
+   */
+  profile = new Int32Array(0);
+  profiles = new ProfileTable(['code', 'family', 'category', 'provider', 'site', 'path', 'condition', 'region', 'age', 'sex', 'head'] as const);
+  /**
+   * The day cube: per (day, coarse profile) the lines, and for first lines of
+   * sessions their repeat and payer-rule facts. Coarse profiles leave out the
+   * episode's condition, age band and sex, so the cube has about a quarter of
+   * the lines' entries; a request without those filters reads the cube
+   * instead of the lines. Kept exact with the lines (add / remove).
+   */
+  coarse = new ProfileTable(['code', 'family', 'category', 'provider', 'site', 'path', 'region', 'head'] as const);
+  lineCoarse = new Int32Array(0);
+  cube = new Cube();
   /** Per patient id: where its lines start, and how many. */
   patientStart = new Int32Array(0);
   patientCount = new Int32Array(0);
@@ -108,6 +127,9 @@ export class OperationsStore {
   epSite = new Int32Array(0);
   epAge = new Uint8Array(0);
   epSex = new Uint8Array(0);
+  /** Episode profiles: care path, primary category + 1, primary code, condition, provider, site, age band, sex. */
+  epProfile = new Int32Array(0);
+  epProfiles = new ProfileTable(['path', 'category', 'code', 'condition', 'provider', 'site', 'age', 'sex'] as const);
   /** Per measure: bit fields of present figures (BIT_BASELINE, windowBit, flagBit); loaded when first asked for. */
   private measureBits = new Map<string, Int32Array>();
 
@@ -145,8 +167,13 @@ export class OperationsStore {
     this.epMax = 0;
     this.epAlive = new Uint8Array(0);
     this.measureBits.clear();
-    this.loadLines(null);
+    this.profiles = new ProfileTable(this.profiles.fields);
+    this.coarse = new ProfileTable(this.coarse.fields);
+    this.cube = new Cube();
+    this.epProfiles = new ProfileTable(this.epProfiles.fields);
+    // Episodes first: lines take their episode's age band and sex.
     this.loadEpisodes(null);
+    this.loadLines(null);
     this.seq = changes.seq;
     this.version++;
     this.loadMs = performance.now() - t0;
@@ -205,7 +232,10 @@ export class OperationsStore {
     for (const p of patients) {
       if (p < this.patientStart.length && this.patientCount[p]! > 0) {
         const s = this.patientStart[p]!;
-        for (let i = s; i < s + this.patientCount[p]!; i++) this.alive[i] = 0;
+        for (let i = s; i < s + this.patientCount[p]!; i++) {
+          this.alive[i] = 0;
+          this.cubeAdd(i, -1);
+        }
         this.dead += this.patientCount[p]!;
         this.patientCount[p] = 0;
       }
@@ -240,6 +270,8 @@ export class OperationsStore {
     this.esiFlag = grow(this.esiFlag, size);
     this.mbbStart = grow(this.mbbStart, size);
     this.rfaGap = grow(this.rfaGap, size);
+    this.profile = grow(this.profile, size);
+    this.lineCoarse = grow(this.lineCoarse, size);
   }
 
   private appendRows(rows: Iterable<LineRow>): void {
@@ -279,6 +311,24 @@ export class OperationsStore {
     if (currentPatient >= 0) this.closePatient(currentPatient, start, this.n);
   }
 
+  private lineProfile(i: number): number {
+    const e = this.episode[i]!;
+    const known = e < this.epAlive.length && this.epAlive[e] === 1;
+    return this.profiles.id([
+      this.code[i]!,
+      this.family[i]!,
+      this.category[i]!,
+      this.provider[i]!,
+      this.site[i]!,
+      this.path[i]!,
+      this.condition[i]!,
+      this.region[i]!,
+      known ? this.epAge[e]! : 255,
+      known ? this.epSex[e]! : 255,
+      this.head[i]!,
+    ]);
+  }
+
   /** Records where a patient's lines are and runs the session rules over them. */
   private closePatient(p: number, start: number, end: number): void {
     if (p >= this.patientStart.length) {
@@ -297,6 +347,17 @@ export class OperationsStore {
       this.esiFlag[i] = 0;
       this.mbbStart[i] = 0;
       this.rfaGap[i] = -1;
+      this.profile[i] = this.lineProfile(i);
+      this.lineCoarse[i] = this.coarse.id([
+        this.code[i]!,
+        this.family[i]!,
+        this.category[i]!,
+        this.provider[i]!,
+        this.site[i]!,
+        this.path[i]!,
+        this.region[i]!,
+        this.head[i]!,
+      ]);
       if (isHead) {
         heads.push(i);
         sessions.push({ day: this.day[i]!, category: this.category[i]!, region: this.region[i]! });
@@ -311,6 +372,18 @@ export class OperationsStore {
       this.mbbStart[i] = f.mbbStart[k]!;
       this.rfaGap[i] = f.rfaGap[k]!;
     }
+    for (let i = start; i < end; i++) this.cubeAdd(i, 1);
+  }
+
+  /** Adds (sign 1) or removes (-1) a line's contribution to the day cube. */
+  private cubeAdd(i: number, sign: 1 | -1): void {
+    const gap = this.nextGap[i]!;
+    this.cube.add(this.day[i]!, this.lineCoarse[i]!, sign, {
+      repeated: gap > 0 && gap <= ROLLING_DAYS - 1 ? 1 : 0,
+      flagged: this.esiFlag[i]!,
+      mbbStart: this.mbbStart[i]!,
+      converted: this.mbbStart[i] && this.rfaGap[i]! > 0 ? 1 : 0,
+    });
   }
 
   // ---- episodes ----------------------------------------------------------------------
@@ -328,6 +401,7 @@ export class OperationsStore {
     this.epSite = grow(this.epSite, size);
     this.epAge = grow(this.epAge, size);
     this.epSex = grow(this.epSex, size);
+    this.epProfile = grow(this.epProfile, size);
     for (const [m, bits] of this.measureBits) this.measureBits.set(m, grow(bits, size));
   }
 
@@ -350,6 +424,16 @@ export class OperationsStore {
       this.epSite[id] = r[9];
       this.epAge[id] = AGE_INDEX.get(r[10]) ?? 0;
       this.epSex[id] = SEX_INDEX.get(r[11]) ?? 0;
+      this.epProfile[id] = this.epProfiles.id([
+        this.epPath[id]!,
+        this.epCategory[id]!,
+        this.epCode[id]!,
+        this.epCondition[id]!,
+        this.epProvider[id]!,
+        this.epSite[id]!,
+        this.epAge[id]!,
+        this.epSex[id]!,
+      ]);
     };
     if (ids === null) {
       const max = (this.sqlite.prepare('SELECT coalesce(max(episode_id), 0) FROM outcome_episodes').pluck().get() as number) ?? 0;
@@ -399,6 +483,69 @@ export class OperationsStore {
       }
       bits[id] = b;
     }
+  }
+}
+
+/**
+ * Counts per (day, coarse profile): lines, and the session facts of first
+ * lines. Entries are never removed (a count may drop to 0), so their numbers
+ * stay valid while the store lives.
+ */
+export class Cube {
+  size = 0;
+  day = new Int32Array(1024);
+  profile = new Int32Array(1024);
+  lines = new Int32Array(1024);
+  repeated = new Int32Array(1024);
+  flagged = new Int32Array(1024);
+  mbbStart = new Int32Array(1024);
+  converted = new Int32Array(1024);
+  private readonly index = new Map<number, number>();
+
+  add(day: number, profile: number, sign: 1 | -1, facts: { repeated: number; flagged: number; mbbStart: number; converted: number }): void {
+    const key = day * 1_048_576 + profile;
+    let e = this.index.get(key);
+    if (e === undefined) {
+      e = this.size++;
+      if (e >= this.day.length) {
+        const n = this.day.length * 2;
+        this.day = grow(this.day, n);
+        this.profile = grow(this.profile, n);
+        this.lines = grow(this.lines, n);
+        this.repeated = grow(this.repeated, n);
+        this.flagged = grow(this.flagged, n);
+        this.mbbStart = grow(this.mbbStart, n);
+        this.converted = grow(this.converted, n);
+      }
+      this.day[e] = day;
+      this.profile[e] = profile;
+      this.index.set(key, e);
+    }
+    this.lines[e]! += sign;
+    this.repeated[e]! += sign * facts.repeated;
+    this.flagged[e]! += sign * facts.flagged;
+    this.mbbStart[e]! += sign * facts.mbbStart;
+    this.converted[e]! += sign * facts.converted;
+  }
+}
+
+/** Distinct combinations of small integer values, numbered from 0, with each field's value per number. */
+export class ProfileTable<F extends string = string> {
+  readonly values: Record<F, number[]>;
+  private readonly index = new Map<string, number>();
+  size = 0;
+  constructor(readonly fields: readonly F[]) {
+    this.values = Object.fromEntries(fields.map((f) => [f, [] as number[]])) as unknown as Record<F, number[]>;
+  }
+  id(vals: readonly number[]): number {
+    const key = vals.join(',');
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.size++;
+      this.index.set(key, i);
+      this.fields.forEach((f, k) => this.values[f].push(vals[k]!));
+    }
+    return i;
   }
 }
 
