@@ -48,6 +48,10 @@ const EXPECTED: Record<string, Expected> = {
   'outcomes.patients': PHYSICIAN_ADMIN,
   'outcomes.patientTimeline': PHYSICIAN_ADMIN,
   // Compare (issue 4): rows added with its procedures
+  // Care-path comparison: every role (roles.md: "yes, suppressed" for managers and researchers)
+  'compare.crude': ALL,
+  'compare.adjusted': ALL,
+  'compare.matched': ALL,
   // Operations (issue 6): rows added with its procedures
   // Cohorts (issue 7): rows added with its procedures
   // Manage users, read the audit log: admin

@@ -7,10 +7,12 @@
  */
 import type { AnalyticStore } from './store.ts';
 import { outcomeTasks } from '../outcomes/store-queries.ts';
+import { compareTasks } from '../compare/tasks.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Task = (store: AnalyticStore, input: any) => unknown;
 
 export const TASKS = {
   ...outcomeTasks,
+  ...compareTasks,
 } satisfies Record<string, Task>;

@@ -1,0 +1,102 @@
+/**
+ * The rows the care-path comparison reads: one per episode with a baseline of
+ * the chosen measure, as typed arrays (columns), already filtered. Pure data:
+ * whoever loads them (SQL on the derived tables, load.ts, or the in-memory
+ * column store) fills this shape, and every computation in this folder is a
+ * function of it.
+ */
+import {
+  CONDITION_GROUP_NAMES,
+  REGIONS,
+  SEXES,
+  TREATMENT_CATEGORIES,
+} from '../../../db/schema/vocabulary.ts';
+
+/** Code for "none recorded" in the Uint8 code columns. */
+export const NONE = 255;
+
+export interface CompareRows {
+  n: number;
+  /** 1 interventional, 0 conservative. */
+  path: Uint8Array;
+  baseline: Float64Array;
+  /** The observation counted at the window; NaN when there is none (no follow-up). */
+  value: Float64Array;
+  /** Change from baseline at the window (positive = better, decision 005); NaN without a follow-up. */
+  change: Float64Array;
+  /** Index in CONDITION_GROUP_NAMES. */
+  condition: Uint8Array;
+  /** Index in REGIONS, NONE when unknown. */
+  region: Uint8Array;
+  /** Index in SEXES. */
+  sex: Uint8Array;
+  /** Whole years on the index date. */
+  age: Float64Array;
+  /** Months of pain before the index date; NaN when unknown. */
+  duration: Float64Array;
+  /** Interventional procedure sessions before the index date. */
+  prior: Float64Array;
+  /** Index in TREATMENT_CATEGORIES of the primary treatment, NONE when none. */
+  category: Uint8Array;
+  /**
+   * Durability (pain NRS only; NaN otherwise or when null): first follow-up
+   * with a >= 30 % reduction, the first later one without it, the first repeat
+   * procedure of the same region, the last follow-up of the measure (days
+   * after the index date).
+   */
+  responseDay: Float64Array;
+  lossDay: Float64Array;
+  repeatDay: Float64Array;
+  lastFollowUpDay: Float64Array;
+}
+
+/** Episode-level counts the comparison needs beyond the measure's rows: complications by path. */
+export interface EpisodeCounts {
+  /** Episodes matching the filters, by path (index 1 interventional, 0 conservative). */
+  episodes: [number, number];
+  /** Of those, episodes with at least one recorded complication (minor or major). */
+  withComplication: [number, number];
+  /** Of those, episodes with a major complication. */
+  withMajor: [number, number];
+}
+
+export const CONDITION_CODE = new Map(CONDITION_GROUP_NAMES.map((c, i) => [c as string, i]));
+export const REGION_CODE = new Map(REGIONS.map((c, i) => [c as string, i]));
+export const SEX_CODE = new Map(SEXES.map((c, i) => [c as string, i]));
+export const CATEGORY_CODE = new Map(TREATMENT_CATEGORIES.map((c, i) => [c as string, i]));
+
+/** Empty columns of n rows (NaN / NONE where "none" is representable). */
+export function allocateRows(n: number): CompareRows {
+  const nan = () => new Float64Array(n).fill(NaN);
+  return {
+    n,
+    path: new Uint8Array(n),
+    baseline: nan(),
+    value: nan(),
+    change: nan(),
+    condition: new Uint8Array(n),
+    region: new Uint8Array(n).fill(NONE),
+    sex: new Uint8Array(n),
+    age: new Float64Array(n),
+    duration: nan(),
+    prior: new Float64Array(n),
+    category: new Uint8Array(n).fill(NONE),
+    responseDay: nan(),
+    lossDay: nan(),
+    repeatDay: nan(),
+    lastFollowUpDay: nan(),
+  };
+}
+
+/** The rows of `keep` (in order): a filtered copy. */
+export function selectRows(r: CompareRows, keep: ArrayLike<number>): CompareRows {
+  const m = keep.length;
+  const out = allocateRows(m);
+  const cols = ['path', 'baseline', 'value', 'change', 'condition', 'region', 'sex', 'age', 'duration', 'prior', 'category', 'responseDay', 'lossDay', 'repeatDay', 'lastFollowUpDay'] as const;
+  for (const c of cols) {
+    const src = r[c] as Float64Array | Uint8Array;
+    const dst = out[c] as Float64Array | Uint8Array;
+    for (let k = 0; k < m; k++) dst[k] = src[keep[k]!]!;
+  }
+  return out;
+}

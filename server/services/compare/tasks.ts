@@ -1,0 +1,94 @@
+/**
+ * The comparison's analytic tasks (server/services/analytics/tasks.ts): run
+ * in the analytics worker, so the propensity model and the Kaplan-Meier
+ * curves of a million episodes never block the server's event loop. Inputs
+ * and outputs are plain data (structured clone); figures are unmasked here,
+ * the caller applies its privacy (present.ts) on the main thread.
+ */
+import type { FollowUpWindow, Measure } from '../../../db/schema/vocabulary.ts';
+import type { AnalyticStore } from '../analytics/store.ts';
+import type { OutcomeFilters } from '../outcomes/filters.ts';
+import type { Denominator, ResponderDefinition } from '../outcomes/query.ts';
+import {
+  adjustedComparison,
+  crudeComparison,
+  durability,
+  matchedComparison,
+  subgroupComparison,
+  type AdjustedComparison,
+  type AdjustedInternals,
+  type CompareSettings,
+  type CrudeComparison,
+  type DurabilityResult,
+  type MatchedComparison,
+  type SubgroupFamily,
+} from './compute.ts';
+import { loadCompareRows } from './load.ts';
+import type { CompareRows } from './rows.ts';
+
+export interface CompareTaskInput {
+  measure: Measure;
+  window: FollowUpWindow;
+  definition: ResponderDefinition;
+  denominator: Denominator;
+  filters: OutcomeFilters;
+}
+
+export interface FullComparison {
+  adjusted: AdjustedComparison;
+  subgroups: { adjusted: boolean; families: SubgroupFamily[] };
+  durability: DurabilityResult;
+  /** Milliseconds per part, for the bench and the logs. */
+  ms: Record<string, number>;
+}
+
+const settingsOf = (i: CompareTaskInput): CompareSettings => ({ measure: i.measure, definition: i.definition, denominator: i.denominator });
+
+// The adjusted analysis of the last query, for the matched comparison that follows it on the same page.
+let lastAdjusted: { rows: CompareRows; result: AdjustedComparison; internals: AdjustedInternals | null } | null = null;
+
+function adjustedFor(store: AnalyticStore, input: CompareTaskInput) {
+  const { rows } = loadCompareRows(store, input);
+  if (lastAdjusted && lastAdjusted.rows === rows) return lastAdjusted;
+  const { result, internals } = adjustedComparison(rows, settingsOf(input));
+  lastAdjusted = { rows, result, internals };
+  return lastAdjusted;
+}
+
+export function compareCrudeTask(store: AnalyticStore, input: CompareTaskInput): CrudeComparison & { ms: number } {
+  const t0 = performance.now();
+  const { rows, counts } = loadCompareRows(store, input);
+  const out = crudeComparison(rows, counts, settingsOf(input));
+  return { ...out, ms: performance.now() - t0 };
+}
+
+export function compareFullTask(store: AnalyticStore, input: CompareTaskInput): FullComparison {
+  const ms: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (k: string) => {
+    const now = performance.now();
+    ms[k] = now - t;
+    t = now;
+  };
+  const { rows } = loadCompareRows(store, input);
+  lap('load');
+  const a = adjustedFor(store, input);
+  lap('adjusted');
+  const subgroups = subgroupComparison(rows, a.internals, settingsOf(input));
+  lap('subgroups');
+  const dur = durability(rows, settingsOf(input));
+  lap('durability');
+  return { adjusted: a.result, subgroups, durability: dur, ms };
+}
+
+export function compareMatchedTask(store: AnalyticStore, input: CompareTaskInput & { caliperSd?: number }): MatchedComparison | null {
+  const a = adjustedFor(store, input);
+  if (!a.internals) return null;
+  return matchedComparison(a.rows, a.internals, settingsOf(input), input.caliperSd ?? 0.2);
+}
+
+export const compareTasks = {
+  'compare.crude': compareCrudeTask,
+  'compare.full': compareFullTask,
+  'compare.matched': compareMatchedTask,
+};
