@@ -14,6 +14,7 @@ import { DEFAULT_SMALL_CELL_THRESHOLD } from './auth/suppression.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { createHttpContextFactory } from './context.ts';
 import type { Env } from './env.ts';
+import type { Analytics } from './services/analytics/runtime.ts';
 import { appRouter, type AppRouter } from './routers/_app.ts';
 
 export const CLIENT_DIST = fileURLToPath(new URL('../dist/client', import.meta.url));
@@ -31,6 +32,8 @@ export type AppOptions = {
   uploadLimit?: number;
   rateLimit?: RateLimitOptions;
   smallCellThreshold?: number;
+  /** Where analytic tasks run (main.ts: the worker thread); default: in-process on `db`. */
+  analytics?: Analytics;
 };
 
 /** The production options from the parsed environment (loads or creates the secret key). */
@@ -56,6 +59,7 @@ export async function buildApp({
   uploadLimit = DEFAULT_UPLOAD_LIMIT,
   rateLimit,
   smallCellThreshold = DEFAULT_SMALL_CELL_THRESHOLD,
+  analytics,
 }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger
@@ -92,7 +96,7 @@ export async function buildApp({
     trpcOptions: {
       router: appRouter,
       maxBatchSize: MAX_BATCH,
-      createContext: createHttpContextFactory({ db, secrets, now, privacy: { smallCellThreshold } }),
+      createContext: createHttpContextFactory({ db, secrets, now, privacy: { smallCellThreshold }, analytics }),
       onError({ error, path }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error({ path, err: error.cause?.name ?? error.name }, 'procedure failed');
       },

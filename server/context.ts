@@ -6,6 +6,7 @@ import { cookieTransport, type SessionTransport } from './auth/cookie.ts';
 import { ephemeralSecrets, type Secrets } from './auth/secrets.ts';
 import { resolveSession } from './auth/sessions.ts';
 import { DEFAULT_SMALL_CELL_THRESHOLD } from './auth/suppression.ts';
+import { inProcessAnalytics, type Analytics } from './services/analytics/runtime.ts';
 
 export { ROLES, type Role };
 
@@ -34,6 +35,11 @@ export type ContextInner = {
   privacy: PrivacySettings;
   /** Reads and sets the session cookie (null outside HTTP). */
   session: SessionTransport | null;
+  /**
+   * The analytic store's tasks (server/services/analytics/): the server's
+   * worker thread, or an in-process runtime on `db` (tests, when not given).
+   */
+  analytics: Analytics;
 };
 
 export type ContextOptions = { db: Db; user: SessionUser | null } & Partial<Omit<ContextInner, 'db' | 'user'>>;
@@ -55,12 +61,13 @@ export function createContextInner(opts: ContextOptions): ContextInner {
     secrets: opts.secrets ?? (processSecrets ??= ephemeralSecrets()),
     privacy: opts.privacy ?? { smallCellThreshold: DEFAULT_SMALL_CELL_THRESHOLD },
     session: opts.session ?? null,
+    analytics: opts.analytics ?? inProcessAnalytics(opts.db),
   };
 }
 
 export type Context = ContextInner & { req?: FastifyRequest; res?: FastifyReply };
 
-export type HttpContextDeps = { db: Db; secrets: Secrets; now?: () => number; privacy?: PrivacySettings };
+export type HttpContextDeps = { db: Db; secrets: Secrets; now?: () => number; privacy?: PrivacySettings; analytics?: Analytics };
 
 /**
  * Per request: the user of the session cookie, if it is signed, known, not
@@ -95,6 +102,6 @@ export function createHttpContextFactory(deps: HttpContextDeps) {
         }
       }
     }
-    return { ...createContextInner({ db: deps.db, user, ip: req.ip, now, secrets: deps.secrets, privacy: deps.privacy, session }), req, res };
+    return { ...createContextInner({ db: deps.db, user, ip: req.ip, now, secrets: deps.secrets, privacy: deps.privacy, session, analytics: deps.analytics }), req, res };
   };
 }

@@ -4,6 +4,7 @@ import { ensureDemoUsers, formatDemoLogins } from './auth/demo-users.ts';
 import { parseEnv } from './env.ts';
 import { recoverInterruptedImports } from './services/import/recovery.ts';
 import { refreshOutcomesAsync } from './services/outcomes/refresh.ts';
+import { WorkerAnalytics } from './services/analytics/runtime.ts';
 
 /** `npm start`: migrate, seed a demo practice into an empty database, serve. */
 async function main(): Promise<void> {
@@ -23,7 +24,17 @@ async function main(): Promise<void> {
   const appOptions = appOptionsFromEnv(env);
   // No user yet: one demo user per role (after seeding, so the physician has a provider).
   const demoLogins = await ensureDemoUsers(db, appOptions.secrets!);
-  const app = await buildApp({ db, logger: true, ...appOptions });
+  // The analytic store loads in its worker thread while the server already answers (sign-in, health);
+  // analytic requests sent meanwhile wait for it. docs/decisions/008-analytic-store.md.
+  const analytics = env.DATABASE_PATH === ':memory:' ? undefined : new WorkerAnalytics({ path: env.DATABASE_PATH });
+  if (analytics) {
+    const t0 = performance.now();
+    analytics.ready().then(
+      () => console.log(`Analytic store loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s.`),
+      (e: unknown) => console.error(e instanceof Error ? e.message : e),
+    );
+  }
+  const app = await buildApp({ db, logger: true, ...appOptions, analytics });
   await app.listen({ port: env.PORT, host: env.HOST });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
@@ -33,6 +44,7 @@ async function main(): Promise<void> {
 
   const shutdown = async () => {
     await app.close();
+    await analytics?.close();
     db.$client.close();
     process.exit(0);
   };

@@ -77,20 +77,20 @@ export const outcomesRouter = router({
   /** The tiles: change, response and follow-up completeness at the window, by care path and overall. */
   summary: procedure(aggregates)
     .input(OutcomeInput)
-    .query(({ ctx, input }) => outcomeBreakdown({ db: ctx.db, privacy: privacyFor(ctx) }, { ...input, filters: filtersOf(input.filters), by: 'care_path' })),
+    .query(({ ctx, input }) => outcomeBreakdown({ db: ctx.db, privacy: privacyFor(ctx), analytics: ctx.analytics }, { ...input, filters: filtersOf(input.filters), by: 'care_path' })),
 
   /** The same figures per group of `by` (the table by category, by condition, ...). */
   table: procedure(aggregates)
     .input(z.object({ query: OutcomeInput, by: Grouping.default('category') }).default({ query: OutcomeInput.parse(undefined), by: 'category' }))
     .query(({ ctx, input }) =>
-      outcomeBreakdown({ db: ctx.db, privacy: privacyFor(ctx) }, { ...input.query, filters: filtersOf(input.query.filters), by: input.by }),
+      outcomeBreakdown({ db: ctx.db, privacy: privacyFor(ctx), analytics: ctx.analytics }, { ...input.query, filters: filtersOf(input.query.filters), by: input.by }),
     ),
 
   /** Responder rates with Wilson intervals per group (treatment category by default). */
   responders: procedure(aggregates)
     .input(z.object({ query: OutcomeInput, by: Grouping.default('category') }).default({ query: OutcomeInput.parse(undefined), by: 'category' }))
-    .query(({ ctx, input }) => {
-      const b = outcomeBreakdown({ db: ctx.db, privacy: privacyFor(ctx) }, { ...input.query, filters: filtersOf(input.query.filters), by: input.by });
+    .query(async ({ ctx, input }) => {
+      const b = await outcomeBreakdown({ db: ctx.db, privacy: privacyFor(ctx), analytics: ctx.analytics }, { ...input.query, filters: filtersOf(input.query.filters), by: input.by });
       const slim = (g: (typeof b.groups)[number]) => ({
         key: g.key,
         label: g.label,
@@ -111,6 +111,7 @@ export const outcomesRouter = router({
         overall: slim(b.overall),
         withheld: b.withheld,
         updating: b.updating,
+        version: b.version,
       };
     }),
 
@@ -122,7 +123,7 @@ export const outcomesRouter = router({
         .default({ measure: 'pain_nrs', definition: 'pct30', filters: OutcomeInput.parse(undefined).filters, by: 'care_path' }),
     )
     .query(({ ctx, input }) =>
-      outcomeTrajectory({ db: ctx.db, privacy: privacyFor(ctx) }, { ...input, filters: filtersOf(input.filters) }, currentDefinitions(ctx.db).windows),
+      outcomeTrajectory({ db: ctx.db, privacy: privacyFor(ctx), analytics: ctx.analytics }, { ...input, filters: filtersOf(input.filters) }, currentDefinitions(ctx.db).windows),
     ),
 
   /** Histogram of change at the window (complete cases), per care path (or `by`). */
@@ -132,7 +133,7 @@ export const outcomesRouter = router({
         .object({ measure: Measure, window: Window, definition: Definition, filters: Filters, by: Grouping.default('care_path') })
         .default({ measure: 'pain_nrs', window: 'm3', definition: 'pct30', filters: OutcomeInput.parse(undefined).filters, by: 'care_path' }),
     )
-    .query(({ ctx, input }) => outcomeDistribution({ db: ctx.db, privacy: privacyFor(ctx) }, { ...input, filters: filtersOf(input.filters) })),
+    .query(({ ctx, input }) => outcomeDistribution({ db: ctx.db, privacy: privacyFor(ctx), analytics: ctx.analytics }, { ...input, filters: filtersOf(input.filters) })),
 
   /** Opioid use: on opioids at baseline and at the window, MME change, reduced by half, stopped. */
   opioids: procedure(aggregates)
@@ -141,15 +142,15 @@ export const outcomesRouter = router({
         .object({ window: Window, denominator: Denominator, filters: Filters, by: Grouping.default('care_path') })
         .default({ window: 'm3', denominator: 'complete_case', filters: OutcomeInput.parse(undefined).filters, by: 'care_path' }),
     )
-    .query(({ ctx, input }) => opioidFigures({ db: ctx.db, privacy: privacyFor(ctx) }, { ...input, filters: filtersOf(input.filters) })),
+    .query(({ ctx, input }) => opioidFigures({ db: ctx.db, privacy: privacyFor(ctx), analytics: ctx.analytics }, { ...input, filters: filtersOf(input.filters) })),
 
   /** Complication rates (minor, major) per treatment, by category and by care path. */
   complications: procedure(aggregates)
     .input(z.object({ filters: Filters }).default({ filters: OutcomeInput.parse(undefined).filters }))
-    .query(({ ctx, input }) => complicationFigures({ db: ctx.db, privacy: privacyFor(ctx) }, filtersOf(input.filters))),
+    .query(({ ctx, input }) => complicationFigures({ db: ctx.db, privacy: privacyFor(ctx), analytics: ctx.analytics }, filtersOf(input.filters))),
 
   /** What the filters can offer: providers, sites, categories, conditions and codes present; measures, windows, definitions. */
-  filterOptions: procedure(aggregates).query(({ ctx }) => filterOptions(ctx.db)),
+  filterOptions: procedure(aggregates).query(({ ctx }) => filterOptions({ db: ctx.db, privacy: privacyFor(ctx), analytics: ctx.analytics })),
 
   /** The episodes of a selected group, newest first, within the caller's patient scope. Patient-level: audited. */
   patients: procedure(patientLevel)

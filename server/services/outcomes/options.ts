@@ -5,7 +5,6 @@
  * state of the derived tables (the change log's position moves with every
  * refresh that changed something).
  */
-import type { Db } from '../../../db/index.ts';
 import {
   CARE_PATHS,
   FOLLOW_UP_WINDOWS,
@@ -19,7 +18,8 @@ import {
 } from '../../../db/schema/vocabulary.ts';
 import { AGE_BANDS } from './derive-rules.ts';
 import { categoryLabel, codeLabel, conditionLabel } from './labels.ts';
-import { OUTCOME_MEASURES, currentDefinitions, definitionsFor, presentValues, readConsistent, type OutcomeMeasure, type ResponderDefinition } from './query.ts';
+import { OUTCOME_MEASURES, currentDefinitions, definitionsFor, type OutcomeMeasure, type ResponderDefinition } from './query.ts';
+import { analyticsOf, type OutcomeContext } from './summary.ts';
 
 export type FilterOptions = {
   carePaths: Array<{ value: CarePath; label: string }>;
@@ -37,36 +37,32 @@ export type FilterOptions = {
   lastIndexDate: string | null;
 };
 
-const cache = new WeakMap<object, { version: number; values: ReturnType<typeof presentValues> }>();
-
-function dataVersion(db: Db): number {
-  return (
-    (db.$client.prepare(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outcome_changes'), 0)`).pluck().get() as number) ?? 0
-  );
-}
-
-export function filterOptions(db: Db): FilterOptions {
-  return readConsistent(db, () => {
-    const version = dataVersion(db);
-    let hit = cache.get(db.$client);
-    if (!hit || hit.version !== version) cache.set(db.$client, (hit = { version, values: presentValues(db) }));
-    const v = hit.values;
-    const defs = currentDefinitions(db);
-    const providers = db.$client.prepare('SELECT id, name, site_id AS siteId FROM providers ORDER BY name, id').all() as FilterOptions['providers'];
-    const sites = db.$client.prepare('SELECT id, name FROM sites ORDER BY name, id').all() as FilterOptions['sites'];
-    return {
-      carePaths: CARE_PATHS.map((value) => ({ value, label: value === 'interventional' ? 'Interventional' : 'Conservative' })),
-      conditions: v.conditions.map((value) => ({ value, label: conditionLabel(value) })),
-      categories: v.categories.map((value) => ({ value, label: categoryLabel(value), carePath: carePathOfCategory(value as TreatmentCategory) })),
-      codes: v.codes.map((value) => ({ value, label: codeLabel(value) })),
-      providers: providers.filter((p) => v.providers.includes(p.id)),
-      sites: sites.filter((s) => v.sites.includes(s.id)),
-      ageBands: AGE_BANDS.map((b) => b.label),
-      sexes: [...SEXES],
-      measures: OUTCOME_MEASURES.map((value) => ({ value, label: MEASURES[value].label, unit: MEASURES[value].unit, definitions: definitionsFor(value) })),
-      windows: FOLLOW_UP_WINDOW_NAMES.map((value) => ({ value, label: FOLLOW_UP_WINDOWS[value].label, ...defs.windows[value] })),
-      firstIndexDate: v.firstIndexDate,
-      lastIndexDate: v.lastIndexDate,
-    };
-  });
+/**
+ * The options: values present in the derived rows from the analytic store
+ * (a scan the runner keeps per store version), names from the small
+ * providers and sites tables, the index-date span from the episodes index.
+ */
+export async function filterOptions(ctx: OutcomeContext): Promise<FilterOptions> {
+  const v = await analyticsOf(ctx).runTask('outcomes.presentValues', {});
+  const db = ctx.db;
+  const span = db.$client.prepare('SELECT min(start_date) AS first, max(start_date) AS last FROM episodes').get() as { first: string | null; last: string | null };
+  const defs = currentDefinitions(db);
+  const providers = db.$client.prepare('SELECT id, name, site_id AS siteId FROM providers ORDER BY name, id').all() as FilterOptions['providers'];
+  const sites = db.$client.prepare('SELECT id, name FROM sites ORDER BY name, id').all() as FilterOptions['sites'];
+  const hasProvider = new Set(v.providers);
+  const hasSite = new Set(v.sites);
+  return {
+    carePaths: CARE_PATHS.map((value) => ({ value, label: value === 'interventional' ? 'Interventional' : 'Conservative' })),
+    conditions: v.conditions.map((value) => ({ value, label: conditionLabel(value) })),
+    categories: v.categories.map((value) => ({ value, label: categoryLabel(value), carePath: carePathOfCategory(value as TreatmentCategory) })),
+    codes: v.codes.map((value) => ({ value, label: codeLabel(value) })),
+    providers: providers.filter((p) => hasProvider.has(p.id)),
+    sites: sites.filter((s) => hasSite.has(s.id)),
+    ageBands: AGE_BANDS.map((b) => b.label),
+    sexes: [...SEXES],
+    measures: OUTCOME_MEASURES.map((value) => ({ value, label: MEASURES[value].label, unit: MEASURES[value].unit, definitions: definitionsFor(value) })),
+    windows: FOLLOW_UP_WINDOW_NAMES.map((value) => ({ value, label: FOLLOW_UP_WINDOWS[value].label, ...defs.windows[value] })),
+    firstIndexDate: span.first,
+    lastIndexDate: span.last,
+  };
 }

@@ -7,8 +7,8 @@ import type { Grouping, OutcomeFilters } from './filters.ts';
 import { changeFigure, proportion, type ChangeFigure, type ProportionFigure } from './figures.ts';
 import { categoryLabel, groupLabel } from './labels.ts';
 import { MaskedTable, type Count } from './masking.ts';
-import { complicationsByCategory, opioidsByGroup, OPIOID_PARTS, readConsistent, type Denominator, type OpioidPart } from './query.ts';
-import { orderGroups, type OutcomeContext } from './summary.ts';
+import { OPIOID_PARTS, type Denominator, type OpioidPart } from './query.ts';
+import { analyticsOf, orderGroups, type OutcomeContext } from './summary.ts';
 import { outcomesPending } from './refresh.ts';
 
 export type OpioidFigures = {
@@ -28,7 +28,7 @@ export type OpioidFigures = {
   stopped: ProportionFigure;
 };
 
-export type Opioids = { window: FollowUpWindow; denominator: Denominator; groups: OpioidFigures[]; overall: OpioidFigures; withheld: boolean; updating: boolean };
+export type Opioids = { window: FollowUpWindow; denominator: Denominator; groups: OpioidFigures[]; overall: OpioidFigures; withheld: boolean; updating: boolean; version: number };
 
 const P = Object.fromEntries(OPIOID_PARTS.map((p, i) => [p, i])) as Record<OpioidPart, number>;
 const ALL = OPIOID_PARTS.map((_, i) => i);
@@ -38,11 +38,15 @@ const ON_AT_WINDOW = [P.offVisitOn, P.reducedOn, P.notReduced];
 const COMPLETE = [P.stopped, P.reducedOn, P.notReduced];
 const REDUCED = [P.stopped, P.reducedOn];
 
-export function opioidFigures(ctx: OutcomeContext, q: { window: FollowUpWindow; denominator: Denominator; filters: OutcomeFilters; by: Grouping }): Opioids {
-  return readConsistent(ctx.db, () => {
+export async function opioidFigures(
+  ctx: OutcomeContext,
+  q: { window: FollowUpWindow; denominator: Denominator; filters: OutcomeFilters; by: Grouping },
+): Promise<Opioids> {
+  const { version, results } = await analyticsOf(ctx).runTasks([['outcomes.opioidsByGroup', { window: q.window, filters: q.filters, groupBy: q.by }]] as const);
+  {
     const rows = orderGroups(
       q.by,
-      opioidsByGroup(ctx.db, { window: q.window, filters: q.filters, groupBy: q.by }).map((r) => ({ raw: r.key, ...groupLabel(q.by, r.key, null), r })),
+      results[0].map((r) => ({ raw: r.key, ...groupLabel(q.by, r.key, null), r })),
     );
     const sums = [ALL, ON, VISIT, ON_AT_WINDOW, COMPLETE, REDUCED];
     const t = new MaskedTable(
@@ -71,8 +75,8 @@ export function opioidFigures(ctx: OutcomeContext, q: { window: FollowUpWindow; 
       sumSq: 0,
     });
     const overall = { key: null, label: 'All', ...figures((cols) => t.totalSum(cols), total) };
-    return { window: q.window, denominator: q.denominator, groups, overall, withheld: t.withheld, updating: !outcomesPending(ctx.db).consistent };
-  });
+    return { window: q.window, denominator: q.denominator, groups, overall, withheld: t.withheld, updating: !outcomesPending(ctx.db).consistent, version };
+  }
 }
 
 // ---- complications -------------------------------------------------------------------
@@ -93,6 +97,7 @@ export type Complications = {
   byCarePath: ComplicationFigures[];
   overall: Omit<ComplicationFigures, 'carePath'>;
   withheld: boolean;
+  version: number;
 };
 
 /**
@@ -101,9 +106,10 @@ export type Complications = {
  * procedures, the others conservative care, whose adverse events are recorded
  * as complications of its treatments), with Wilson intervals.
  */
-export function complicationFigures(ctx: OutcomeContext, filters: OutcomeFilters): Complications {
-  return readConsistent(ctx.db, () => {
-    const rows = complicationsByCategory(ctx.db, filters).filter((r) => r.recorded > 0);
+export async function complicationFigures(ctx: OutcomeContext, filters: OutcomeFilters): Promise<Complications> {
+  const { version, results } = await analyticsOf(ctx).runTasks([['outcomes.complicationsByCategory', { filters }]] as const);
+  {
+    const rows = results[0].filter((r) => r.recorded > 0);
     // Columns: none, minor, major. Rows: categories grouped by path, so a path's figures are sums of its rows.
     const byPath = (['interventional', 'conservative'] as const).map((path) =>
       rows.map((r, i) => (carePathOfCategory(r.category as TreatmentCategory) === path ? i : -1)).filter((i) => i >= 0),
@@ -144,7 +150,13 @@ export function complicationFigures(ctx: OutcomeContext, filters: OutcomeFilters
       ];
     });
     const overall = { key: 'all', label: 'All treatments', ...figure(t.grandTotal(), t.colTotal(1), t.colTotal(2), t.totalSum([1, 2])) };
-    return { byCategory: orderGroups('category', byCategory.map((c) => ({ ...c, raw: c.key }))).map(({ raw: _r, ...c }) => c), byCarePath, overall, withheld: t.withheld };
-  });
+    return {
+      byCategory: orderGroups('category', byCategory.map((c) => ({ ...c, raw: c.key }))).map(({ raw: _r, ...c }) => c),
+      byCarePath,
+      overall,
+      withheld: t.withheld,
+      version,
+    };
+  }
 }
 

@@ -23,12 +23,9 @@ import type { Grouping, OutcomeFilters } from './filters.ts';
 import { changeFigure, changeTable, COMPLETE, groupFigures, WITH_BASELINE, type ChangeFigure, type GroupFigures } from './figures.ts';
 import { groupLabel, loadNames, type Names } from './labels.ts';
 import { MaskedTable, type Count } from './masking.ts';
+import { inProcessAnalytics, type Analytics } from '../analytics/runtime.ts';
 import {
-  changeByGroup,
   definitionApplies,
-  episodesByGroup,
-  readConsistent,
-  trajectoryByGroup,
   type Denominator,
   type OutcomeMeasure,
   type RawKey,
@@ -36,7 +33,32 @@ import {
 } from './query.ts';
 import { histogram } from './values.ts';
 
-export type OutcomeContext = { db: Db; privacy: Privacy };
+/**
+ * What a figure needs: the database (names, "updating"), the caller's privacy,
+ * and where the analytic tasks run (the server's worker; in-process on `db`
+ * when absent, as in tests).
+ */
+export type OutcomeContext = { db: Db; privacy: Privacy; analytics?: Analytics };
+
+export function analyticsOf(ctx: OutcomeContext): Analytics {
+  return ctx.analytics ?? inProcessAnalytics(ctx.db);
+}
+
+type ChangeInput = { measure: OutcomeMeasure; window: FollowUpWindow; definition: ResponderDefinition; filters: OutcomeFilters; by: Grouping };
+
+/**
+ * The episodes and the change at the window per group, from one state of the
+ * store. Inputs are spelled the same way by every caller, so the tiles, the
+ * tables and the histogram of one page state share the two scans (the runner
+ * keeps results per store version).
+ */
+async function episodesAndChanges(ctx: OutcomeContext, q: ChangeInput) {
+  const { version, results } = await analyticsOf(ctx).runTasks([
+    ['outcomes.episodesByGroup', { filters: q.filters, groupBy: q.by }],
+    ['outcomes.changeByGroup', { measure: q.measure, window: q.window, definition: q.definition, filters: q.filters, groupBy: q.by }],
+  ] as const);
+  return { version, episodes: new Map(results[0]), changes: new Map(results[1].map((g) => [g.key, g])) };
+}
 
 export type OutcomeQuery = {
   measure: OutcomeMeasure;
@@ -84,16 +106,15 @@ export type Breakdown = {
   /** Small-cell suppression withheld the table's cells (see masking.ts). */
   withheld: boolean;
   updating: boolean;
+  /** The change-log position of the derived rows these figures describe (outcome_changes seq). */
+  version: number;
 };
 
 /** Change and response at one window, per group of `by` and overall. */
-export function outcomeBreakdown(ctx: OutcomeContext, q: OutcomeQuery & { by: Grouping }): Breakdown {
+export async function outcomeBreakdown(ctx: OutcomeContext, q: OutcomeQuery & { by: Grouping }): Promise<Breakdown> {
   const respondersApply = definitionApplies(q.measure, q.definition);
-  return readConsistent(ctx.db, () => {
-    const episodes = episodesByGroup(ctx.db, q.filters, q.by);
-    const changes = new Map(
-      changeByGroup(ctx.db, { measure: q.measure, window: q.window, definition: q.definition, filters: q.filters, groupBy: q.by }).map((g) => [g.key, g]),
-    );
+  const { version, episodes, changes } = await episodesAndChanges(ctx, q);
+  {
     const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
     const groups = orderGroups(
       q.by,
@@ -111,31 +132,34 @@ export function outcomeBreakdown(ctx: OutcomeContext, q: OutcomeQuery & { by: Gr
       overall: f.overall,
       withheld: f.withheld,
       updating: updating(ctx.db),
+      version,
     };
-  });
+  }
 }
 
 // ---- trajectory ----------------------------------------------------------------------
 
 export type TrajectoryPoint = { window: FollowUpWindow; targetDay: number; withBaseline: Count; change: ChangeFigure };
 export type TrajectorySeries = { key: string | null; label: string; points: TrajectoryPoint[] };
-export type Trajectory = { measure: OutcomeMeasure; by: Grouping; series: TrajectorySeries[]; updating: boolean };
+export type Trajectory = { measure: OutcomeMeasure; by: Grouping; series: TrajectorySeries[]; updating: boolean; version: number };
 
 /**
  * Mean change from baseline with its 95 % t-interval at every window, per
  * group (care path by default): complete cases at each window, so n differs
  * from window to window and is given at each.
  */
-export function outcomeTrajectory(
+export async function outcomeTrajectory(
   ctx: OutcomeContext,
   q: { measure: OutcomeMeasure; definition: ResponderDefinition; filters: OutcomeFilters; by: Grouping },
   windows: Record<FollowUpWindow, { target: number }>,
-): Trajectory {
-  return readConsistent(ctx.db, () => {
-    const episodes = episodesByGroup(ctx.db, q.filters, q.by);
-    const rows = new Map(
-      trajectoryByGroup(ctx.db, { measure: q.measure, definition: q.definition, filters: q.filters, groupBy: q.by }).map((r) => [r.key, r]),
-    );
+): Promise<Trajectory> {
+  const { version, results } = await analyticsOf(ctx).runTasks([
+    ['outcomes.episodesByGroup', { filters: q.filters, groupBy: q.by }],
+    ['outcomes.trajectoryByGroup', { measure: q.measure, definition: q.definition, filters: q.filters, groupBy: q.by }],
+  ] as const);
+  const episodes = new Map(results[0]);
+  const rows = new Map(results[1].map((r) => [r.key, r]));
+  {
     const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
     const groups = orderGroups(q.by, [...episodes].map(([raw, n]) => ({ raw, ...groupLabel(q.by, raw, names), episodes: n, row: rows.get(raw) })));
     // The counts at each window come from the same masked table as the tiles' for that window
@@ -161,8 +185,8 @@ export function outcomeTrajectory(
         });
       });
     }
-    return { measure: q.measure, by: q.by, series, updating: updating(ctx.db) };
-  });
+    return { measure: q.measure, by: q.by, series, updating: updating(ctx.db), version };
+  }
 }
 
 // ---- distribution -----------------------------------------------------------------------
@@ -188,20 +212,18 @@ export type Distribution = {
   edges: Array<{ from: number; to: number }>;
   series: DistributionSeries[];
   updating: boolean;
+  version: number;
 };
 
 /** The distribution of change at a window (complete cases), per care path. */
-export function outcomeDistribution(
+export async function outcomeDistribution(
   ctx: OutcomeContext,
   q: { measure: OutcomeMeasure; window: FollowUpWindow; definition: ResponderDefinition; filters: OutcomeFilters; by: Grouping },
-): Distribution {
+): Promise<Distribution> {
   const width = BIN_WIDTH[q.measure];
   const range = MEASURES[q.measure].max - MEASURES[q.measure].min;
-  return readConsistent(ctx.db, () => {
-    const episodes = episodesByGroup(ctx.db, q.filters, q.by);
-    const changes = new Map(
-      changeByGroup(ctx.db, { measure: q.measure, window: q.window, definition: q.definition, filters: q.filters, groupBy: q.by }).map((g) => [g.key, g]),
-    );
+  const { version, episodes, changes } = await episodesAndChanges(ctx, q);
+  {
     const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
     const all = orderGroups(
       q.by,
@@ -237,8 +259,8 @@ export function outcomeDistribution(
       const n = grp.n;
       return { key: grp.key, label: grp.label, n, withheld: false, bins: line.cells.map((count) => ({ count, share: isShown(count) ? ctx.privacy.rate(count, n) : null })) };
     });
-    return { measure: q.measure, window: q.window, binWidth: width, edges, series, updating: updating(ctx.db) };
-  });
+    return { measure: q.measure, window: q.window, binWidth: width, edges, series, updating: updating(ctx.db), version };
+  }
 }
 
 export type { Names };

@@ -86,9 +86,9 @@ const close = (actual: number | null, expected: number | null) => {
   expect(Math.abs(actual! - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
 };
 
-function check(filters: OutcomeFilters, subset: RefEpisode[], by: (typeof GROUPINGS)[number], measure: (typeof OUTCOME_MEASURES)[number], window: Win, definition: string) {
+async function check(filters: OutcomeFilters, subset: RefEpisode[], by: (typeof GROUPINGS)[number], measure: (typeof OUTCOME_MEASURES)[number], window: Win, definition: string) {
   for (const denominator of ['complete_case', 'intention_to_treat'] as const) {
-    const b = outcomeBreakdown(ctx(), { measure, window, definition: definition as never, denominator, filters, by });
+    const b = await outcomeBreakdown(ctx(), { measure, window, definition: definition as never, denominator, filters, by });
     const expected = groupBy(subset, by);
     expect(b.groups.map((g) => g.key).sort(), `${by} groups`).toEqual([...expected.keys()].sort());
     for (const g of [...b.groups, b.overall]) {
@@ -119,20 +119,20 @@ function check(filters: OutcomeFilters, subset: RefEpisode[], by: (typeof GROUPI
 }
 
 describe('figures equal an independent computation from the raw observations', () => {
-  it('has a practice with every measure, both paths and several categories', () => {
+  it('has a practice with every measure, both paths and several categories', async () => {
     expect(all.length).toBeGreaterThan(2500);
     for (const m of OUTCOME_MEASURES) expect(all.filter((e) => baseline(e, m) !== null).length, m).toBeGreaterThan(100);
   });
 
-  it.each(GROUPINGS)('grouped by %s (pain, 3 months, every definition)', (by) => {
-    for (const definition of definitionsFor('pain_nrs')) check({}, all, by, 'pain_nrs', 'm3', definition);
+  it.each(GROUPINGS)('grouped by %s (pain, 3 months, every definition)', async (by) => {
+    for (const definition of definitionsFor('pain_nrs')) await check({}, all, by, 'pain_nrs', 'm3', definition);
   });
 
-  it.each(OUTCOME_MEASURES.filter((m) => m !== 'pain_nrs'))('%s by category and care path at 3 and 12 months (MCID)', (measure) => {
-    for (const window of ['m3', 'm12'] as const) for (const by of ['category', 'care_path'] as const) check({}, all, by, measure, window, 'mcid');
+  it.each(OUTCOME_MEASURES.filter((m) => m !== 'pain_nrs'))('%s by category and care path at 3 and 12 months (MCID)', async (measure) => {
+    for (const window of ['m3', 'm12'] as const) for (const by of ['category', 'care_path'] as const) await check({}, all, by, measure, window, 'mcid');
   });
 
-  it('with filters: care path, conditions, index dates, sex, age bands, providers', () => {
+  it('with filters: care path, conditions, index dates, sex, age bands, providers', async () => {
     const providers = [...new Set(all.map((e) => e.provider))].slice(0, 3);
     const filters: OutcomeFilters = {
       carePath: 'interventional',
@@ -154,13 +154,13 @@ describe('figures equal an independent computation from the raw observations', (
         providers.includes(e.provider),
     );
     expect(subset.length).toBeGreaterThan(20);
-    for (const window of ['w6', 'm6'] as const) check(filters, subset, 'category', 'pain_nrs', window, 'pct50');
+    for (const window of ['w6', 'm6'] as const) await check(filters, subset, 'category', 'pain_nrs', window, 'pct50');
     const categories = ['epidural_steroid_injection', 'radiofrequency_ablation'] as const;
-    check({ categories: [...categories] }, all.filter((e) => (categories as readonly string[]).includes(e.category!)), 'condition', 'pain_nrs', 'm3', 'mcid');
+    await check({ categories: [...categories] }, all.filter((e) => (categories as readonly string[]).includes(e.category!)), 'condition', 'pain_nrs', 'm3', 'mcid');
   });
 
-  it('the trajectory: mean change and interval at every window, per care path', () => {
-    const t = outcomeTrajectory(ctx(), { measure: 'pain_nrs', definition: 'pct30', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
+  it('the trajectory: mean change and interval at every window, per care path', async () => {
+    const t = await outcomeTrajectory(ctx(), { measure: 'pain_nrs', definition: 'pct30', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
     for (const s of t.series) {
       const eps = all.filter((e) => e.carePath === s.key);
       for (const p of s.points) {
@@ -173,10 +173,10 @@ describe('figures equal an independent computation from the raw observations', (
     }
   });
 
-  it('opioids: on opioids at baseline and at the window, reduced by half, stopped, MME change', () => {
+  it('opioids: on opioids at baseline and at the window, reduced by half, stopped, MME change', async () => {
     for (const window of ['m3', 'm12'] as const) {
-      const o = opioidFigures(ctx(), { window, denominator: 'complete_case', filters: {}, by: 'care_path' });
-      const itt = opioidFigures(ctx(), { window, denominator: 'intention_to_treat', filters: {}, by: 'care_path' });
+      const o = await opioidFigures(ctx(), { window, denominator: 'complete_case', filters: {}, by: 'care_path' });
+      const itt = await opioidFigures(ctx(), { window, denominator: 'intention_to_treat', filters: {}, by: 'care_path' });
       for (const [i, g] of o.groups.entries()) {
         const eps = all.filter((e) => e.carePath === g.key && baseline(e, 'pain_nrs') !== null);
         const mb = (e: RefEpisode) => baseline(e, 'mme') ?? 0;
@@ -201,8 +201,8 @@ describe('figures equal an independent computation from the raw observations', (
     }
   });
 
-  it('complications per treatment with a recorded status, by category and care path', () => {
-    const c = complicationFigures(ctx(), { conditions: ['radiculopathy'] });
+  it('complications per treatment with a recorded status, by category and care path', async () => {
+    const c = await complicationFigures(ctx(), { conditions: ['radiculopathy'] });
     const treatments = all.filter((e) => e.condition === 'radiculopathy').flatMap((e) => e.treatments.filter((t) => t.complication !== null));
     for (const g of c.byCategory) {
       const ts = treatments.filter((t) => t.category === g.key);

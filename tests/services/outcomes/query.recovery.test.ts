@@ -41,8 +41,8 @@ function expectRecovered(checks: Check[], nominalMisses: number): void {
 }
 
 describe('planted effects, recovered by the outcome engine', () => {
-  it('mean pain change per treatment category at 3 months: each planted mean in the reported interval', () => {
-    const b = outcomeBreakdown(ctx(), { measure: 'pain_nrs', window: 'm3', definition: 'pct30', denominator: 'complete_case', filters: {}, by: 'category' });
+  it('mean pain change per treatment category at 3 months: each planted mean in the reported interval', async () => {
+    const b = await outcomeBreakdown(ctx(), { measure: 'pain_nrs', window: 'm3', definition: 'pct30', denominator: 'complete_case', filters: {}, by: 'category' });
     const planted = truth.meanChange.byCategory;
     expect(b.groups.map((g) => g.key).sort()).toEqual(Object.keys(planted).sort());
     const checks: Check[] = b.groups.map((g) => {
@@ -60,8 +60,8 @@ describe('planted effects, recovered by the outcome engine', () => {
     expect(inside.length).toBeGreaterThanOrEqual(b.groups.length - 2);
   });
 
-  it('mean pain change per care path at every window (the trajectory)', () => {
-    const t = outcomeTrajectory(ctx(), { measure: 'pain_nrs', definition: 'pct30', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
+  it('mean pain change per care path at every window (the trajectory)', async () => {
+    const t = await outcomeTrajectory(ctx(), { measure: 'pain_nrs', definition: 'pct30', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
     const checks = t.series.flatMap((s) =>
       s.points.map((p) => ({
         what: `${s.key} ${p.window}`,
@@ -74,9 +74,9 @@ describe('planted effects, recovered by the outcome engine', () => {
     expectRecovered(checks, 1);
   });
 
-  it('ODI change per category and PROMIS pain interference per care path at 3 months', () => {
-    const odi = outcomeBreakdown(ctx(), { measure: 'odi', window: 'm3', definition: 'mcid', denominator: 'complete_case', filters: {}, by: 'category' });
-    const pi = outcomeBreakdown(ctx(), { measure: 'promis_pi', window: 'm3', definition: 'mcid', denominator: 'complete_case', filters: {}, by: 'care_path' });
+  it('ODI change per category and PROMIS pain interference per care path at 3 months', async () => {
+    const odi = await outcomeBreakdown(ctx(), { measure: 'odi', window: 'm3', definition: 'mcid', denominator: 'complete_case', filters: {}, by: 'category' });
+    const pi = await outcomeBreakdown(ctx(), { measure: 'promis_pi', window: 'm3', definition: 'mcid', denominator: 'complete_case', filters: {}, by: 'care_path' });
     const checks: Check[] = [
       ...odi.groups
         .filter((g) => (g.change.n as number) >= 30 && truth.meanChange.odiByCategory[g.key as never])
@@ -92,11 +92,11 @@ describe('planted effects, recovered by the outcome engine', () => {
     expectRecovered(checks, 2);
   });
 
-  it('responder rates per care path, each definition, in their Wilson intervals', () => {
+  it('responder rates per care path, each definition, in their Wilson intervals', async () => {
     const defs = { pct30: 'pct30', pct50: 'pct50', mcid: 'mcid2', pain_free: 'painFree' } as const;
     const checks: Check[] = [];
     for (const [definition, name] of Object.entries(defs) as Array<[keyof typeof defs, (typeof defs)[keyof typeof defs]]>) {
-      const b = outcomeBreakdown(ctx(), { measure: 'pain_nrs', window: 'm3', definition, denominator: 'complete_case', filters: {}, by: 'care_path' });
+      const b = await outcomeBreakdown(ctx(), { measure: 'pain_nrs', window: 'm3', definition, denominator: 'complete_case', filters: {}, by: 'care_path' });
       for (const g of b.groups) {
         const r = g.responders!;
         const planted = truth.responders.byPath[g.key as 'interventional' | 'conservative'].m3[name];
@@ -107,8 +107,8 @@ describe('planted effects, recovered by the outcome engine', () => {
     expectRecovered(checks, 1);
   });
 
-  it('opioids: on opioids at baseline, reduced by half and stopped at 3 months, per care path', () => {
-    const o = opioidFigures(ctx(), { window: 'm3', denominator: 'complete_case', filters: {}, by: 'care_path' });
+  it('opioids: on opioids at baseline, reduced by half and stopped at 3 months, per care path', async () => {
+    const o = await opioidFigures(ctx(), { window: 'm3', denominator: 'complete_case', filters: {}, by: 'care_path' });
     const checks: Check[] = o.groups.flatMap((g) => {
       const t = truth.opioids[g.key as 'interventional' | 'conservative'];
       const prop = (what: string, f: { p: number | null; n: unknown }, planted: number) => ({

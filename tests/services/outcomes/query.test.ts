@@ -51,71 +51,71 @@ beforeEach(() => {
 });
 
 describe('edge cases of the definitions, through the service', () => {
-  it('a baseline of 0 is never a percent responder; change and the other definitions still count it', () => {
+  it('a baseline of 0 is never a percent responder; change and the other definitions still count it', async () => {
     episode([[0, 0], [91, 0]]); // change 0: pain-free, not a percent or MCID responder
     episode([[0, 0], [91, 3]]); // change -3: worse
     episode([[0, 8], [91, 4]]); // change 4: 50 %, MCID, not pain-free
     refreshOutcomes(db);
-    const rate = (definition: OutcomeQuery['definition']) => outcomeBreakdown(admin(), { ...query({ definition }), by: 'care_path' }).overall.responders!;
-    expect(rate('pct30')).toMatchObject({ x: 1, n: 3 });
-    expect(rate('pct50')).toMatchObject({ x: 1, n: 3 });
-    expect(rate('mcid')).toMatchObject({ x: 1, n: 3 });
-    expect(rate('pain_free')).toMatchObject({ x: 1, n: 3 });
-    const o = outcomeBreakdown(admin(), { ...query(), by: 'care_path' }).overall;
+    const rate = async (definition: OutcomeQuery['definition']) => (await outcomeBreakdown(admin(), { ...query({ definition }), by: 'care_path' })).overall.responders!;
+    expect(await rate('pct30')).toMatchObject({ x: 1, n: 3 });
+    expect(await rate('pct50')).toMatchObject({ x: 1, n: 3 });
+    expect(await rate('mcid')).toMatchObject({ x: 1, n: 3 });
+    expect(await rate('pain_free')).toMatchObject({ x: 1, n: 3 });
+    const o = (await outcomeBreakdown(admin(), { ...query(), by: 'care_path' })).overall;
     expect(o.change.mean).toBeCloseTo((0 - 3 + 4) / 3, 12);
     expect([o.change.q1, o.change.median, o.change.q3]).toEqual([-1.5, 0, 2]);
   });
 
-  it('of two observations equally near the target, the earlier counts', () => {
+  it('of two observations equally near the target, the earlier counts', async () => {
     // m3 targets day 91: days 89 and 93 are both 2 days off.
     episode([[0, 8], [89, 6], [93, 2]]);
     refreshOutcomes(db);
-    const o = outcomeBreakdown(admin(), { ...query(), by: 'care_path' }).overall;
+    const o = (await outcomeBreakdown(admin(), { ...query(), by: 'care_path' })).overall;
     expect(o.change).toMatchObject({ n: 1, mean: 2, median: 2 });
     expect(o.responders).toMatchObject({ x: 0, n: 1 }); // 2 of 8 is 25 %, under 30 %
   });
 
-  it('an observation outside every window is no follow-up: the episode counts as missing, and in intention to treat as a non-responder', () => {
+  it('an observation outside every window is no follow-up: the episode counts as missing, and in intention to treat as a non-responder', async () => {
     episode([[0, 8], [3, 1], [140 + 400, 1]]); // day 3 is before 2 weeks, day 540 after 12 months
     episode([[0, 8], [91, 2]]);
     refreshOutcomes(db);
     for (const window of ['w2', 'w6', 'm3', 'm6', 'm12'] as const) {
-      const o = outcomeBreakdown(admin(), { ...query({ window }), by: 'care_path' }).overall;
+      const o = (await outcomeBreakdown(admin(), { ...query({ window }), by: 'care_path' })).overall;
       expect(o.withBaseline).toBe(2);
       expect(o.complete).toBe(window === 'm3' ? 1 : 0);
     }
-    const cc = outcomeBreakdown(admin(), { ...query(), by: 'care_path' }).overall;
+    const cc = (await outcomeBreakdown(admin(), { ...query(), by: 'care_path' })).overall;
     expect(cc.missingFollowUp).toBe(1);
     expect(cc.followUp).toMatchObject({ x: 1, n: 2, p: 0.5 });
     expect(cc.responders).toMatchObject({ x: 1, n: 1, p: 1 });
-    const itt = outcomeBreakdown(admin(), { ...query({ denominator: 'intention_to_treat' }), by: 'care_path' }).overall;
+    const itt = (await outcomeBreakdown(admin(), { ...query({ denominator: 'intention_to_treat' }), by: 'care_path' })).overall;
     expect(itt.responders).toMatchObject({ x: 1, n: 2, p: 0.5 });
   });
 
-  it('episodes without a baseline are counted as such and left out of every change figure', () => {
+  it('episodes without a baseline are counted as such and left out of every change figure', async () => {
     episode([[14, 3], [91, 2]]); // follow-ups only
     episode([[-31, 9], [91, 2]]); // a score 31 days before: outside the baseline period
     episode([]); // no scores at all
     episode([[-5, 6], [91, 3]]);
     refreshOutcomes(db);
-    const o = outcomeBreakdown(admin(), { ...query({ denominator: 'intention_to_treat' }), by: 'care_path' }).overall;
+    const o = (await outcomeBreakdown(admin(), { ...query({ denominator: 'intention_to_treat' }), by: 'care_path' })).overall;
     expect(o).toMatchObject({ episodes: 4, withBaseline: 1, noBaseline: 3, complete: 1, missingFollowUp: 0 });
     expect(o.change).toMatchObject({ n: 1, mean: 3 });
     expect(o.responders).toMatchObject({ x: 1, n: 1 });
   });
 
-  it('an empty window has no figures (n = 0, nothing estimable), and intention to treat counts everyone as a non-responder', () => {
+  it('an empty window has no figures (n = 0, nothing estimable), and intention to treat counts everyone as a non-responder', async () => {
     episode([[0, 7], [91, 3]]);
     episode([[0, 6], [182, 3]]);
     refreshOutcomes(db);
-    const o = outcomeBreakdown(admin(), { ...query({ window: 'w2' }), by: 'care_path' }).overall;
+    const o = (await outcomeBreakdown(admin(), { ...query({ window: 'w2' }), by: 'care_path' })).overall;
     expect(o.complete).toBe(0);
     expect(o.change).toEqual({ n: 0, mean: null, sd: null, lower: null, upper: null, median: null, q1: null, q3: null });
     expect(o.responders).toEqual({ x: 0, n: 0, p: null, lower: null, upper: null });
     expect(o.followUp).toMatchObject({ x: 0, n: 2, p: 0, lower: 0 });
-    const itt = outcomeBreakdown(admin(), { ...query({ window: 'w2', denominator: 'intention_to_treat' }), by: 'care_path' }).overall;
+    const itt = (await outcomeBreakdown(admin(), { ...query({ window: 'w2', denominator: 'intention_to_treat' }), by: 'care_path' })).overall;
     expect(itt.responders).toMatchObject({ x: 0, n: 2, p: 0, lower: 0 });
-    const t = outcomeTrajectory(admin(), { measure: 'pain_nrs', definition: 'pct30', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
+    const t = await outcomeTrajectory(admin(), { measure: 'pain_nrs', definition: 'pct30', filters: {}, by: 'care_path' }, DEFAULT_DEFINITIONS.windows);
     expect(t.series.map((s) => s.points.map((x) => [x.window, x.change.n, x.change.mean]))).toEqual([
       [
         ['w2', 0, null],
@@ -127,12 +127,12 @@ describe('edge cases of the definitions, through the service', () => {
     ]);
   });
 
-  it('a single-episode group has its change as mean and median, and no SD or interval', () => {
+  it('a single-episode group has its change as mean and median, and no SD or interval', async () => {
     episode([[0, 8], [91, 2]], { category: 'radiofrequency_ablation' });
     episode([[0, 6], [91, 5]]);
     episode([[0, 7], [91, 6]]);
     refreshOutcomes(db);
-    const b = outcomeBreakdown(admin(), { ...query(), by: 'category' });
+    const b = await outcomeBreakdown(admin(), { ...query(), by: 'category' });
     const rfa = b.groups.find((g) => g.key === 'radiofrequency_ablation')!;
     expect(rfa.change).toEqual({ n: 1, mean: 6, sd: null, lower: null, upper: null, median: 6, q1: 6, q3: 6 });
     expect(rfa.responders).toMatchObject({ x: 1, n: 1, p: 1 });
@@ -144,34 +144,34 @@ describe('edge cases of the definitions, through the service', () => {
 });
 
 describe('groupings and filters', () => {
-  it('groups by index month, quarter and year, and filters by index-date range and provider', () => {
+  it('groups by index month, quarter and year, and filters by index-date range and provider', async () => {
     episode([[0, 8], [91, 4]], { start: '2024-01-15' });
     episode([[0, 8], [91, 6]], { start: '2024-02-20' });
     episode([[0, 6], [91, 3]], { start: '2024-04-02' });
     refreshOutcomes(db);
-    const keys = (by: 'month' | 'quarter' | 'year') => outcomeBreakdown(admin(), { ...query(), by }).groups.map((g) => [g.key, g.episodes]);
-    expect(keys('month')).toEqual([
+    const keys = async (by: 'month' | 'quarter' | 'year') => (await outcomeBreakdown(admin(), { ...query(), by })).groups.map((g) => [g.key, g.episodes]);
+    expect(await keys('month')).toEqual([
       ['2024-01', 1],
       ['2024-02', 1],
       ['2024-04', 1],
     ]);
-    expect(keys('quarter')).toEqual([
+    expect(await keys('quarter')).toEqual([
       ['2024-Q1', 2],
       ['2024-Q2', 1],
     ]);
-    expect(keys('year')).toEqual([['2024', 3]]);
-    const inRange = outcomeBreakdown(admin(), { ...query({ filters: { from: '2024-02-20', to: '2024-04-01' } }), by: 'care_path' }).overall;
+    expect(await keys('year')).toEqual([['2024', 3]]);
+    const inRange = (await outcomeBreakdown(admin(), { ...query({ filters: { from: '2024-02-20', to: '2024-04-01' } }), by: 'care_path' })).overall;
     expect(inRange).toMatchObject({ episodes: 1, change: { mean: 2 } });
-    expect(outcomeBreakdown(admin(), { ...query({ filters: { providers: [999] } }), by: 'care_path' }).overall.episodes).toBe(0);
+    expect((await outcomeBreakdown(admin(), { ...query({ filters: { providers: [999] } }), by: 'care_path' })).overall.episodes).toBe(0);
   });
 
-  it('the distribution of change is a histogram of the complete cases with shares of n', () => {
+  it('the distribution of change is a histogram of the complete cases with shares of n', async () => {
     episode([[0, 8], [91, 4]]);
     episode([[0, 8], [91, 4]]);
     episode([[0, 6], [91, 7]]);
     episode([[0, 6], [91, 3]], { category: 'physical_therapy' });
     refreshOutcomes(db);
-    const d = outcomeDistribution(admin(), { measure: 'pain_nrs', window: 'm3', definition: 'pct30', filters: {}, by: 'care_path' });
+    const d = await outcomeDistribution(admin(), { measure: 'pain_nrs', window: 'm3', definition: 'pct30', filters: {}, by: 'care_path' });
     expect(d.binWidth).toBe(1);
     expect(d.edges[0]).toEqual({ from: -2.5, to: -1.5 });
     const counts = (label: string) => Object.fromEntries(d.edges.map((e, i) => [e.from + 0.5, d.series.find((s) => s.label === label)!.bins[i]!.count]).filter(([, c]) => c !== 0));
@@ -182,7 +182,7 @@ describe('groupings and filters', () => {
 });
 
 describe('opioids and complications', () => {
-  it('counts opioid use at baseline and at the window, reduction by half and stopping, by the spec', () => {
+  it('counts opioid use at baseline and at the window, reduction by half and stopping, by the spec', async () => {
     const withMme = (pain: Array<[number, number]>, mme: Array<[number, number]>) => {
       const key = episode(pain);
       const i = key.slice(1);
@@ -195,26 +195,26 @@ describe('opioids and complications', () => {
     withMme([[0, 8], [91, 5]], []); // never on opioids
     withMme([[-3, 7], [95, 6]], [[95, 20]]); // started opioids by the window
     refreshOutcomes(db);
-    const cc = opioidFigures(admin(), { window: 'm3', denominator: 'complete_case', filters: {}, by: 'care_path' }).overall;
+    const cc = (await opioidFigures(admin(), { window: 'm3', denominator: 'complete_case', filters: {}, by: 'care_path' })).overall;
     expect(cc.withBaselineVisit).toBe(6);
     expect(cc.onOpioidsAtBaseline).toMatchObject({ x: 4, n: 6 });
     expect(cc.onOpioidsAtWindow).toMatchObject({ x: 3, n: 5 }); // 30, 45 and the new 20, of five with a visit
     expect(cc.reduced).toMatchObject({ x: 2, n: 3 });
     expect(cc.stopped).toMatchObject({ x: 1, n: 3 });
     expect(cc.mmeChange).toMatchObject({ n: 3, mean: (60 + 30 + 15) / 3 });
-    const itt = opioidFigures(admin(), { window: 'm3', denominator: 'intention_to_treat', filters: {}, by: 'care_path' }).overall;
+    const itt = (await opioidFigures(admin(), { window: 'm3', denominator: 'intention_to_treat', filters: {}, by: 'care_path' })).overall;
     expect(itt.reduced).toMatchObject({ x: 2, n: 4 });
     expect(itt.stopped).toMatchObject({ x: 1, n: 4 });
   });
 
-  it('complication rates are per treatment with a recorded status, by its category and care path', () => {
+  it('complication rates are per treatment with a recorded status, by its category and care path', async () => {
     const e1 = episode([[0, 8]]);
     p.treatment('T1b', e1, day(30), { complication: 'minor' });
     p.treatment('T1c', e1, day(30), { code: '64484', complication: null }); // an add-on line: no status
     const e2 = episode([[0, 8]], { category: 'physical_therapy' });
     p.treatment('T2b', e2, day(7), { category: 'physical_therapy', code: '97110', complication: 'major' });
     refreshOutcomes(db);
-    const c = complicationFigures(admin(), {});
+    const c = await complicationFigures(admin(), {});
     const esi = c.byCategory.find((x) => x.key === 'epidural_steroid_injection')!;
     expect(esi).toMatchObject({ treatments: 2, minor: { x: 1, n: 2 }, major: { x: 0, n: 2 }, carePath: 'interventional' });
     const pt = c.byCategory.find((x) => x.key === 'physical_therapy')!;
