@@ -53,6 +53,17 @@ const EXPECTED: Record<string, Expected> = {
   'compare.adjusted': ALL,
   'compare.matched': ALL,
   // Operations (issue 6): rows added with its procedures
+  // Procedure volume by provider and site: physicians own figures + practice totals, managers and admins, researchers suppressed;
+  // follow-up and responder figures are outcome aggregates (suppressed for managers and researchers)
+  'operations.volume': ALL,
+  'operations.calendar': ALL,
+  'operations.movers': ALL,
+  'operations.mix': ALL,
+  'operations.repeats': ALL,
+  'operations.followUp': ALL,
+  'operations.comparison': ALL,
+  // The flagged-episode list is patient-level: physicians (own episodes) and admins
+  'operations.flaggedEpisodes': PHYSICIAN_ADMIN,
   // Cohorts (issue 7): rows added with its procedures
   // Manage users, read the audit log: admin
   'users.list': ADMIN,
