@@ -13,11 +13,11 @@ import {
   listCohorts,
   previewFunnel,
   rerunCohort,
-  runCohort,
   saveCohort,
   type CohortCtx,
 } from '../services/cohorts/service.ts';
 import { EXPORT_FORMATS, EXPORT_SHAPES } from '../services/export/tables.ts';
+import { exportRequest } from '../services/export/request.ts';
 import { issueTicket } from '../services/export/tickets.ts';
 import { DENOMINATORS, OUTCOME_MEASURES, RESPONDER_DEFINITIONS } from '../services/outcomes/query.ts';
 import { allow, procedure, router } from '../trpc.ts';
@@ -56,15 +56,13 @@ const cohortCtx = (ctx: ContextInner): CohortCtx => ({ ...ctx, privacy: privacyF
 function startExport(ctx: ContextInner & { user: NonNullable<ContextInner['user']> }, input: z.infer<typeof ExportInput>, identified: boolean) {
   const c = cohortCtx(ctx);
   const cohort = input.cohortId === null ? null : getCohort(c, input.cohortId);
-  const run = runCohort(ctx.db, input.definition);
-  const { data, ids } = run;
-  const patientIds = new Int32Array(ids.length);
-  const indexDays = new Int32Array(ids.length);
-  for (let k = 0; k < ids.length; k++) {
-    const row = data.rowOf[ids[k]!]!;
-    patientIds[k] = data.patientId[row]!;
-    indexDays[k] = data.indexDay[row]!;
-  }
+  const { request, run } = exportRequest(ctx.db, input.definition, {
+    shape: input.shape,
+    format: input.format,
+    identified,
+    cohort: cohort ? { id: cohort.id, name: cohort.name, revision: cohort.revision } : null,
+    now: ctx.now(),
+  });
   const final = run.funnel.steps.at(-1) ?? run.funnel.start;
   const action = identified ? ('export.identified' as const) : ('export.deidentified' as const);
   audit(ctx, {
@@ -85,16 +83,7 @@ function startExport(ctx: ContextInner & { user: NonNullable<ContextInner['user'
     {
       userId: ctx.user.id,
       auditAction: action,
-      request: {
-        shape: input.shape,
-        format: input.format,
-        identified,
-        definition: input.definition,
-        cohort: cohort ? { id: cohort.id, name: cohort.name, revision: cohort.revision } : null,
-        dataState: data.state,
-        createdAt: new Date(ctx.now()).toISOString(),
-        members: { episodeIds: ids, patientIds, indexDays },
-      },
+      request,
     },
     ctx.now(),
   );

@@ -3,9 +3,9 @@
  * dictionary, then the data files as they are produced. For a database file
  * the rows are read and encoded in a worker thread on its own read-only
  * connection (worker.ts), off the request's event loop; for an in-memory
- * database (tests, a demo without a file) in this thread, yielding between
- * chunks. Either way at most a few chunks are in memory: the zip writer
- * pulls, and the producer waits for it.
+ * database (tests, a demo without a file) in this thread, in one go (the
+ * database is in memory anyway). From a file at most a few chunks are in
+ * memory: the zip writer pulls, and the worker waits for it.
  */
 import type Database from 'better-sqlite3';
 import { once } from 'node:events';
@@ -37,7 +37,7 @@ export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: {
     current?.end();
     current = new PassThrough({ highWaterMark: 1 << 20 });
     // Parquet pages are already compressed; CSV and JSON compress well at level 1 (fast).
-    zip.addReadStream(current, name, { mtime, compress: !name.endsWith('.parquet'), compressionLevel: 1 });
+    zip.addReadStream(current, name, { mtime, compressionLevel: name.endsWith('.parquet') ? 0 : 1 });
   };
   const finish = () => {
     current?.end();
@@ -68,7 +68,16 @@ export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: {
       });
       let settled = false;
       worker.on('message', (ev: JobEvent) => {
-        if (ev.type === 'file') startFile(ev.name);
+        if (settled) return;
+        if (ev.type === 'file') {
+          try {
+            startFile(ev.name);
+          } catch (err) {
+            settled = true;
+            void worker.terminate();
+            fail(err);
+          }
+        }
         else if (ev.type === 'chunk') current!.write(Buffer.from(ev.bytes.buffer, ev.bytes.byteOffset, ev.bytes.byteLength), giveBack);
         else {
           settled = true;
@@ -88,18 +97,27 @@ export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: {
         void worker.terminate();
       };
     } else {
+      // An in-memory database (tests, a demo without a file) is already wholly in memory, and its one
+      // connection serves every request: read the export in one go (no cursor stays open between requests'
+      // statements), then stream the chunks.
       let stopped = false;
       abort = () => {
         stopped = true;
       };
+      let events: JobEvent[];
+      try {
+        events = [...exportJob(sqlite, req, { transaction: !sqlite.inTransaction })];
+      } catch (err) {
+        fail(err);
+        return;
+      }
       void (async () => {
         try {
-          for (const ev of exportJob(sqlite, req, { transaction: false })) {
+          for (const ev of events) {
             if (stopped) return;
             if (ev.type === 'file') startFile(ev.name);
             else if (ev.type === 'chunk') {
               if (!current!.write(ev.bytes)) await once(current!, 'drain');
-              await new Promise((r) => setImmediate(r));
             } else {
               finish();
               resolve(ev.counts);

@@ -264,6 +264,7 @@ export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape
           .iterate(mlo + lo, mlo + hi) as IterableIterator<Array<number | null>>;
         let cur = it.next();
         return {
+          close: () => void it.return?.(),
           /** The measure row of episode `e`, or null; advances past smaller episode ids. */
           at(e: number): Array<number | null> | null {
             while (!cur.done && (cur.value[0] as number) < e) cur = it.next();
@@ -276,6 +277,7 @@ export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape
 
   const b = new BatchBuilder(width);
   let n = 0;
+  try {
   for (const r of rows) {
     const e = r[0] as number;
     const sp = sel.studyPatient[e];
@@ -308,6 +310,10 @@ export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape
     b.length++;
     n++;
     if (b.length === BATCH_ROWS) yield b.take();
+  }
+  } finally {
+    // The measure cursors stop at the last member, before their range ends: close them.
+    for (const cur of cursors) cur.close();
   }
   if (b.length) yield b.take();
   counts.episodes = n;
