@@ -32,11 +32,12 @@ export function compareFilters(f: OutcomeFilters): OutcomeFilters {
   return { ...f, carePath: null };
 }
 
-export function loadCompareRows(store: AnalyticStore, q: CompareQuery): { rows: CompareRows; counts: EpisodeCounts } {
+/** `fresh`: gather again even when the last rows are for this query (benchmarks time the gathering). */
+export function loadCompareRows(store: AnalyticStore, q: CompareQuery & { fresh?: boolean }): { rows: CompareRows; counts: EpisodeCounts } {
   const filters = compareFilters(q.filters);
   const m = store.measure(q.measure); // may bring the store to a newer state: read the version after
   const key = JSON.stringify([q.measure, q.window, filters]);
-  if (last && last.version === store.version && last.key === key) return { rows: last.rows, counts: last.counts };
+  if (!q.fresh && last && last.version === store.version && last.key === key) return { rows: last.rows, counts: last.counts };
   last = null;
   const mask = episodeMask(store, filters);
   const ep = store.episodes;

@@ -32,6 +32,8 @@ export interface CompareTaskInput {
   definition: ResponderDefinition;
   denominator: Denominator;
   filters: OutcomeFilters;
+  /** Benchmarks: gather the rows and fit again instead of reusing the last query's. */
+  fresh?: boolean;
 }
 
 export interface FullComparison {
@@ -48,8 +50,8 @@ const settingsOf = (i: CompareTaskInput): CompareSettings => ({ measure: i.measu
 let lastAdjusted: { rows: CompareRows; result: AdjustedComparison; internals: AdjustedInternals | null } | null = null;
 
 function adjustedFor(store: AnalyticStore, input: CompareTaskInput) {
-  const { rows } = loadCompareRows(store, input);
-  if (lastAdjusted && lastAdjusted.rows === rows) return lastAdjusted;
+  const { rows } = loadCompareRows(store, { ...input, fresh: false });
+  if (!input.fresh && lastAdjusted && lastAdjusted.rows === rows) return lastAdjusted;
   const { result, internals } = adjustedComparison(rows, settingsOf(input));
   lastAdjusted = { rows, result, internals };
   return lastAdjusted;
