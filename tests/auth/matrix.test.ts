@@ -65,6 +65,18 @@ const EXPECTED: Record<string, Expected> = {
   // The flagged-episode list is patient-level: physicians (own episodes) and admins
   'operations.flaggedEpisodes': PHYSICIAN_ADMIN,
   // Cohorts (issue 7): rows added with its procedures
+  // Cohort builder and counts: physicians, researchers (suppressed), admins; de-identified export: the same roles
+  'cohorts.funnel': ['physician', 'researcher', 'admin'],
+  'cohorts.list': ['physician', 'researcher', 'admin'],
+  'cohorts.byId': ['physician', 'researcher', 'admin'],
+  'cohorts.save': ['physician', 'researcher', 'admin'],
+  'cohorts.delete': ['physician', 'researcher', 'admin'],
+  'cohorts.rerun': ['physician', 'researcher', 'admin'],
+  'cohorts.characterise': ['physician', 'researcher', 'admin'],
+  'cohorts.compare': ['physician', 'researcher', 'admin'],
+  'cohorts.export': ['physician', 'researcher', 'admin'],
+  // Identified export (limited data set): researchers (with a data-use agreement, checked inside) and admins
+  'cohorts.exportIdentified': ['researcher', 'admin'],
   // Manage users, read the audit log: admin
   'users.list': ADMIN,
   'users.providers': ADMIN,
