@@ -104,7 +104,7 @@ export const operationsRouter = router({
       z.object({
         filters: Filters,
         limit: z.number().int().min(1).max(100).default(50),
-        after: z.object({ date: IsoDate, episodeId: z.number().int().positive() }).optional(),
+        cursor: z.object({ date: IsoDate, episodeId: z.number().int().positive() }).nullish(),
       }),
     )
     .query(({ ctx, input }) => flaggedEpisodes(ctx, { ...input, filters: filtersOf(input.filters) })),

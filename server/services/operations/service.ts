@@ -541,7 +541,7 @@ function providerRowsOf<V extends Record<string, number>>(m: Map<number, V>, own
 
 // ---- flagged episodes (patient-level) ------------------------------------------------------------
 
-export type FlaggedInput = { filters: OutcomeFilters; limit: number; after?: { date: string; episodeId: number } | undefined };
+export type FlaggedInput = { filters: OutcomeFilters; limit: number; cursor?: { date: string; episodeId: number } | null | undefined };
 export type FlaggedEpisodes = {
   rows: Array<{
     episodeId: number;
@@ -574,7 +574,7 @@ export function flaggedEpisodes(ctx: Ctx, input: FlaggedInput): FlaggedEpisodes 
     seen.add(e);
     all.push(i);
   }
-  const after = input.after;
+  const after = input.cursor ?? null;
   const start = after
     ? all.findIndex((i) => {
         const d = daysToIso(s.day[i]!);

@@ -1,0 +1,127 @@
+/**
+ * The Operations page in the real browser, on a generated demo practice: an
+ * admin reads procedure volume and the ESI flag count the test computed itself
+ * in SQL, changes the period and the split (kept in the URL), opens the
+ * flagged-episode list and downloads the comparison table (a hostile provider
+ * name arrives neutralised); a practice manager sees no patient list and the
+ * follow-up figures suppressed where the counts are small.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INTERVENTIONAL_CATEGORIES } from '../../db/schema/vocabulary.ts';
+import { generateDemoPractice } from '../../server/services/demo/index.ts';
+import { refreshOutcomes } from '../../server/services/outcomes/refresh.ts';
+import { addUser, screenshot, signIn, startHarness, startServer, type Harness, type Login, type Server, type WatchedPage } from './harness.ts';
+
+let h: Harness;
+let server: Server;
+let admin: Login;
+let manager: Login;
+const HOSTILE = '=HYPERLINK("http://evil.example","x")';
+
+beforeAll(async () => {
+  h = await startHarness();
+  server = await startServer(join(h.dir, 'ops.db'), async (db) => {
+    generateDemoPractice(db, { patients: 1200, seed: 91 });
+    db.$client.prepare('UPDATE providers SET name = ? WHERE id = (SELECT min(id) FROM providers)').run(HOSTILE);
+    refreshOutcomes(db);
+    admin = await addUser(db, 'admin');
+    manager = await addUser(db, 'practice_manager');
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  await h?.close();
+});
+
+async function open(path: string, login: Login): Promise<WatchedPage> {
+  const w = await h.newPage();
+  await w.page.goto(`${server.url}/healthz`);
+  await signIn(w.page, login);
+  await w.page.goto(`${server.url}${path}`);
+  return w;
+}
+
+async function settled(w: WatchedPage): Promise<void> {
+  await expect.poll(() => w.page.locator('[aria-busy="true"]').count(), { timeout: 20_000 }).toBe(0);
+}
+
+async function tile(w: WatchedPage, label: string): Promise<{ text: string; value: string }> {
+  const figure = w.page.getByRole('group', { name: label, exact: true }).locator('data.tile__value');
+  await figure.waitFor();
+  return { text: (await figure.textContent())!.trim(), value: (await figure.getAttribute('value'))! };
+}
+
+const INTERVENTIONAL = INTERVENTIONAL_CATEGORIES.map((c) => `'${c}'`).join(', ');
+/** Sessions (patient, day, type, region) and flagged ESI sessions, in plain SQL. */
+function expected() {
+  const sessions = `SELECT DISTINCT e.patient_id AS p, t.date AS d, t.category AS c, e.region AS r FROM treatments t JOIN episodes e ON e.id = t.episode_id WHERE t.category IN (${INTERVENTIONAL})`;
+  const total = server.db.$client.prepare(`SELECT count(*) FROM (${sessions})`).pluck().get() as number;
+  const flagged = server.db.$client
+    .prepare(
+      `WITH s AS (${sessions}) SELECT count(*) FROM s a WHERE a.c = 'epidural_steroid_injection' AND
+         (SELECT count(*) FROM s b WHERE b.p = a.p AND b.c = a.c AND b.r IS a.r AND b.d <= a.d AND b.d >= date(a.d, '-364 days')) > 4`,
+    )
+    .pluck()
+    .get() as number;
+  return { total, flagged };
+}
+
+describe('the Operations page', () => {
+  it('shows an admin the volume and flags computed independently, keeps the view in the URL, lists flagged episodes and exports a safe CSV', async () => {
+    const w = await open('/operations', admin);
+    const { page } = w;
+    const want = expected();
+    await settled(w);
+    expect(Number((await tile(w, 'Sessions, all periods')).value)).toBe(want.total);
+    expect(Number((await tile(w, 'Flagged ESI sessions')).value)).toBe(want.flagged);
+    expect(want.flagged).toBeGreaterThan(0);
+    await page.locator('.calendar-heatmap rect[data-date]').first().waitFor();
+    expect(await page.locator('.calendar-heatmap rect[data-date]').count()).toBeGreaterThanOrEqual(365);
+    await screenshot(page, 'operations-admin');
+
+    // Quarterly volume by provider: the URL carries it, the legend names providers.
+    await page.getByRole('group', { name: 'Volume view' }).getByLabel('Period').selectOption('quarter');
+    await page.waitForURL('**/operations?**period=quarter**');
+    await page.getByRole('group', { name: 'Volume view' }).getByLabel('Split by').selectOption('provider');
+    await page.waitForURL('**/operations?**by=provider**');
+    expect(new URL(page.url()).searchParams.get('period')).toBe('quarter');
+    await settled(w);
+    await expect.poll(() => page.locator('.recharts-legend-item-text').filter({ hasText: 'MD' }).count(), { timeout: 20_000 }).toBeGreaterThan(0);
+
+    // The flagged-episode list (patient-level, admin).
+    const list = page.getByRole('region', { name: 'Flagged episodes' });
+    await list.locator('tbody tr').first().waitFor();
+    expect(await list.locator('tbody tr').count()).toBe(Math.min(50, await list.locator('tbody tr').count()));
+
+    // The comparison table sorts and downloads as CSV; the hostile name is neutralised.
+    const table = page.getByRole('region', { name: 'Provider comparison' });
+    await table.getByRole('button', { name: /Responders/ }).click();
+    expect(await table.locator('th[aria-sort="descending"]').count()).toBe(1);
+    const [download] = await Promise.all([page.waitForEvent('download'), table.getByRole('button', { name: 'CSV' }).click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.replace(/^\uFEFF/, "").split("\r\n")[0]).toMatch(/^Group,Procedure sessions,/);
+    expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
+    expect(csv).not.toMatch(/(^|\r\n|,)"?=HYPERLINK/);
+    await screenshot(page, 'operations-admin-quarterly');
+    expect(w.problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a practice manager no patient list, volume in full and follow-up counts suppressed', async () => {
+    const w = await open('/operations?compare=site&window=m12', manager);
+    const { page } = w;
+    await settled(w);
+    await page.getByRole('region', { name: 'Site comparison' }).locator('tbody tr').first().waitFor();
+    expect(await page.getByRole('region', { name: 'Flagged episodes' }).count()).toBe(0);
+    expect(Number((await tile(w, 'Sessions, all periods')).value)).toBe(expected().total);
+    expect(await page.locator('.scope-line').textContent()).toContain('Follow-up and responder counts from 1 to 10 are shown as “<11”');
+    // The latest quarter's 12-month windows have not closed: its small counts are withheld, never shown.
+    const followUpTable = page.getByRole('region', { name: /Follow-up survey completion/ });
+    await followUpTable.locator('tbody tr').first().waitFor();
+    await screenshot(page, 'operations-manager');
+    expect(w.problems).toEqual([]);
+    await page.close();
+  });
+});
