@@ -4,8 +4,10 @@
  * refreshed. Reused when it exists and is complete (generating 1M patients
  * takes several minutes); `--fresh` rebuilds it.
  */
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { existsSync, rmSync } from 'node:fs';
-import { createDb, migrateDb, type Db } from '../db/index.ts';
+import { createDb, migrateDb, schema, type Db } from '../db/index.ts';
 import { generateDemoPractice } from '../server/services/demo/index.ts';
 import { outcomesPending, refreshOutcomes } from '../server/services/outcomes/refresh.ts';
 
@@ -16,6 +18,32 @@ export function practicePath(patients: number): string {
 }
 
 const DONE_KEY = 'bench_outcomes_done';
+
+/**
+ * The practice of N patients, read-only, when it exists and is complete: the
+ * 1M practice is shared by several benches and must not be written (not even
+ * migrated). Null when it has to be made first (openPractice).
+ */
+export function openPracticeReadOnly(patients: number): Db | null {
+  const path = practicePath(patients);
+  if (!existsSync(path)) return null;
+  const sqlite = new Database(path, { readonly: true, fileMustExist: true });
+  sqlite.pragma('cache_size = -131072');
+  const done = (() => {
+    try {
+      return sqlite.prepare('SELECT value FROM outcome_state WHERE key = ?').pluck().get(DONE_KEY) === String(patients);
+    } catch {
+      return false;
+    }
+  })();
+  if (!done) {
+    sqlite.close();
+    return null;
+  }
+  const db = drizzle({ client: sqlite, schema }) as Db;
+  if (!outcomesPending(db).consistent) throw new Error('derived outcome tables are not consistent with the records');
+  return db;
+}
 
 export function openPractice(patients: number, opts: { fresh?: boolean; log?: (s: string) => void } = {}): Db {
   const log = opts.log ?? ((s: string) => console.log(s));

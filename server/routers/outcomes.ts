@@ -68,6 +68,9 @@ const OutcomeInput = z.object({ measure: Measure, window: Window, definition: De
   filters: { carePath: null, conditions: [], categories: [], codes: [], providers: [], sites: [], ageBands: [], sexes: [], from: null, to: null },
 });
 
+/** Keyset position in the patient list: the last row of the previous page. */
+const Cursor = z.object({ indexDate: IsoDate, episodeId: z.number().int().positive() });
+
 const aggregates = allow.signedIn;
 const patientLevel = allow.roles('physician', 'admin');
 
@@ -162,10 +165,15 @@ export const outcomesRouter = router({
         filters: Filters,
         group: z.object({ by: Grouping, key: z.string().max(40).nullable() }).optional(),
         limit: z.number().int().min(1).max(100).default(50),
-        after: z.object({ indexDate: IsoDate, episodeId: z.number().int().positive() }).optional(),
+        after: Cursor.optional(),
+        /** The same as `after`, under the name tRPC's infinite queries give the page parameter (the page's "Show more"). */
+        cursor: Cursor.nullish(),
       }),
     )
-    .query(({ ctx, input }) => patientList(ctx, { ...input, filters: filtersOf(input.filters) })),
+    .query(({ ctx, input }) => {
+      const { cursor, after, ...rest } = input;
+      return patientList(ctx, { ...rest, after: after ?? cursor ?? undefined, filters: filtersOf(input.filters) });
+    }),
 
   /** One episode's scores and treatments; NOT_FOUND outside the caller's scope. Patient-level: audited. */
   patientTimeline: procedure(patientLevel)

@@ -107,8 +107,22 @@ describe('the Outcomes page', () => {
     const row = page.locator('.outcome-table tbody tr').filter({ hasText: 'Radiofrequency ablation' });
     await row.getByRole('button', { name: 'Patients' }).click();
     const card = page.getByRole('region', { name: 'Patients: Radiofrequency ablation' });
-    await card.locator('.patient-table tbody tr').first().waitFor();
-    await card.locator('.patient-table tbody tr').first().getByRole('button', { name: 'Timeline' }).click();
+    const rows = card.locator('.patient-table tbody tr');
+    await rows.first().waitFor();
+    // Keyset pages of 50, newest first: "Show 50 more" appends the next page, until every episode is listed.
+    const total = server.db.$client.prepare(`SELECT count(*) FROM outcome_episodes WHERE category = 'radiofrequency_ablation'`).pluck().get() as number;
+    expect(total).toBeGreaterThan(50);
+    expect(await rows.count()).toBe(50);
+    const more = card.getByRole('button', { name: 'Show 50 more' });
+    for (let shown = 50; shown < total; shown = Math.min(total, shown + 50)) {
+      await more.click();
+      await expect.poll(() => rows.count()).toBe(Math.min(total, shown + 50));
+    }
+    expect(await more.count()).toBe(0);
+    await expect.poll(() => card.getByText(`${total.toLocaleString('en-US')} episodes shown`).count()).toBe(1);
+    const dates = await card.locator('.patient-table tbody tr td:first-child').allTextContents();
+    expect(dates.length).toBe(total);
+    await rows.first().getByRole('button', { name: 'Timeline' }).click();
     await page.getByRole('heading', { name: /^Timeline:/ }).waitFor();
     await page.locator('.timeline .recharts-surface').first().waitFor();
     await card.scrollIntoViewIfNeeded();

@@ -49,8 +49,10 @@ export class TaskRunner {
     return out;
   }
 
+  /** Forgets cached results and the store's memoized masks and group codes. */
   clearCache(): void {
     this.cache.clear();
+    this.store().clearMemo();
   }
 
   stats(): StoreStats {

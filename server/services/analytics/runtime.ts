@@ -88,7 +88,10 @@ export function inProcessAnalytics(db: { $client: Database.Database }): InProces
 export type WorkerOptions = {
   /** The database file (the worker opens it read-only). */
   path: string;
-  /** Loaded after the episodes, before any request asks (default: the Outcomes page's: pain, MME, treatments). */
+  /**
+   * Loaded after the episodes, before any request asks. Default: what the Outcomes page reads first (pain, MME,
+   * treatments), then the other measures (a measure loaded on demand would hold its first request for seconds at 1M).
+   */
   preload?: { measures?: Measure[]; treatments?: boolean };
 };
 

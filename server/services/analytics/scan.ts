@@ -10,8 +10,12 @@ import { dayOf } from '../outcomes/filters.ts';
 import type { RawKey } from '../outcomes/query.ts';
 import { ENUMS, NONE, type AnalyticStore, type EnumName } from './store.ts';
 
-/** Groups as small integers: `codes[row]` indexes `keys` (the raw key as SQL returns it: enumeration value, id, period number, null). */
-export type GroupCodes = { codes: ArrayLike<number>; keys: RawKey[] };
+/**
+ * Groups as small integers: `codes[row]` indexes `keys` (the raw key as SQL
+ * returns it: enumeration value, id, period number, null). Always a
+ * Uint32Array, so a task's hot loop sees one array type whatever the grouping.
+ */
+export type GroupCodes = { codes: Uint32Array; keys: RawKey[] };
 
 const ENUM_GROUPING: Partial<Record<Grouping, 'carePath' | 'category' | 'conditionGroup' | 'ageBand' | 'sex'>> = {
   care_path: 'carePath',
@@ -31,28 +35,34 @@ const INT_GROUPING: Partial<Record<Grouping, 'providerId' | 'siteId' | 'indexMon
 /** Every row in one group whose key is 'all' (as SQL's `'all'` constant). */
 const ALL_KEY: RawKey = 'all';
 
-/** The group of every episode row under `grouping` (null: one group, key 'all'). */
+/** The group of every episode row under `grouping` (null: one group, key 'all'). Kept per store version. */
 export function groupCodes(store: AnalyticStore, grouping: Grouping | null): GroupCodes {
-  if (grouping === null) return store.memoize('group:all', () => ({ codes: new Uint8Array(store.rows), keys: [ALL_KEY] }));
-  const e = ENUM_GROUPING[grouping];
-  const ep = store.episodes;
-  if (e) {
-    const keys: RawKey[] = new Array(256).fill(null);
-    ENUMS[e].forEach((v, i) => (keys[i] = v));
-    return { codes: ep[e], keys };
-  }
-  if (grouping === 'code') return { codes: ep.code, keys: store.dicts.code };
-  const col = INT_GROUPING[grouping]!;
   return store.memoize(`group:${grouping}`, () => {
-    const a = ep[col];
+    const n = store.rows;
+    const ep = store.episodes;
+    if (grouping === null) return { codes: new Uint32Array(n), keys: [ALL_KEY] };
+    const e = ENUM_GROUPING[grouping];
+    if (e) {
+      const keys: RawKey[] = new Array(256).fill(null);
+      ENUMS[e].forEach((v, i) => (keys[i] = v));
+      return { codes: Uint32Array.from(ep[e].subarray(0, n)), keys };
+    }
+    if (grouping === 'code') return { codes: ep.code.slice(0, n), keys: [...store.dicts.code] };
+    const a = ep[INT_GROUPING[grouping]!];
     const index = new Map<number, number>();
     const keys: RawKey[] = [];
-    const codes = new Uint32Array(store.rows);
-    for (let i = 0; i < store.rows; i++) {
+    const codes = new Uint32Array(n);
+    let last = Number.NaN;
+    let lastK = 0;
+    for (let i = 0; i < n; i++) {
       const v = a[i]!;
-      let k = index.get(v);
-      if (k === undefined) index.set(v, (k = keys.length)), keys.push(v);
-      codes[i] = k;
+      if (v !== last) {
+        let k = index.get(v);
+        if (k === undefined) index.set(v, (k = keys.length)), keys.push(v);
+        last = v;
+        lastK = k;
+      }
+      codes[i] = lastK;
     }
     return { codes, keys };
   });

@@ -367,6 +367,8 @@ export type StoreStats = {
 };
 
 const CHUNK = 500;
+/** Memoized values kept (a filter mask is one byte per episode row: 2 MB at 1M patients). */
+const MEMO_ENTRIES = 48;
 
 export class AnalyticStore {
   /** The change-log position (outcome_changes seq) the columns reflect. */
@@ -454,10 +456,22 @@ export class AnalyticStore {
    */
   memoize<T>(key: string, f: () => T): T {
     const hit = this.memo.get(key);
-    if (hit && hit.version === this.version) return hit.value as T;
+    if (hit && hit.version === this.version) {
+      // Most recently used last: the oldest entry is the first to go.
+      this.memo.delete(key);
+      this.memo.set(key, hit);
+      return hit.value as T;
+    }
     const value = f();
+    this.memo.delete(key);
+    if (this.memo.size >= MEMO_ENTRIES) this.memo.delete(this.memo.keys().next().value!);
     this.memo.set(key, { version: this.version, value });
     return value;
+  }
+
+  /** Forgets memoized values (benchmarks: every round computes its masks and group codes). */
+  clearMemo(): void {
+    this.memo.clear();
   }
 
   /**
@@ -710,6 +724,7 @@ export class AnalyticStore {
     for (let i = 0; i < ids.length; i += CHUNK) this.applyChunk(ids.slice(i, i + CHUNK));
     if (this.tr && this.tr.dead > 0.25 * this.tr.length) this.tr = this.groupTreatments(this.tr.cols, this.tr.length);
     this.version = ch.seq;
+    this.memo.clear();
     return true;
   }
 

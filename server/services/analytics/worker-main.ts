@@ -48,8 +48,9 @@ function start(): void {
   for (const req of waiting.splice(0)) handle(req);
   // Preload what the Outcomes page reads, one part per turn of the event loop.
   const steps: Array<() => void> = [
-    ...(opts.preload?.measures ?? ['pain_nrs', 'mme']).map((m) => () => void store!.measure(m as never)),
+    ...(opts.preload?.measures ?? (['pain_nrs', 'mme'] as const)).map((m) => () => void store!.measure(m)),
     ...((opts.preload?.treatments ?? true) ? [() => void store!.treatments()] : []),
+    ...(opts.preload?.measures ? [] : (['odi', 'promis_pi', 'promis_pf'] as const).map((m) => () => void store!.measure(m))),
   ];
   const next = () => {
     const step = steps.shift();

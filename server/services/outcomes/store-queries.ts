@@ -34,34 +34,21 @@ function present(keys: RawKey[], n: ArrayLike<number>): number[] {
   return out.sort((a, b) => compareRawKeys(keys[a]!, keys[b]!));
 }
 
-/** Per-group counts of each change code at a window: dense when small, sparse otherwise. */
-class CodeCounts {
-  private readonly dense: Float64Array | null;
-  private readonly sparse = new Map<number, number>();
-  constructor(
-    private readonly groups: number,
-    private readonly width: number,
-  ) {
-    this.dense = groups * width <= 4_000_000 ? new Float64Array(groups * width) : null;
-  }
-  add(g: number, code: number): void {
-    const k = g * this.width + code;
-    if (this.dense) this.dense[k]!++;
-    else this.sparse.set(k, (this.sparse.get(k) ?? 0) + 1);
-  }
-  /** The group's codes with their counts. */
-  of(g: number): Array<[code: number, count: number]> {
-    const out: Array<[number, number]> = [];
-    if (this.dense) {
-      for (let c = 1; c < this.width; c++) {
-        const n = this.dense[g * this.width + c]!;
-        if (n > 0) out.push([c, n]);
-      }
-    } else {
-      for (const [k, n] of this.sparse) if (Math.floor(k / this.width) === g) out.push([k % this.width, n]);
+/** Largest dense table of counts (groups × distinct changes) a scan allocates; beyond it, counts go to a Map. */
+const DENSE_LIMIT = 1 << 24;
+
+/** The codes with a count in row g of a dense table (width D), ascending by their change value. */
+function codesOf(counts: Float64Array | Map<number, number>, g: number, D: number, values: number[]): Array<[code: number, count: number]> {
+  const out: Array<[number, number]> = [];
+  if (counts instanceof Map) {
+    for (const [k, n] of counts) if (Math.floor(k / D) === g) out.push([k % D, n]);
+  } else {
+    for (let c = 1, at = g * D + 1; c < D; c++, at++) {
+      const n = counts[at]!;
+      if (n > 0) out.push([c, n]);
     }
-    return out;
   }
+  return out.sort((a, b) => values[a[0]]! - values[b[0]]!);
 }
 
 /** Episodes matching the filters, per group (every live episode, with or without scores). */
@@ -69,12 +56,15 @@ export function episodesByGroupTask(store: AnalyticStore, q: { filters: OutcomeF
   const mask = episodeMask(store, q.filters);
   const { codes, keys } = groupCodes(store, q.groupBy);
   const n = new Float64Array(keys.length);
-  for (let i = 0; i < mask.length; i++) if (mask[i]) n[codes[i]!]!++;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) n[codes[i]!]!++;
   return present(keys, n).map((g) => [keys[g]!, n[g]!]);
 }
 
-/** As query.ts changeByGroup: per group, baselines, complete cases, responders and the distribution of change. */
-export function changeByGroupTask(store: AnalyticStore, q: ChangeQuery): ChangeGroup[] {
+/**
+ * One pass: the episodes per group and, per group, the episodes with a
+ * baseline, responders and counts of each change code at the window.
+ */
+function scanChange(store: AnalyticStore, q: ChangeQuery) {
   const m = store.measure(q.measure);
   const mask = episodeMask(store, q.filters);
   const { codes, keys } = groupCodes(store, q.groupBy);
@@ -83,32 +73,65 @@ export function changeByGroupTask(store: AnalyticStore, q: ChangeQuery): ChangeG
   const base = m.baselineValue;
   const code = win.changeCode;
   const D = win.changeValues.length;
-  const withBaseline = new Float64Array(keys.length);
-  const responders = new Float64Array(keys.length);
-  const counts = new CodeCounts(keys.length, D);
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    const b = base[i]!;
-    if (b !== b) continue;
-    const g = codes[i]!;
-    withBaseline[g]!++;
-    const c = code[i]!;
-    if (c !== 0) counts.add(g, c);
-    if (flag !== null && flag[i] === 1) responders[g]!++;
+  const K = keys.length;
+  const episodes = new Float64Array(K);
+  const withBaseline = new Float64Array(K);
+  const responders = new Float64Array(K);
+  const n = mask.length;
+  let counts: Float64Array | Map<number, number>;
+  if (K * D <= DENSE_LIMIT) {
+    const dense = new Float64Array(K * D);
+    for (let i = 0; i < n; i++) {
+      if (mask[i] === 0) continue;
+      const g = codes[i]!;
+      episodes[g]!++;
+      const b = base[i]!;
+      if (b !== b) continue;
+      withBaseline[g]!++;
+      const c = code[i]!;
+      if (c !== 0) dense[g * D + c]!++;
+    }
+    counts = dense;
+  } else {
+    const sparse = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      if (mask[i] === 0) continue;
+      const g = codes[i]!;
+      episodes[g]!++;
+      const b = base[i]!;
+      if (b !== b) continue;
+      withBaseline[g]!++;
+      const c = code[i]!;
+      if (c !== 0) sparse.set(g * D + c, (sparse.get(g * D + c) ?? 0) + 1);
+    }
+    counts = sparse;
   }
-  return present(keys, withBaseline).map((g) => {
-    const cs = counts.of(g).sort((a, b) => win.changeValues[a[0]]! - win.changeValues[b[0]]!);
+  // A responder flag is 1 only for a complete case, so it is counted apart from the baselines.
+  if (flag !== null) for (let i = 0; i < n; i++) if (mask[i] !== 0 && flag[i] === 1) responders[codes[i]!]!++;
+  const changes = present(keys, withBaseline).map((g): ChangeGroup => {
+    const cs = codesOf(counts, g, D, win.changeValues);
     let complete = 0;
-    for (const [, n] of cs) complete += n;
+    for (const [, k] of cs) complete += k;
     return {
       key: keys[g]!,
       withBaseline: withBaseline[g]!,
       complete,
       responders: responders[g]!,
       values: cs.map(([c]) => win.changeValues[c]!),
-      counts: cs.map(([, n]) => n),
+      counts: cs.map(([, k]) => k),
     };
   });
+  return { episodes: present(keys, episodes).map((g): [RawKey, number] => [keys[g]!, episodes[g]!]), changes };
+}
+
+/** As query.ts changeByGroup: per group, baselines, complete cases, responders and the distribution of change. */
+export function changeByGroupTask(store: AnalyticStore, q: ChangeQuery): ChangeGroup[] {
+  return scanChange(store, q).changes;
+}
+
+/** episodesByGroup and changeByGroup of the same filters and grouping in one pass (the tiles, tables and histogram). */
+export function episodesAndChangeTask(store: AnalyticStore, q: ChangeQuery): { episodes: Array<[RawKey, number]>; changes: ChangeGroup[] } {
+  return scanChange(store, q);
 }
 
 /** As query.ts trajectoryByGroup: per group and window, complete cases, Σ change, Σ change², responders. */
@@ -123,30 +146,41 @@ export function trajectoryByGroupTask(
   const K = keys.length;
   const base = m.baselineValue;
   const withBaseline = new Float64Array(K);
+  const n = mask.length;
+  // Baselines first, then one pass per window (each touches two arrays, so the loops stay tight).
+  for (let i = 0; i < n; i++) {
+    if (mask[i] === 0) continue;
+    const b = base[i]!;
+    if (b === b) withBaseline[codes[i]!]!++;
+  }
   const per = FOLLOW_UP_WINDOW_NAMES.map((w) => {
     const win: WindowColumns = m.windows[w];
-    return {
-      w,
-      win,
-      code: win.changeCode,
-      flag: applies ? (win.flags[q.definition!] ?? null) : null,
-      counts: new CodeCounts(K, win.changeValues.length),
-      responders: new Float64Array(K),
-    };
-  });
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    const b = base[i]!;
-    if (b !== b) continue;
-    const g = codes[i]!;
-    withBaseline[g]!++;
-    for (let k = 0; k < per.length; k++) {
-      const p = per[k]!;
-      const c = p.code[i]!;
-      if (c !== 0) p.counts.add(g, c);
-      if (p.flag !== null && p.flag[i] === 1) p.responders[g]!++;
+    const code = win.changeCode;
+    const D = win.changeValues.length;
+    const responders = new Float64Array(K);
+    let counts: Float64Array | Map<number, number>;
+    // A change exists only with a baseline, so no baseline test is needed here.
+    if (K * D <= DENSE_LIMIT) {
+      const dense = new Float64Array(K * D);
+      for (let i = 0; i < n; i++) {
+        if (mask[i] === 0) continue;
+        const c = code[i]!;
+        if (c !== 0) dense[codes[i]! * D + c]!++;
+      }
+      counts = dense;
+    } else {
+      const sparse = new Map<number, number>();
+      for (let i = 0; i < n; i++) {
+        if (mask[i] === 0) continue;
+        const c = code[i]!;
+        if (c !== 0) sparse.set(codes[i]! * D + c, (sparse.get(codes[i]! * D + c) ?? 0) + 1);
+      }
+      counts = sparse;
     }
-  }
+    const flag = applies ? (win.flags[q.definition!] ?? null) : null;
+    if (flag !== null) for (let i = 0; i < n; i++) if (mask[i] !== 0 && flag[i] === 1) responders[codes[i]!]!++;
+    return { w, values: win.changeValues, D, counts, responders };
+  });
   return present(keys, withBaseline).map((g) => ({
     key: keys[g]!,
     withBaseline: withBaseline[g]!,
@@ -155,11 +189,11 @@ export function trajectoryByGroupTask(
         let complete = 0;
         let sum = 0;
         let sumSq = 0;
-        for (const [c, n] of p.counts.of(g)) {
-          const v = p.win.changeValues[c]!;
-          complete += n;
-          sum += v * n;
-          sumSq += v * v * n;
+        for (const [c, k] of codesOf(p.counts, g, p.D, p.values)) {
+          const v = p.values[c]!;
+          complete += k;
+          sum += v * k;
+          sumSq += v * v * k;
         }
         return [p.w, { complete, sum, sumSq, responders: p.responders[g]! }];
       }),
@@ -175,22 +209,27 @@ export function opioidsByGroupTask(store: AnalyticStore, q: { window: FollowUpWi
   const { codes, keys } = groupCodes(store, q.groupBy);
   const K = keys.length;
   const P = Object.fromEntries(OPIOID_PARTS.map((p, i) => [p, i])) as Record<OpioidPart, number>;
-  const parts = OPIOID_PARTS.map(() => new Float64Array(K));
-  const rows = new Float64Array(K);
+  const NP = OPIOID_PARTS.length;
+  // parts[g * NP + part]; part NP: rows (episodes with a baseline pain score).
+  const parts = new Float64Array(K * (NP + 1));
   const cn = new Float64Array(K);
   const cs = new Float64Array(K);
   const cq = new Float64Array(K);
   const pb = pain.baselineValue;
   const pv = pain.windows[q.window].value;
   const mb = mme.baselineValue;
-  const mv = mme.windows[q.window].value;
-  const mc = mme.windows[q.window].change;
-  const reduced = mme.windows[q.window].flags.pct50!;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
+  const mw = mme.windows[q.window];
+  const mv = mw.value;
+  const mcode = mw.changeCode;
+  const mvalues = mw.changeValues;
+  const reduced = mw.flags.pct50!;
+  const n = mask.length;
+  for (let i = 0; i < n; i++) {
+    if (mask[i] === 0) continue;
     if (pb[i]! !== pb[i]!) continue;
     const g = codes[i]!;
-    rows[g]!++;
+    const at = g * (NP + 1);
+    parts[at + NP]!++;
     const on = mb[i]! > 0;
     const v = mv[i]!;
     const visit = pv[i]! === pv[i]! || v === v;
@@ -201,15 +240,22 @@ export function opioidsByGroupTask(store: AnalyticStore, q: { window: FollowUpWi
     else if (v === 0) part = P.stopped;
     else if (v > 0) part = reduced[i] === 1 ? P.reducedOn : reduced[i] === 0 ? P.notReduced : -1;
     else part = -1;
-    if (part >= 0) parts[part]![g]!++;
+    if (part >= 0) parts[at + part]!++;
     if (on) {
-      const c = mc[i]!;
-      if (c === c) (cn[g]!++, (cs[g]! += c), (cq[g]! += c * c));
+      const c = mcode[i]!;
+      if (c !== 0) {
+        const x = mvalues[c]!;
+        cn[g]!++;
+        cs[g]! += x;
+        cq[g]! += x * x;
+      }
     }
   }
+  const rows = new Float64Array(K);
+  for (let g = 0; g < K; g++) rows[g] = parts[g * (NP + 1) + NP]!;
   return present(keys, rows).map((g) => ({
     key: keys[g]!,
-    parts: Object.fromEntries(OPIOID_PARTS.map((p, i) => [p, parts[i]![g]!])) as Record<OpioidPart, number>,
+    parts: Object.fromEntries(OPIOID_PARTS.map((p, i) => [p, parts[g * (NP + 1) + i]!])) as Record<OpioidPart, number>,
     change: { complete: cn[g]!, sum: cs[g]!, sumSq: cq[g]! },
   }));
 }
@@ -221,26 +267,23 @@ const MAJOR = COMPLICATIONS.indexOf('major');
 export function complicationsByCategoryTask(store: AnalyticStore, q: { filters: OutcomeFilters }): ComplicationGroup[] {
   const t = store.treatments();
   const mask = episodeMask(store, q.filters);
-  const n = new Float64Array(256);
-  const recorded = new Float64Array(256);
-  const minor = new Float64Array(256);
-  const major = new Float64Array(256);
-  const { episodeRow, category, complication, length } = t;
-  for (let j = 0; j < length; j++) {
-    const r = episodeRow[j]!;
-    if (r < 0 || !mask[r]) continue;
-    const c = category[j]!;
-    n[c]!++;
-    const x = complication[j]!;
-    if (x !== NONE) {
-      recorded[c]!++;
-      if (x === MINOR) minor[c]!++;
-      else if (x === MAJOR) major[c]!++;
+  // counts[category * 4 + status]: status 0..2 = none, minor, major; 3 = not recorded.
+  const counts = new Float64Array(256 * 4);
+  const { category, complication, tStart, tCount } = t;
+  for (let r = 0; r < mask.length; r++) {
+    if (mask[r] === 0) continue;
+    for (let j = tStart[r]!, end = j + tCount[r]!; j < end; j++) {
+      const x = complication[j]!;
+      counts[category[j]! * 4 + (x === NONE ? 3 : x)]!++;
     }
   }
   const names = ENUMS.category as readonly string[];
   const out: ComplicationGroup[] = [];
-  for (let c = 0; c < names.length; c++) if (n[c]! > 0) out.push({ category: names[c]!, recorded: recorded[c]!, minor: minor[c]!, major: major[c]! });
+  for (let c = 0; c < names.length; c++) {
+    const at = c * 4;
+    const recorded = counts[at]! + counts[at + MINOR]! + counts[at + MAJOR]!;
+    if (recorded + counts[at + 3]! > 0) out.push({ category: names[c]!, recorded, minor: counts[at + MINOR]!, major: counts[at + MAJOR]! });
+  }
   return out.sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : 0));
 }
 
@@ -256,28 +299,29 @@ export function presentValuesTask(store: AnalyticStore, _q: Record<string, never
   const cat = new Uint8Array(256);
   const cond = new Uint8Array(256);
   const code = new Uint8Array(store.dicts.code.length);
-  const providers = new Set<number>();
-  const sites = new Set<number>();
-  let lastP = Number.NaN;
-  let lastS = Number.NaN;
-  for (let i = 0; i < store.rows; i++) {
-    if (!ep.alive[i]) continue;
+  const n = store.rows;
+  for (let i = 0; i < n; i++) {
+    if (ep.alive[i] === 0) continue;
     cat[ep.category[i]!] = 1;
     cond[ep.conditionGroup[i]!] = 1;
     code[ep.code[i]!] = 1;
-    const p = ep.providerId[i]!;
-    if (p !== lastP) providers.add((lastP = p));
-    const s = ep.siteId[i]!;
-    if (s !== lastS) sites.add((lastS = s));
   }
+  const ids = (grouping: 'provider' | 'site') => {
+    const { codes, keys } = groupCodes(store, grouping);
+    const seen = new Uint8Array(keys.length);
+    for (let i = 0; i < n; i++) if (ep.alive[i] !== 0) seen[codes[i]!] = 1;
+    return (keys as number[]).filter((_, k) => seen[k] === 1).sort((a, b) => a - b);
+  };
+  const providers = ids('provider');
+  const sites = ids('site');
   const pick = (values: readonly (string | null)[], seen: Uint8Array) =>
     values.filter((v, i): v is string => v !== null && seen[i] === 1).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     categories: pick(ENUMS.category, cat),
     conditions: pick(ENUMS.conditionGroup, cond),
     codes: pick(store.dicts.code, code),
-    providers: [...providers].sort((a, b) => a - b),
-    sites: [...sites].sort((a, b) => a - b),
+    providers,
+    sites,
   };
 }
 
@@ -285,6 +329,7 @@ export function presentValuesTask(store: AnalyticStore, _q: Record<string, never
 export const outcomeTasks = {
   'outcomes.episodesByGroup': episodesByGroupTask,
   'outcomes.changeByGroup': changeByGroupTask,
+  'outcomes.episodesAndChange': episodesAndChangeTask,
   'outcomes.trajectoryByGroup': trajectoryByGroupTask,
   'outcomes.opioidsByGroup': opioidsByGroupTask,
   'outcomes.complicationsByCategory': complicationsByCategoryTask,

@@ -54,10 +54,9 @@ type ChangeInput = { measure: OutcomeMeasure; window: FollowUpWindow; definition
  */
 async function episodesAndChanges(ctx: OutcomeContext, q: ChangeInput) {
   const { version, results } = await analyticsOf(ctx).runTasks([
-    ['outcomes.episodesByGroup', { filters: q.filters, groupBy: q.by }],
-    ['outcomes.changeByGroup', { measure: q.measure, window: q.window, definition: q.definition, filters: q.filters, groupBy: q.by }],
+    ['outcomes.episodesAndChange', { measure: q.measure, window: q.window, definition: q.definition, filters: q.filters, groupBy: q.by }],
   ] as const);
-  return { version, episodes: new Map(results[0]), changes: new Map(results[1].map((g) => [g.key, g])) };
+  return { version, episodes: new Map(results[0].episodes), changes: new Map(results[0].changes.map((g) => [g.key, g])) };
 }
 
 export type OutcomeQuery = {

@@ -30,6 +30,7 @@ import {
 import {
   changeByGroupTask,
   complicationsByCategoryTask,
+  episodesAndChangeTask,
   episodesByGroupTask,
   opioidsByGroupTask,
   presentValuesTask,
@@ -97,6 +98,7 @@ function compareAll(runs: number, seed: number): void {
         expectSame(episodesByGroupTask(store, { filters, groupBy }), [...episodesByGroup(db, filters, groupBy)], 'episodes');
         const q = { measure, window, definition, filters, groupBy };
         expectSame(changeByGroupTask(store, q), changeByGroup(db, q), 'change');
+        expectSame(episodesAndChangeTask(store, q), { episodes: [...episodesByGroup(db, filters, groupBy)], changes: changeByGroup(db, q) }, 'episodes and change');
         expectSame(trajectoryByGroupTask(store, q), trajectoryByGroup(db, q), 'trajectory');
         expectSame(opioidsByGroupTask(store, { window, filters, groupBy }), opioidsByGroup(db, { window, filters, groupBy }), 'opioids');
         expectSame(complicationsByCategoryTask(store, { filters }), complicationsByCategory(db, filters), 'complications');

@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useState } from 'react';
 import { PatientTable } from '../../components/tables/PatientTable.tsx';
 import { Card } from '../../components/ui/Card.tsx';
@@ -20,6 +20,9 @@ import {
 } from '../../data/outcomes.ts';
 import { useTRPC } from '../../trpc.ts';
 
+/** Episodes per page of the patient list (the server allows up to 100 per call). */
+const PAGE_SIZE = 50;
+
 const TimelineChart = lazy(async () => ({ default: (await import('../../components/charts/TimelineChart.tsx')).TimelineChart }));
 
 type Props = {
@@ -33,16 +36,17 @@ type Props = {
 /** The episodes of the selected group (patient-level: physicians' own patients, or all for admins), and one episode's timeline. */
 export function PatientsCard({ filters, groupLabel, onClose, onOpen, physician }: Props) {
   const trpc = useTRPC();
-  const [limit, setLimit] = useState(25);
   const group = parseGroup(filters.group);
   const measure = filters.measure as OutcomeMeasure;
-  const patients = useQuery(
-    trpc.outcomes.patients.queryOptions(
-      { measure, window: filters.window, definition: filters.definition, filters: filtersInput(filters), group: group ?? undefined, limit },
-      // Patient-level: a previous list never stands in for another selection.
-      { placeholderData: undefined },
+  // Keyset pages of PAGE_SIZE (the server's `next` is the last row shown); "Show more" asks for the next one.
+  const patients = useInfiniteQuery({
+    ...trpc.outcomes.patients.infiniteQueryOptions(
+      { measure, window: filters.window, definition: filters.definition, filters: filtersInput(filters), group: group ?? undefined, limit: PAGE_SIZE },
+      { getNextPageParam: (last) => last.next ?? undefined },
     ),
-  );
+    // Patient-level: a previous list never stands in for another selection.
+    placeholderData: undefined,
+  });
   return (
     <Card
       className="patients-card"
@@ -63,21 +67,33 @@ export function PatientsCard({ filters, groupLabel, onClose, onOpen, physician }
         query={patients}
         errorTitle="Could not load the patients"
         loading={<LoadingState variant="table" count={6} label="Loading the patients" />}
-        isEmpty={(d) => d.rows.length === 0}
+        isEmpty={(d) => d.pages[0]!.rows.length === 0}
         empty={<EmptyState title="No episodes to list">{physician ? 'None of this group’s episodes are yours.' : 'No episodes match.'}</EmptyState>}
       >
-        {(d) => (
-          <>
-            <PatientTable rows={d.rows} unit={changeUnit(measure)} windowLabel={windowLabel(filters.window)} onOpen={onOpen} openId={filters.episode} />
-            {d.next && limit < 100 ? (
-              <button type="button" className="button button--small table__more" onClick={() => setLimit(100)}>
-                Show up to 100
-              </button>
-            ) : d.next ? (
-              <p className="footnote">The first 100 are shown; narrow the filters to see others.</p>
-            ) : null}
-          </>
-        )}
+        {(d) => {
+          const rows = d.pages.flatMap((p) => p.rows);
+          return (
+            <>
+              <PatientTable rows={rows} unit={changeUnit(measure)} windowLabel={windowLabel(filters.window)} onOpen={onOpen} openId={filters.episode} />
+              <div className="table__more">
+                <span className="muted" aria-live="polite">
+                  {rows.length.toLocaleString('en-US')} episode{rows.length === 1 ? '' : 's'} shown{patients.hasNextPage ? ', newest first; more below' : ''}
+                </span>
+                {patients.hasNextPage ? (
+                  <button
+                    type="button"
+                    className="button button--small"
+                    onClick={() => void patients.fetchNextPage()}
+                    disabled={patients.isFetchingNextPage}
+                    aria-busy={patients.isFetchingNextPage}
+                  >
+                    {patients.isFetchingNextPage ? 'Loading…' : `Show ${PAGE_SIZE} more`}
+                  </button>
+                ) : null}
+              </div>
+            </>
+          );
+        }}
       </QueryState>
       {filters.episode ? <TimelinePanel episodeId={filters.episode} /> : null}
     </Card>
