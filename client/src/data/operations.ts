@@ -113,7 +113,8 @@ export function followUpInput(f: OperationsPageFilters) {
     window: f.window,
     definition: f.definition,
     by: f.compare,
-    period: f.period === 'month' || f.period === 'day' || f.period === 'week' ? ('month' as const) : ('quarter' as const),
+    // Quarters: monthly completion per provider is too noisy to read as a trend.
+    period: 'quarter' as const,
   };
 }
 

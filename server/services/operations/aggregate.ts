@@ -542,9 +542,10 @@ export function flaggedLines(store: OperationsStore, c: Compiled, esiCategory: n
 
 /**
  * The five disjoint parts of a group's episodes at a window, from which every
- * follow-up and responder figure is a sum: no baseline; a baseline and no
- * score in the window, not yet due; due and missing; scored, not a responder;
- * scored, a responder.
+ * follow-up and responder figure is a sum: no baseline; a baseline and the
+ * window not closed yet (scored or not: counting early scores but not early
+ * gaps would flatter recent months); closed and missing; scored, not a
+ * responder; scored, a responder.
  */
 export const PARTS = ['noBaseline', 'notDue', 'missing', 'nonResponder', 'responder'] as const;
 
@@ -570,8 +571,9 @@ export function followUpParts(
     const b = id < bits.length ? bits[id]! : 0;
     let part: number;
     if (!(b & BIT_BASELINE)) part = 0;
+    else if (store.epDay[id]! + opts.windowEnd > opts.asOf) part = 1;
     else if (b & wb) part = b & fb ? 4 : 3;
-    else part = store.epDay[id]! + opts.windowEnd <= opts.asOf ? 2 : 1;
+    else part = 2;
     const g = opts.group(id);
     const key = opts.period === null ? `${g}` : `${g}:${bucketOf(opts.period, store.epDay[id]!, store.epMonth[id]!)}`;
     let arr = out.get(key);

@@ -436,7 +436,8 @@ export type Repeats = {
 };
 
 export const INTERVAL_BIN = 30;
-export const INTERVAL_BINS = 24;
+/** 30-day bins up to 360 days, then one open bin: the 12 months the payer rules look at. */
+export const INTERVAL_BINS = 12;
 
 export function repeats(ctx: Ctx, input: RepeatsInput): Repeats {
   const p = prepare(ctx, input.filters);

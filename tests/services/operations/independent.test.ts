@@ -249,6 +249,7 @@ describe('repeats and payer rules', () => {
       const bins = g.histogram.map((h) => h.count);
       expect(bins.reduce((a, b) => (a as number) + (b as number), 0)).toBe(xs.length);
       expect(bins[0]).toBe(xs.filter((x) => x <= 30).length);
+      expect(bins.at(-1)).toBe(xs.filter((x) => x > 360).length);
     }
   });
 });
@@ -261,13 +262,13 @@ describe('follow-up completion and the comparison table', () => {
     const rows = db.$client
       .prepare(
         `SELECT e.provider_id AS g, count(*) AS episodes, count(m.baseline_value) AS baseline,
-                sum(m.baseline_value IS NOT NULL AND (m.m6_value IS NOT NULL OR e.index_day + 272 <= ?)) AS eligible,
-                sum(m.baseline_value IS NOT NULL AND m.m6_value IS NOT NULL) AS scored,
-                sum(m.baseline_value IS NOT NULL AND m.m6_pct30 = 1) AS responders
+                sum(m.baseline_value IS NOT NULL AND e.index_day + 272 <= @asOf) AS eligible,
+                sum(m.baseline_value IS NOT NULL AND m.m6_value IS NOT NULL AND e.index_day + 272 <= @asOf) AS scored,
+                sum(m.baseline_value IS NOT NULL AND m.m6_pct30 = 1 AND e.index_day + 272 <= @asOf) AS responders
          FROM outcome_episodes e LEFT JOIN outcome_measures m ON m.episode_id = e.episode_id AND m.measure = 'pain_nrs'
          GROUP BY 1 ORDER BY 1`,
       )
-      .all(AS_OF) as Array<{ g: number; episodes: number; baseline: number; eligible: number; scored: number; responders: number }>;
+      .all({ asOf: AS_OF }) as Array<{ g: number; episodes: number; baseline: number; eligible: number; scored: number; responders: number }>;
     expect(f.groups.map((g) => [Number(g.key), g.episodes, g.baseline.x, g.completion.n, g.completion.x])).toEqual(
       rows.map((r) => [r.g, r.episodes, r.baseline, r.eligible, r.scored]),
     );

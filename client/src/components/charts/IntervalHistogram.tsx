@@ -6,7 +6,7 @@ import { NEUTRAL, SERIES_COLORS } from './palette.ts';
 /**
  * Days from a session to the next of the same type and region, in 30-day bins,
  * as each type's share of its intervals; the 4 types with the most intervals
- * (at most 100 bars).
+ * (at most 52 bars).
  */
 export function IntervalHistogram({ repeats }: { repeats: Repeats }) {
   const rows = intervalRows(repeats);
@@ -23,7 +23,7 @@ export function IntervalHistogram({ repeats }: { repeats: Repeats }) {
             dataKey="label"
             tick={{ fontSize: 10, fill: NEUTRAL.muted }}
             stroke={NEUTRAL.reference}
-            interval={2}
+            interval={0}
             label={{ value: 'Days to the next session', position: 'insideBottom', offset: -8, style: { fontSize: 12, fill: NEUTRAL.muted } }}
           />
           <YAxis tickFormatter={(v: number) => `${v}%`} tick={{ fontSize: 12, fill: NEUTRAL.muted }} stroke={NEUTRAL.reference} width={44} />

@@ -5,8 +5,8 @@ import { NEUTRAL, SERIES_COLORS } from './palette.ts';
 
 type Props = { volume: Volume; view: 'stacked' | 'split'; unitLabel: string };
 
-/** "Other groups" are grey: they are not one group, and must not look like one. */
-export const colourOf = (key: string, i: number) => (key === 'others' ? NEUTRAL.reference : SERIES_COLORS[i % SERIES_COLORS.length]!);
+/** Remainders ("other groups", "other codes", "no code") are grey: they are not one group, and must not look like one. */
+export const colourOf = (key: string, i: number) => (key === 'others' || key === 'other' || key === 'none' ? NEUTRAL.reference : SERIES_COLORS[i % SERIES_COLORS.length]!);
 
 /**
  * Procedure volume per period. Stacked: bars (areas beyond 60 periods, one

@@ -9,7 +9,7 @@ import { COMPARE_BY, comparisonCsv, countText, rateText, type Comparison, type F
 import { ChartFrame, CompletionChart } from './ChartFrame.tsx';
 
 export const COMPLETION_DEFINITION =
-  'With a baseline: episodes with a score of the measure in the 30 days up to the index date. Follow-up completed: of the episodes with a baseline whose window has closed by today (or that already have a score in it), those with a score in the window. Windows that have not closed yet are left out, so recent months are not counted as missed surveys.';
+  'With a baseline: episodes with a score of the measure in the 30 days up to the index date. Follow-up completed: of the episodes with a baseline whose window has closed by today, those with a score in the window. Episodes whose window is still open are left out (scored or not), so recent months are neither counted as missed surveys nor flattered by early ones.';
 
 type Props = {
   filters: OperationsPageFilters;
@@ -41,7 +41,7 @@ export function FollowUpSection({ filters, setFilters, followUp, comparison, win
     <>
       <Card
         title={`Follow-up survey completion, ${windowLabel}`}
-        subtitle={`${measureLabel}: share of due follow-ups with a score, per ${groupTitle.toLowerCase()} and index ${filters.period === 'quarter' ? 'quarter' : 'month'}.`}
+        subtitle={`${measureLabel}: share of due follow-ups with a score, per ${groupTitle.toLowerCase()} and index quarter.`}
         actions={
           <>
             {toggle}
@@ -124,7 +124,7 @@ export function FollowUpSection({ filters, setFilters, followUp, comparison, win
         footnote={
           <>
             Procedure sessions in the date range by the procedure’s provider; episodes, follow-up and responders by the episode’s provider and index date. Responders:
-            of the episodes with a baseline and a score at {windowLabel} (complete cases). {suppressed ? 'Counts of 1 to 10 are withheld for your role; so are the rates and intervals built on them.' : null}
+            of the episodes with a baseline and a score at {windowLabel} (complete cases), whose window has closed. {suppressed ? 'Counts of 1 to 10 are withheld for your role; so are the rates and intervals built on them.' : null}
           </>
         }
       >

@@ -27,6 +27,7 @@ import {
   type OpsQuery,
   type Volume,
 } from '../../data/operations.ts';
+
 import { ChartFrame, ShareChart, VolumeChart } from './ChartFrame.tsx';
 
 export const SESSION_DEFINITION =
@@ -48,7 +49,7 @@ export function VolumeSection({ filters, setFilters, volume, calendar, movers, m
     <>
       <Card
         title="Procedure volume"
-        subtitle={`${unit} per ${PERIOD_LABELS[filters.period].toLowerCase()}, ${filters.by === 'none' ? 'in total' : `by ${GROUPING_LABELS[filters.by].toLowerCase()}`}, ${filters.view === 'stacked' ? 'stacked to the total' : 'one line per group'}.`}
+        subtitle={`${unit} per ${PERIOD_LABELS[filters.period].toLowerCase()}, ${filters.by === 'none' ? 'in total' : `by ${filters.by === 'family' || filters.by === 'code' ? GROUPING_LABELS[filters.by] : GROUPING_LABELS[filters.by].toLowerCase()}`}, ${filters.view === 'stacked' ? 'stacked to the total' : 'one line per group'}.`}
         actions={<Definition of="procedure volume">{SESSION_DEFINITION}</Definition>}
         footnote={
           <QueryState query={volume} errorTitle="" loading={null}>
@@ -56,7 +57,7 @@ export function VolumeSection({ filters, setFilters, volume, calendar, movers, m
               <>
                 {v.from ? `Procedure dates ${v.from} to ${v.to}. ` : null}
                 {v.truncated ? 'Only the latest 400 periods are shown: choose a longer period or a shorter range. ' : null}
-                Change from the previous period and from a year before (the same {v.period === 'day' ? 'weekday 52 weeks' : v.period === 'week' ? 'week 52 weeks' : v.period} earlier) is of the total. The first period starts at the start of
+                Change from the previous period and from a year before ({v.period === 'day' ? 'the same weekday 52 weeks earlier' : v.period === 'week' ? 'the week 52 weeks earlier' : `the same ${v.period} a year earlier`}) is of the total. The first period starts at the start of
                 its {v.period}. The largest 8 groups are named; the rest are combined in grey.
               </>
             )}
@@ -251,7 +252,7 @@ export function VolumeSection({ filters, setFilters, volume, calendar, movers, m
         }
         footnote={
           <QueryState query={calendar} errorTitle="" loading={null}>
-            {(c) => <>{c.year}: {countText(c.total)} sessions. Hover a day for its count. Grey: withheld for your role.</>}
+            {(c) => <>{c.year}: {countText(c.total)} sessions. Hover a day for its count.{c.days.some((d) => typeof d.count !== 'number') ? ' Grey: withheld for your role.' : null}</>}
           </QueryState>
         }
       >
