@@ -67,7 +67,17 @@ export type DictName = (typeof DICTS)[number];
 
 type Kind = 'i32' | 'i16' | 'i8' | 'f64' | 'u8' | 'u32';
 type TypedArray = Int32Array | Int16Array | Int8Array | Float64Array | Uint8Array | Uint32Array;
-type ColSpec = { key: string; sql: string; kind: Kind; enumOf?: EnumName; dict?: DictName; /** The value of an empty row when not the kind's null. */ empty?: number };
+type ColSpec = {
+  key: string;
+  sql: string;
+  kind: Kind;
+  enumOf?: EnumName;
+  dict?: DictName;
+  /** The value of an empty row when not the kind's null. */
+  empty?: number;
+  /** A change column read into its window's change dictionary (the value itself is not stored). */
+  changeOf?: FollowUpWindow;
+};
 const emptyOf = (s: ColSpec) => s.empty ?? NULL_OF[s.kind];
 
 const NULL_OF: Record<Kind, number> = { i32: NULL_INT, i16: NULL_DAY, i8: -1, f64: Number.NaN, u8: NONE, u32: 0 };
@@ -165,8 +175,12 @@ export type WindowColumns = {
   value: Float64Array;
   /** Its day relative to the index date; NULL_DAY when none. */
   day: Int16Array;
-  /** Change from baseline (positive = better); NaN without a baseline or a follow-up. */
-  change: Float64Array;
+  /**
+   * Change from baseline (positive = better); NaN without a baseline or a
+   * follow-up. Made from changeCode on first use and kept until the store
+   * changes (the store keeps only the codes: 8 bytes a row less per window).
+   */
+  readonly change: Float64Array;
   /** The responder flags the spec defines for the measure (RESPONDER_RULES), -1 null / 0 / 1. Absent: not defined. */
   flags: Partial<Record<ResponderFlag, Int8Array>>;
   /** The change as an index into changeValues (0 = null): group by change with integer counts. */
@@ -200,9 +214,8 @@ function measureSpecs(measure: Measure): ColSpec[] {
     ...FOLLOW_UP_WINDOW_NAMES.flatMap((w): ColSpec[] => [
       { key: `${w}.value`, sql: `${w}_value`, kind: 'f64' },
       { key: `${w}.day`, sql: `${w}_day`, kind: 'i16' },
-      { key: `${w}.change`, sql: `${w}_change`, kind: 'f64' },
       ...flags.map((f): ColSpec => ({ key: `${w}.${f}`, sql: `${w}_${FLAG_SQL[f]}`, kind: 'i8' })),
-      { key: `${w}.changeCode`, sql: `${w}_change`, kind: 'u32' },
+      { key: `${w}.changeCode`, sql: `${w}_change`, kind: 'u32', changeOf: w },
     ]),
     { key: 'responseDay', sql: 'response_day', kind: 'i16' },
     { key: 'lossDay', sql: 'loss_day', kind: 'i16' },
@@ -214,7 +227,7 @@ const readSpecCache = new Map<Measure, ColSpec[]>();
 /** The columns read from outcome_measures (the rest are computed). */
 function readSpecs(m: Measure): ColSpec[] {
   let s = readSpecCache.get(m);
-  if (!s) readSpecCache.set(m, (s = measureSpecs(m).filter((x) => !x.key.endsWith('.changeCode') && x.key !== 'present')));
+  if (!s) readSpecCache.set(m, (s = measureSpecs(m).filter((x) => x.key !== 'present')));
   return s;
 }
 
@@ -571,19 +584,34 @@ export class AnalyticStore {
       windows: Object.fromEntries(
         FOLLOW_UP_WINDOW_NAMES.map((w) => [
           w,
-          {
+          this.windowView(m, w, {
             value: c.get(`${w}.value`) as Float64Array,
             day: c.get(`${w}.day`) as Int16Array,
-            change: c.get(`${w}.change`) as Float64Array,
             flags: Object.fromEntries(flags.map((f) => [f, c.get(`${w}.${f}`) as Int8Array])),
             changeCode: c.get(`${w}.changeCode`) as Uint32Array,
             changeValues: entry.changeDicts[w].values,
-          } satisfies WindowColumns,
+          }),
         ]),
       ) as Record<FollowUpWindow, WindowColumns>,
       responseDay: c.get('responseDay') as Int16Array,
       lossDay: c.get('lossDay') as Int16Array,
       lastFollowUpDay: c.get('lastFollowUpDay') as Int16Array,
+    };
+  }
+
+  /** A window's columns, with `change` made from the codes when first read (and kept until the store changes). */
+  private windowView(m: Measure, w: FollowUpWindow, cols: Omit<WindowColumns, 'change'>): WindowColumns {
+    const store = this;
+    return {
+      ...cols,
+      get change(): Float64Array {
+        return store.memoize(`change:${m}:${w}`, () => {
+          const out = new Float64Array(store.ep.capacity).fill(Number.NaN);
+          const { changeCode, changeValues } = store.measure(m).windows[w];
+          for (let i = 0; i < store.rows; i++) if (changeCode[i] !== 0) out[i] = changeValues[changeCode[i]!]!;
+          return out;
+        });
+      },
     };
   }
 
@@ -597,16 +625,13 @@ export class AnalyticStore {
     const c = entry.cols;
     const arrays = c.list(specs);
     const present = c.get('present');
-    const codes = FOLLOW_UP_WINDOW_NAMES.map((w) => ({ code: c.get(`${w}.changeCode`), change: c.get(`${w}.change`), dict: entry.changeDicts[w] }));
+    const dicts = specs.map((x) => (x.changeOf ? entry.changeDicts[x.changeOf] : null));
     return (row, r) => {
       present[row] = 1;
       for (let j = 0; j < specs.length; j++) {
         const x = r[j + 1] as number | null;
-        arrays[j]![row] = x === null ? NULL_OF[specs[j]!.kind] : x;
-      }
-      for (const k of codes) {
-        const v = k.change[row]!;
-        k.code[row] = k.dict.encode(v === v ? v : null);
+        const d = dicts[j];
+        arrays[j]![row] = d ? d.encode(x) : x === null ? NULL_OF[specs[j]!.kind] : x;
       }
     };
   }
