@@ -77,7 +77,9 @@ export function PatientsCard({ filters, groupLabel, onClose, onOpen, physician }
               <PatientTable rows={rows} unit={changeUnit(measure)} windowLabel={windowLabel(filters.window)} onOpen={onOpen} openId={filters.episode} />
               <div className="table__more">
                 <span className="muted" aria-live="polite">
-                  {rows.length.toLocaleString('en-US')} episode{rows.length === 1 ? '' : 's'} shown{patients.hasNextPage ? ', newest first; more below' : ''}
+                  {patients.hasNextPage
+                    ? `The newest ${rows.length.toLocaleString('en-US')} episodes shown; older ones follow.`
+                    : `All ${rows.length.toLocaleString('en-US')} episode${rows.length === 1 ? '' : 's'} shown.`}
                 </span>
                 {patients.hasNextPage ? (
                   <button
