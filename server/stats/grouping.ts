@@ -64,12 +64,16 @@ export function denseCodes(v: Values): { codes: Int32Array; distinct: number } |
   if (n === 0) return { codes: new Int32Array(0), distinct: 0 };
   const range = hi - lo + 1;
   if (!(range <= MAX_RANGE)) return null;
+  // Codes in order of first appearance (any order groups the same rows).
   const table = new Int32Array(range).fill(-1);
-  for (let i = 0; i < n; i++) table[Math.round(v[i]! * scale) - lo] = 0;
-  let k = 0;
-  for (let r = 0; r < range; r++) if (table[r] === 0) table[r] = k++;
   const codes = new Int32Array(n);
-  for (let i = 0; i < n; i++) codes[i] = table[Math.round(v[i]! * scale) - lo]!;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const r = Math.round(v[i]! * scale) - lo;
+    let c = table[r]!;
+    if (c < 0) table[r] = c = k++;
+    codes[i] = c;
+  }
   return { codes, distinct: k };
 }
 

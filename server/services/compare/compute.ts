@@ -9,7 +9,8 @@
  * Interventional is group 1 everywhere: a positive difference in change means
  * interventional episodes improved more.
  */
-import { CONDITION_GROUP_NAMES, SEXES, TREATMENT_CATEGORIES, type Measure } from '../../../db/schema/vocabulary.ts';
+import { CONDITION_GROUPS, CONDITION_GROUP_NAMES, SEXES, TREATMENT_CATEGORIES, type Measure } from '../../../db/schema/vocabulary.ts';
+import { balanceFromCells } from '../../stats/balance-cells.ts';
 import {
   balanceTable,
   effectiveSampleSize,
@@ -28,6 +29,8 @@ import {
   welchFromSummary,
   type BalanceRow,
   type HedgesG,
+  type KaplanMeier,
+  type LogRank,
   type MeanSummary,
   type NumberNeeded,
   type Overlap,
@@ -38,6 +41,7 @@ import {
 import { tCrit } from '../../stats/distributions.ts';
 import { factorLogistic, factorOls, prepareFactorDesign, type FactorDesign } from '../../stats/factor-regression.ts';
 import { groupRows } from '../../stats/grouping.ts';
+import { kaplanMeierFromTable, logRankFromTable, numberAtRiskFromTable, tabulateSurvival, type SurvivalTable } from '../../stats/survival-table.ts';
 import { addWeighted, weightedDifferenceFromSums, weightedSums, type WeightedDifference, type WeightedSums } from '../../stats/weighted-difference.ts';
 import { AGE_BANDS, HIGHER_IS_BETTER, isResponder, RESPONDER_RULES, type ResponderRule } from '../outcomes/derive-rules.ts';
 import type { Denominator, ResponderDefinition } from '../outcomes/query.ts';
@@ -270,17 +274,19 @@ export interface AdjustedInternals {
   treat: Uint8Array;
   ps: Float64Array;
   weights: Float64Array;
-  covariates: { name: string; label: string; values: Float64Array; binary: boolean }[];
-}
-
-interface Population {
-  idx: Int32Array;
-  excluded: number;
+  /**
+   * Each row's outcome less the doubly robust model's covariate part
+   * (x'beta without intercept and path): the subgroups' weighted differences
+   * of it are regression-adjusted for what weighting left unbalanced. null
+   * when the outcome model could not be fitted.
+   */
+  adjustedChange: Float64Array | null;
 }
 
 /** Complete cases (a follow-up at the window) with every covariate known. */
-function adjustedPopulation(rows: CompareRows): Population {
-  const keep: number[] = [];
+function adjustedPopulation(rows: CompareRows): { idx: Int32Array; excluded: number } {
+  const keep = new Int32Array(rows.n);
+  let m = 0;
   let excluded = 0;
   for (let i = 0; i < rows.n; i++) {
     if (rows.value[i] !== rows.value[i]) continue;
@@ -288,82 +294,52 @@ function adjustedPopulation(rows: CompareRows): Population {
       excluded++;
       continue;
     }
-    keep.push(i);
+    keep[m++] = i;
   }
-  return { idx: Int32Array.from(keep), excluded };
+  return { idx: keep.slice(0, m), excluded };
 }
 
-function pick(src: ArrayLike<number>, idx: Int32Array): Float64Array {
+function pick(src: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
   const out = new Float64Array(idx.length);
   for (let k = 0; k < idx.length; k++) out[k] = src[idx[k]!]!;
   return out;
 }
 
-const conditionLabelOf = (c: number) => CONDITION_GROUP_NAMES[c]!.replace(/_/g, ' ');
-
-/**
- * The propensity model's covariates over the population: numeric columns with
- * spread (a filter to one sex drops the sex columns), sex as 0/1 columns per
- * non-reference level present, the condition group as a factor of the levels
- * present (reference: the first present, R's default order).
- */
-function covariatesOf(rows: CompareRows, idx: Int32Array) {
-  const m = idx.length;
-  const numeric: { name: string; label: string; values: Float64Array; binary: boolean }[] = [];
-  const spread = (v: Float64Array) => {
-    for (let k = 1; k < v.length; k++) if (v[k] !== v[0]) return true;
-    return false;
-  };
-  for (const [name, src] of [['age', rows.age], ['baseline', rows.baseline], ['duration', rows.duration], ['prior', rows.prior]] as const) {
-    const v = pick(src, idx);
-    if (spread(v)) numeric.push({ name, label: COVARIATE_LABELS[name], values: v, binary: false });
-  }
-  const sexCounts = new Array<number>(SEXES.length).fill(0);
-  for (let k = 0; k < m; k++) sexCounts[rows.sex[idx[k]!]!]!++;
-  const sexes = SEXES.map((_, i) => i).filter((i) => sexCounts[i]! > 0);
-  for (const sx of sexes.slice(1)) {
-    const v = new Float64Array(m);
-    for (let k = 0; k < m; k++) v[k] = rows.sex[idx[k]!] === sx ? 1 : 0;
-    numeric.push({ name: `sex_${SEXES[sx]}`, label: `Sex: ${SEXES[sx]}`, values: v, binary: true });
-  }
-  const condCounts = new Array<number>(CONDITION_GROUP_NAMES.length).fill(0);
-  for (let k = 0; k < m; k++) condCounts[rows.condition[idx[k]!]!]!++;
-  const present = CONDITION_GROUP_NAMES.map((_, i) => i).filter((i) => condCounts[i]! > 0);
-  const codeOf = new Int32Array(CONDITION_GROUP_NAMES.length).fill(-1);
-  present.forEach((c, j) => (codeOf[c] = j));
-  const codes = new Uint8Array(m);
-  for (let k = 0; k < m; k++) codes[k] = codeOf[rows.condition[idx[k]!]!]!;
-  const conditionDummies = present.map((c, j) => {
-    const v = new Float64Array(m);
-    for (let k = 0; k < m; k++) v[k] = codes[k] === j ? 1 : 0;
-    return { name: `condition_${CONDITION_GROUP_NAMES[c]}`, label: `Condition: ${conditionLabelOf(c)}`, values: v, binary: true };
-  });
-  const factor = present.length > 1 ? { name: 'condition_', codes, levels: present.map((c) => CONDITION_GROUP_NAMES[c]!) } : null;
-  // Balance is shown for every sex level present and every condition present.
-  const sexRows = sexes.length > 1
-    ? sexes.map((sx) => {
-        const v = new Float64Array(m);
-        for (let k = 0; k < m; k++) v[k] = rows.sex[idx[k]!] === sx ? 1 : 0;
-        return { name: `sex_${SEXES[sx]}`, label: `Sex: ${SEXES[sx]}`, values: v, binary: true };
-      })
-    : [];
-  const balance = [...numeric.filter((c) => !c.binary), ...sexRows, ...(present.length > 1 ? conditionDummies : [])];
-  return { numeric, factor, codes, balance };
-}
+const conditionLabelOf = (c: number) => CONDITION_GROUPS[CONDITION_GROUP_NAMES[c]!].label;
+const sexLabel = (s: number) => `Sex: ${SEXES[s]}`;
 
 const LABEL_OF_TERM = (name: string): string => {
   if (name === '(Intercept)') return 'Intercept';
   if (name in COVARIATE_LABELS) return COVARIATE_LABELS[name as keyof typeof COVARIATE_LABELS];
   if (name.startsWith('sex_')) return `Sex: ${name.slice(4)}`;
-  if (name.startsWith('condition_')) return `Condition: ${name.slice(10).replace(/_/g, ' ')}`;
+  if (name.startsWith('condition_')) return `Condition: ${CONDITION_GROUPS[name.slice(10) as keyof typeof CONDITION_GROUPS]?.label ?? name.slice(10)}`;
   return name;
 };
 
+const NUMERIC_COVARIATES = ['age', 'baseline', 'duration', 'prior'] as const;
+
+/** Cells of the analysis: covariate patterns x path, with their counts, weights and outcome sums. */
+interface Cells {
+  k: number;
+  /** Pattern and path of each cell. */
+  pattern: Int32Array;
+  treat: Uint8Array;
+  count: Float64Array;
+  weight: Float64Array;
+  /** Per row: its cell. */
+  cellOf: Int32Array;
+}
+
 /**
  * Propensity model, stabilised weights truncated at the 1st/99th percentiles,
- * balance, overlap, and the weighted estimates (IPW and doubly robust). The
- * models are fitted over the distinct covariate patterns with their counts
- * (exactly the fit over the rows; grouping.ts) when the covariates allow it.
+ * balance, overlap, and the weighted estimates (IPW and doubly robust).
+ *
+ * Everything the models see is constant within a covariate pattern (and the
+ * weight within a pattern x path cell), so the models are fitted over the
+ * distinct patterns and cells with their counts and outcome sums (grouping.ts,
+ * factor-regression.ts: exactly the fits over the rows), and the balance
+ * table is computed over the cells (balance-cells.ts). The weights and their
+ * truncation percentiles are computed over the rows, as the spec defines them.
  */
 export function adjustedComparison(rows: CompareRows, s: CompareSettings): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
@@ -381,97 +357,194 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
   };
   const refuse = (reason: string) => ({ result: { ...empty, reason, warnings: [reason] }, internals: null });
   if (n1 === 0 || n0 === 0) return refuse('Only one care path has episodes with a follow-up here: there is nothing to compare.');
-  const cov = covariatesOf(rows, idx);
-  if (m < 2 * (cov.numeric.length + (cov.factor ? cov.factor.levels.length : 1)) + 20) {
-    return refuse('Too few episodes with a follow-up to fit the propensity model.');
-  }
+  if (m < 60) return refuse('Too few episodes with a follow-up to fit the propensity model.');
 
-  // Propensity model over the distinct covariate patterns.
-  const patternCols = [...cov.numeric.map((c) => c.values), cov.codes];
-  const groups = groupRows(patternCols);
-  let ps: Float64Array;
-  let fitIterations = 0;
-  let coefs: PropensityCoefficient[] = [];
-  {
-    let design: FactorDesign;
-    let y: Float64Array;
-    let weights: Float64Array | undefined;
-    if (groups) {
-      const share = new Float64Array(groups.groups);
-      for (let k = 0; k < m; k++) {
-        const g = groups.groupOf[k]!;
-        share[g] = share[g]! + treat[k]!;
-      }
-      for (let g = 0; g < groups.groups; g++) share[g] = share[g]! / groups.count[g]!;
-      design = {
-        numeric: cov.numeric.map((c) => ({ name: c.name, values: Float64Array.from(groups.firstRow, (r) => c.values[r]!) })),
-        factor: cov.factor ? { ...cov.factor, codes: Uint8Array.from(groups.firstRow, (r) => cov.codes[r]!) } : null,
-      };
-      y = share;
-      weights = groups.count;
-    } else {
-      design = { numeric: cov.numeric.map((c) => ({ name: c.name, values: c.values })), factor: cov.factor };
-      y = Float64Array.from(treat);
-    }
-    const fit = factorLogistic(prepareFactorDesign(design), y, { weights, level });
-    if (fit.status === 'rank_deficient') return refuse(`The propensity model cannot separate ${fit.aliased.map(LABEL_OF_TERM).join(', ')} from the other covariates here.`);
-    if (fit.status === 'too_few_observations') return refuse('Too few episodes to fit the propensity model.');
-    if (fit.status !== 'converged') {
-      return refuse(
-        fit.status === 'separation'
-          ? 'Some covariate pattern is seen on one care path only (the propensity model separates the paths): the paths cannot be compared for these patients without extrapolation.'
-          : 'The propensity model did not converge.',
-      );
-    }
-    fitIterations = fit.iterations;
-    coefs = fit.coefficients.map((c) => ({
-      name: c.name, label: LABEL_OF_TERM(c.name), estimate: c.estimate, se: c.se, oddsRatio: Math.exp(c.estimate),
-      lower: Math.exp(c.lower), upper: Math.exp(c.upper), p: c.p,
-    }));
-    ps = new Float64Array(m);
-    if (groups) for (let k = 0; k < m; k++) ps[k] = fit.fitted[groups.groupOf[k]!]!;
-    else ps = fit.fitted;
-  }
+  // Row-level covariates (Float64Array, so every pass below is monomorphic) and the patterns.
+  const rowCols: Record<(typeof NUMERIC_COVARIATES)[number] | 'sex' | 'condition', Float64Array> = {
+    age: pick(rows.age, idx), baseline: pick(rows.baseline, idx), duration: pick(rows.duration, idx), prior: pick(rows.prior, idx),
+    sex: pick(rows.sex, idx), condition: pick(rows.condition, idx),
+  };
+  const order = [...NUMERIC_COVARIATES, 'sex', 'condition'] as const;
+  const groups = groupRows(order.map((c) => rowCols[c])) ?? identityGroups(m);
+  const G = groups.groups;
+  const at = (v: Float64Array) => {
+    const out = new Float64Array(G);
+    for (let g = 0; g < G; g++) out[g] = v[groups.firstRow[g]!]!;
+    return out;
+  };
+  const pv = { age: at(rowCols.age), baseline: at(rowCols.baseline), duration: at(rowCols.duration), prior: at(rowCols.prior), sex: at(rowCols.sex), condition: at(rowCols.condition) };
+  const share = new Float64Array(G);
   for (let k = 0; k < m; k++) {
-    const v = ps[k]!;
+    const g = groups.groupOf[k]!;
+    share[g] = share[g]! + treat[k]!;
+  }
+  for (let g = 0; g < G; g++) share[g] = share[g]! / groups.count[g]!;
+
+  // Design of the propensity model over the patterns: numeric covariates with spread, sex as 0/1 columns
+  // per non-reference level present, condition group as a factor of the levels present.
+  const levelsOf = (v: Float64Array, size: number) => {
+    const cnt = new Float64Array(size);
+    for (let g = 0; g < G; g++) cnt[v[g]!] = cnt[v[g]!]! + groups.count[g]!;
+    return [...cnt.keys()].filter((l) => cnt[l]! > 0);
+  };
+  const sexes = levelsOf(pv.sex, SEXES.length);
+  const conditions = levelsOf(pv.condition, CONDITION_GROUP_NAMES.length);
+  const spread = (v: Float64Array) => v.some((x) => x !== v[0]);
+  const numericNames = NUMERIC_COVARIATES.filter((c) => spread(pv[c]));
+  const indicator = (v: Float64Array, level: number) => {
+    const out = new Float64Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = v[i] === level ? 1 : 0;
+    return out;
+  };
+  const numeric = [
+    ...numericNames.map((c) => ({ name: c as string, values: pv[c] })),
+    ...sexes.slice(1).map((sx) => ({ name: `sex_${SEXES[sx]}`, values: indicator(pv.sex, sx) })),
+  ];
+  const codeOf = new Int32Array(CONDITION_GROUP_NAMES.length).fill(-1);
+  conditions.forEach((c, j) => (codeOf[c] = j));
+  const condCodes = new Uint8Array(G);
+  for (let g = 0; g < G; g++) condCodes[g] = codeOf[pv.condition[g]!]!;
+  const factor = conditions.length > 1 ? { name: 'condition_', codes: condCodes, levels: conditions.map((c) => CONDITION_GROUP_NAMES[c]!) } : null;
+
+  const fit = factorLogistic(prepareFactorDesign({ numeric, factor }), share, { weights: groups.count, level });
+  if (fit.status === 'rank_deficient') return refuse(`The propensity model cannot separate ${fit.aliased.map(LABEL_OF_TERM).join(', ')} from the other covariates here.`);
+  if (fit.status === 'too_few_observations') return refuse('Too few episodes to fit the propensity model.');
+  if (fit.status !== 'converged') {
+    return refuse(
+      fit.status === 'separation'
+        ? 'Some covariate pattern is seen on one care path only (the propensity model separates the paths): the paths cannot be compared for these patients without extrapolation.'
+        : 'The propensity model did not converge.',
+    );
+  }
+  const coefs: PropensityCoefficient[] = fit.coefficients.map((c) => ({
+    name: c.name, label: LABEL_OF_TERM(c.name), estimate: c.estimate, se: c.se, oddsRatio: Math.exp(c.estimate),
+    lower: Math.exp(c.lower), upper: Math.exp(c.upper), p: c.p,
+  }));
+  const ps = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    const v = fit.fitted[groups.groupOf[k]!]!;
     if (!(v > 0 && v < 1)) return refuse('Some propensity scores are 0 or 1: the paths cannot be compared for those patients.');
+    ps[k] = v;
   }
 
   const tw = ipw(treat, ps);
   const w = tw.weights;
   const ov = overlap(ps, treat);
-  const w1: number[] = [];
-  const w0: number[] = [];
-  for (let k = 0; k < m; k++) (treat[k] === 1 ? w1 : w0).push(w[k]!);
-  const ess1 = effectiveSampleSize(w1);
-  const ess0 = effectiveSampleSize(w0);
-  const balance = balanceTable(cov.balance.map((c) => ({ name: c.name, values: c.values, binary: c.binary })), treat, w, SMD_THRESHOLD).map((r, j) => ({
-    ...r, label: cov.balance[j]!.label,
-  }));
 
-  // Outcomes: change, and the responder flag (complete cases).
+  // Cells: pattern x path.
+  const cells = cellsOf(groups.groupOf, treat, w, G);
+  let ess1 = 0;
+  let ess0 = 0;
+  {
+    const s1 = [0, 0];
+    const s2 = [0, 0];
+    for (let c = 0; c < cells.k; c++) {
+      const t = cells.treat[c]!;
+      s1[t] = s1[t]! + cells.weight[c]! * cells.count[c]!;
+      s2[t] = s2[t]! + cells.weight[c]! * cells.weight[c]! * cells.count[c]!;
+    }
+    ess1 = s2[1]! > 0 ? (s1[1]! * s1[1]!) / s2[1]! : 0;
+    ess0 = s2[0]! > 0 ? (s1[0]! * s1[0]!) / s2[0]! : 0;
+  }
+  const cellValue = (v: Float64Array) => {
+    const out = new Float64Array(cells.k);
+    for (let c = 0; c < cells.k; c++) out[c] = v[cells.pattern[c]!]!;
+    return out;
+  };
+  const cellCov = { age: cellValue(pv.age), baseline: cellValue(pv.baseline), duration: cellValue(pv.duration), prior: cellValue(pv.prior), sex: cellValue(pv.sex), condition: cellValue(pv.condition) };
+  const balanceCovs = [
+    ...NUMERIC_COVARIATES.filter((c) => spread(pv[c])).map((c) => ({ name: c as string, label: COVARIATE_LABELS[c] as string, values: cellCov[c], binary: false })),
+    ...(sexes.length > 1 ? sexes.map((sx) => ({ name: `sex_${SEXES[sx]}`, label: sexLabel(sx), values: indicator(cellCov.sex, sx), binary: true })) : []),
+    ...(conditions.length > 1 ? conditions.map((c) => ({ name: `condition_${CONDITION_GROUP_NAMES[c]}`, label: `Condition: ${conditionLabelOf(c)}`, values: indicator(cellCov.condition, c), binary: true })) : []),
+  ];
+  const balance = balanceFromCells(balanceCovs, cells.treat, cells.count, cells.weight, SMD_THRESHOLD).map((r, j) => ({ ...r, label: balanceCovs[j]!.label }));
+
+  // Outcomes: change and the responder flag (complete cases), summed per cell around a shift.
   const rule = ruleOf(s);
   const change = pick(rows.change, idx);
-  const resp = rule ? new Float64Array(m) : null;
-  if (resp) for (let k = 0; k < m; k++) {
-    const i = idx[k]!;
-    resp[k] = isResponder(rule!, rows.baseline[i]!, rows.value[i]!, rows.change[i]!) ? 1 : 0;
+  let resp: Float64Array | null = null;
+  if (rule) {
+    resp = new Float64Array(m);
+    for (let k = 0; k < m; k++) {
+      const i = idx[k]!;
+      resp[k] = isResponder(rule, rows.baseline[i]!, rows.value[i]!, rows.change[i]!) ? 1 : 0;
+    }
   }
-  const ipwOf = (y: Float64Array) => {
-    const shift = y.length > 0 ? y[0]! : 0;
+  const drDesign = (): FactorDesign => ({
+    numeric: [
+      { name: 'path', values: Float64Array.from(cells.treat) },
+      ...numericNames.map((c) => ({ name: c as string, values: cellCov[c] })),
+      ...sexes.slice(1).map((sx) => ({ name: `sex_${SEXES[sx]}`, values: indicator(cellCov.sex, sx) })),
+    ],
+    factor: factor ? { ...factor, codes: Uint8Array.from(cellCov.condition, (c) => codeOf[c]!) } : null,
+  });
+  const prepared = prepareFactorDesign(drDesign());
+  const outcome = (y: Float64Array) => {
+    const shift = m > 0 ? y[0]! : 0;
+    const sum = new Float64Array(cells.k);
+    const sum2 = new Float64Array(cells.k);
+    for (let k = 0; k < m; k++) {
+      const c = cells.cellOf[k]!;
+      const d = y[k]! - shift;
+      sum[c] = sum[c]! + d;
+      sum2[c] = sum2[c]! + d * d;
+    }
+    // IPW: weighted difference from the cells' sums.
     const s1 = weightedSums(shift);
     const s0 = weightedSums(shift);
-    for (let k = 0; k < m; k++) addWeighted(treat[k] === 1 ? s1 : s0, y[k]!, w[k]!);
-    return weightedDifferenceFromSums(s1, s0, { vcov: 'HC1', level });
+    const mean = new Float64Array(cells.k);
+    const ss = new Float64Array(cells.k);
+    for (let c = 0; c < cells.k; c++) {
+      const n = cells.count[c]!;
+      const wc = cells.weight[c]!;
+      const acc = cells.treat[c] === 1 ? s1 : s0;
+      acc.n += n;
+      acc.sw += wc * n;
+      acc.swy += wc * sum[c]!;
+      acc.sw2 += wc * wc * n;
+      acc.sw2y += wc * wc * sum[c]!;
+      acc.sw2y2 += wc * wc * sum2[c]!;
+      const mc = sum[c]! / n;
+      mean[c] = shift + mc;
+      ss[c] = Math.max(0, sum2[c]! - n * mc * mc);
+    }
+    const ipwEst = weightedDifferenceFromSums(s1, s0, { vcov: 'HC1', level });
+    // Doubly robust: weighted least squares of y on path + covariates over the cells.
+    const dr = factorOls(prepared, mean, { weights: cells.weight, vcov: 'HC1', level, cells: { counts: cells.count, sumSquares: ss } });
+    return { ipwEst, dr };
   };
-  const ipwChange = ipwOf(change);
+  const ch = outcome(change);
+  const drOut = (r: ReturnType<typeof factorOls>) => {
+    if (r.status !== 'ok') return null;
+    const c = r.coefficients[1]!;
+    return { estimate: c.estimate, se: c.se, lower: c.lower, upper: c.upper, p: c.p, df: r.dfResidual };
+  };
+  const drChange = drOut(ch.dr);
+  const rs = resp ? outcome(resp) : null;
+  const responders = rs ? { ipw: rs.ipwEst, doublyRobust: drOut(rs.dr) } : null;
 
-  // Doubly robust: weighted least squares of y on path + covariates, over the cells (pattern x path),
-  // whose weight is constant within a cell (it depends on the score and the path only).
-  const dr = (y: Float64Array) => doublyRobust(cov, treat, w, y, groups, level);
-  const drChange = dr(change);
-
-  const responders = resp ? { ipw: ipwOf(resp), doublyRobust: dr(resp) } : null;
+  // The covariate part of the outcome model per cell, for the subgroups.
+  let adjustedChange: Float64Array | null = null;
+  if (ch.dr.status === 'ok') {
+    const beta = ch.dr.beta;
+    const part = new Float64Array(cells.k);
+    const cols = drDesign().numeric;
+    for (let j = 1; j < cols.length; j++) {
+      const v = cols[j]!.values;
+      const b = beta[1 + j]!;
+      for (let c = 0; c < cells.k; c++) part[c] = part[c]! + b * v[c]!;
+    }
+    if (factor) {
+      const names = ch.dr.coefficients.map((c) => c.name);
+      const levelCoef = conditions.map((c) => {
+        const at2 = names.indexOf(`condition_${CONDITION_GROUP_NAMES[c]}`);
+        return at2 < 0 ? 0 : beta[at2]!;
+      });
+      for (let c = 0; c < cells.k; c++) part[c] = part[c]! + levelCoef[codeOf[cellCov.condition[c]!]!]!;
+    }
+    adjustedChange = new Float64Array(m);
+    for (let k = 0; k < m; k++) adjustedChange[k] = change[k]! - part[cells.cellOf[k]!]!;
+  }
 
   const imbalanced = balance.filter((b) => b.weightedSmd !== null && Math.abs(b.weightedSmd) >= SMD_THRESHOLD).map((b) => b.label);
   const outsideShare = (ov.outsideTreated + ov.outsideControl) / m;
@@ -488,75 +561,48 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
     );
   }
   if (pop.excluded > 0) warnings.push(`${pop.excluded} episodes without a recorded pain duration are left out of the adjusted comparison.`);
+  if (drChange === null) warnings.push('The doubly robust outcome model could not be fitted; only the weighted difference is shown.');
   return {
     result: {
-      status: 'ok', reason: null, n1, n0, excludedMissingCovariates: pop.excluded, patterns: groups ? groups.groups : null,
-      propensity: { iterations: fitIterations, coefficients: coefs },
+      status: 'ok', reason: null, n1, n0, excludedMissingCovariates: pop.excluded, patterns: G,
+      propensity: { iterations: fit.iterations, coefficients: coefs },
       weights: { lowerCut: tw.lowerCut, upperCut: tw.upperCut, nTruncated: tw.nTruncated, ess1, ess0 },
       overlap: { ...ov, outsideShare },
-      balance, ipw: ipwChange, doublyRobust: drChange, responders, imbalanced, poorOverlap, warnings,
+      balance, ipw: ch.ipwEst, doublyRobust: drChange, responders, imbalanced, poorOverlap, warnings,
       settled: imbalanced.length === 0 && !poorOverlap && drChange !== null,
     },
-    internals: { rows: idx, treat, ps, weights: w, covariates: cov.balance },
+    internals: { rows: idx, treat, ps, weights: w, adjustedChange },
   };
 }
 
-function doublyRobust(
-  cov: ReturnType<typeof covariatesOf>,
-  treat: Uint8Array,
-  w: Float64Array,
-  y: Float64Array,
-  groups: ReturnType<typeof groupRows>,
-  level: number,
-): AdjustedComparison['doublyRobust'] {
-  const m = treat.length;
-  let fit;
-  if (groups) {
-    // Cells: pattern x path. Within a cell the covariates and the weight are constant.
-    const cellOf = new Int32Array(m);
-    const index = new Int32Array(groups.groups * 2).fill(-1);
-    const first: number[] = [];
-    for (let k = 0; k < m; k++) {
-      const key = groups.groupOf[k]! * 2 + treat[k]!;
-      let c = index[key]!;
-      if (c < 0) {
-        c = first.length;
-        index[key] = c;
-        first.push(k);
-      }
-      cellOf[k] = c;
-    }
-    const cells = first.length;
-    const count = new Float64Array(cells);
-    const sum = new Float64Array(cells);
-    for (let k = 0; k < m; k++) {
-      const c = cellOf[k]!;
-      count[c] = count[c]! + 1;
-      sum[c] = sum[c]! + y[k]!;
-    }
-    const mean = sum.map((v, c) => v / count[c]!);
-    const ss = new Float64Array(cells);
-    for (let k = 0; k < m; k++) {
-      const c = cellOf[k]!;
-      const d = y[k]! - mean[c]!;
-      ss[c] = ss[c]! + d * d;
-    }
-    const at = (v: ArrayLike<number>) => Float64Array.from(first, (k) => v[k]!);
-    const design: FactorDesign = {
-      numeric: [{ name: 'path', values: at(treat) }, ...cov.numeric.map((c) => ({ name: c.name, values: at(c.values) }))],
-      factor: cov.factor ? { ...cov.factor, codes: Uint8Array.from(first, (k) => cov.codes[k]!) } : null,
-    };
-    fit = factorOls(prepareFactorDesign(design), mean, { weights: at(w), vcov: 'HC1', level, cells: { counts: count, sumSquares: ss } });
-  } else {
-    const design: FactorDesign = {
-      numeric: [{ name: 'path', values: Float64Array.from(treat) }, ...cov.numeric.map((c) => ({ name: c.name, values: c.values }))],
-      factor: cov.factor,
-    };
-    fit = factorOls(prepareFactorDesign(design), y, { weights: w, vcov: 'HC1', level });
+/** Every row its own pattern (when a covariate cannot be coded for grouping): the same fits, row by row. */
+function identityGroups(m: number) {
+  return { groups: m, groupOf: Int32Array.from({ length: m }, (_, k) => k), firstRow: Int32Array.from({ length: m }, (_, k) => k), count: new Float64Array(m).fill(1) };
+}
+
+function cellsOf(groupOf: Int32Array, treat: Uint8Array, w: Float64Array, G: number): Cells {
+  const m = groupOf.length;
+  const index = new Int32Array(G * 2).fill(-1);
+  const cellOf = new Int32Array(m);
+  let k = 0;
+  for (let r = 0; r < m; r++) {
+    const key = groupOf[r]! * 2 + treat[r]!;
+    let c = index[key]!;
+    if (c < 0) index[key] = c = k++;
+    cellOf[r] = c;
   }
-  if (fit.status !== 'ok') return null;
-  const c = fit.coefficients[1]!;
-  return { estimate: c.estimate, se: c.se, lower: c.lower, upper: c.upper, p: c.p, df: fit.dfResidual };
+  const pattern = new Int32Array(k);
+  const t = new Uint8Array(k);
+  const count = new Float64Array(k);
+  const weight = new Float64Array(k);
+  for (let r = 0; r < m; r++) {
+    const c = cellOf[r]!;
+    pattern[c] = groupOf[r]!;
+    t[c] = treat[r]!;
+    count[c] = count[c]! + 1;
+    weight[c] = w[r]!;
+  }
+  return { k, pattern, treat: t, count, weight, cellOf };
 }
 
 // ---- matching --------------------------------------------------------------------------
@@ -575,6 +621,27 @@ export interface MatchedComparison {
   balance: { name: string; label: string; binary: boolean; smdBefore: number | null; smdAfter: number | null; meanTreated: number | null; meanControl: number | null; balanced: boolean | null }[];
   imbalanced: string[];
   warnings: string[];
+}
+
+/** The covariates of the balance table at row level (for matching, whose pairs are rows). */
+function rowCovariates(rows: CompareRows, idx: Int32Array) {
+  const out: { name: string; label: string; values: Float64Array; binary: boolean }[] = [];
+  for (const c of NUMERIC_COVARIATES) out.push({ name: c, label: COVARIATE_LABELS[c], values: pick(rows[c], idx), binary: false });
+  const present = (col: Uint8Array, size: number) => {
+    const cnt = new Float64Array(size);
+    for (let k = 0; k < idx.length; k++) cnt[col[idx[k]!]!] = cnt[col[idx[k]!]!]! + 1;
+    return [...cnt.keys()].filter((l) => cnt[l]! > 0);
+  };
+  const ind = (col: Uint8Array, level: number) => {
+    const v = new Float64Array(idx.length);
+    for (let k = 0; k < idx.length; k++) v[k] = col[idx[k]!] === level ? 1 : 0;
+    return v;
+  };
+  const sexes = present(rows.sex, SEXES.length);
+  if (sexes.length > 1) for (const sx of sexes) out.push({ name: `sex_${SEXES[sx]}`, label: sexLabel(sx), values: ind(rows.sex, sx), binary: true });
+  const conds = present(rows.condition, CONDITION_GROUP_NAMES.length);
+  if (conds.length > 1) for (const c of conds) out.push({ name: `condition_${CONDITION_GROUP_NAMES[c]}`, label: `Condition: ${conditionLabelOf(c)}`, values: ind(rows.condition, c), binary: true });
+  return out.filter((c) => c.values.some((x) => x !== c.values[0]));
 }
 
 /** 1:1 greedy nearest-neighbour matching on logit(ps), caliper 0.2 SD, on the adjusted analysis population. */
@@ -599,9 +666,10 @@ export function matchedComparison(rows: CompareRows, internals: AdjustedInternal
   const mt = new Uint8Array(2 * pairs);
   mt.fill(1, 0, pairs);
   const ones = new Float64Array(2 * pairs).fill(1);
-  const before = balanceTable(internals.covariates.map((c) => ({ name: c.name, values: c.values, binary: c.binary })), treat, new Float64Array(treat.length).fill(1), SMD_THRESHOLD);
-  const after = balanceTable(internals.covariates.map((c) => ({ name: c.name, values: pick(c.values, matchedIdx), binary: c.binary })), mt, ones, SMD_THRESHOLD);
-  const balance = internals.covariates.map((c, j) => ({
+  const covs = rowCovariates(rows, idx);
+  const before = balanceTable(covs.map((c) => ({ name: c.name, values: c.values, binary: c.binary })), treat, new Float64Array(treat.length).fill(1), SMD_THRESHOLD);
+  const after = balanceTable(covs.map((c) => ({ name: c.name, values: pick(c.values, matchedIdx), binary: c.binary })), mt, ones, SMD_THRESHOLD);
+  const balance = covs.map((c, j) => ({
     name: c.name, label: c.label, binary: c.binary, smdBefore: before[j]!.smd, smdAfter: after[j]!.smd,
     meanTreated: after[j]!.meanTreated, meanControl: after[j]!.meanControl,
     balanced: after[j]!.smd === null ? null : Math.abs(after[j]!.smd!) < SMD_THRESHOLD,
@@ -683,56 +751,61 @@ export function subgroupComparison(rows: CompareRows, internals: AdjustedInterna
   const level = s.level ?? 0.95;
   let idx: Int32Array;
   let w: Float64Array;
+  let y: Float64Array;
   if (internals) {
     idx = internals.rows;
     w = internals.weights;
+    y = internals.adjustedChange ?? pick(rows.change, idx);
   } else {
     const keep: number[] = [];
     for (let i = 0; i < rows.n; i++) if (rows.value[i] === rows.value[i]) keep.push(i);
     idx = Int32Array.from(keep);
     w = new Float64Array(idx.length).fill(1);
+    y = pick(rows.change, idx);
   }
+  const m = idx.length;
   const bands = severityBands(s.measure);
+  const ageBandOf = (a: number) => {
+    for (let b = 0; b < AGE_BANDS.length; b++) if (a <= AGE_BANDS[b]!.max) return b;
+    return AGE_BANDS.length - 1;
+  };
   const families: SubgroupFamily[] = [];
   for (const by of SUBGROUPINGS) {
     let levels: { key: string; label: string }[];
-    let keyOf: (i: number) => number;
+    const key = new Uint8Array(m);
     switch (by) {
       case 'condition':
-        levels = CONDITION_GROUP_NAMES.map((c) => ({ key: c, label: conditionLabelOf(CONDITION_GROUP_NAMES.indexOf(c)) }));
-        keyOf = (i) => rows.condition[i]!;
+        levels = CONDITION_GROUP_NAMES.map((c, j) => ({ key: c, label: conditionLabelOf(j) }));
+        for (let k = 0; k < m; k++) key[k] = rows.condition[idx[k]!]!;
         break;
       case 'region':
         levels = [...REGION_LABELS.map((l) => ({ key: l.toLowerCase(), label: l })), { key: 'none', label: 'Not recorded' }];
-        keyOf = (i) => (rows.region[i] === NONE ? REGION_LABELS.length : rows.region[i]!);
+        for (let k = 0; k < m; k++) {
+          const r = rows.region[idx[k]!]!;
+          key[k] = r === NONE ? REGION_LABELS.length : r;
+        }
         break;
       case 'age_band':
         levels = AGE_BANDS.map((b) => ({ key: b.label, label: b.label }));
-        keyOf = (i) => {
-          const a = rows.age[i]!;
-          for (let b = 0; b < AGE_BANDS.length; b++) if (a <= AGE_BANDS[b]!.max) return b;
-          return AGE_BANDS.length - 1;
-        };
+        for (let k = 0; k < m; k++) key[k] = ageBandOf(rows.age[idx[k]!]!);
         break;
       case 'sex':
         levels = SEXES.map((x) => ({ key: x, label: x[0]!.toUpperCase() + x.slice(1) }));
-        keyOf = (i) => rows.sex[i]!;
+        for (let k = 0; k < m; k++) key[k] = rows.sex[idx[k]!]!;
         break;
       case 'severity':
         levels = bands.map((b, j) => ({ key: String(j), label: b.label }));
-        keyOf = (i) => {
-          const b = rows.baseline[i]!;
-          for (let j = 0; j < bands.length; j++) if (bands[j]!.test(b)) return j;
-          return bands.length - 1;
-        };
+        for (let k = 0; k < m; k++) {
+          const b = rows.baseline[idx[k]!]!;
+          let j = 0;
+          while (j < bands.length - 1 && !bands[j]!.test(b)) j++;
+          key[k] = j;
+        }
         break;
     }
-    const shift = idx.length > 0 ? rows.change[idx[0]!]! : 0;
+    const shift = m > 0 ? y[0]! : 0;
     const sums: [WeightedSums, WeightedSums][] = levels.map(() => [weightedSums(shift), weightedSums(shift)]);
-    for (let k = 0; k < idx.length; k++) {
-      const i = idx[k]!;
-      addWeighted(sums[keyOf(i)]![rows.path[i]!]!, rows.change[i]!, w[k]!);
-    }
+    for (let k = 0; k < m; k++) addWeighted(sums[key[k]!]![rows.path[idx[k]!]!]!, y[k]!, w[k]!);
     const est: SubgroupEstimate[] = [];
     levels.forEach((l, j) => {
       const [s0, s1] = sums[j]!;
@@ -798,10 +871,15 @@ const categoryLabel = (c: number) => {
 export function durability(rows: CompareRows, s: CompareSettings): DurabilityResult {
   const level = s.level ?? 0.95;
   if (s.measure !== 'pain_nrs') return { applies: false, n: 0, events: 0, byPath: [], logRank: null, byCategory: [], logRankCategory: null };
-  const time: number[] = [];
-  const event: number[] = [];
-  const path: number[] = [];
-  const cat: number[] = [];
+  let n = 0;
+  for (let i = 0; i < rows.n; i++) if (rows.responseDay[i] === rows.responseDay[i]) n++;
+  const time = new Float64Array(n);
+  const event = new Uint8Array(n);
+  const path = new Uint8Array(n);
+  const cat = new Uint8Array(n);
+  let k = 0;
+  let integral = true;
+  let maxTime = 0;
   for (let i = 0; i < rows.n; i++) {
     const r = rows.responseDay[i]!;
     if (r !== r) continue;
@@ -813,62 +891,74 @@ export function durability(rows: CompareRows, s: CompareSettings): DurabilityRes
     if (rep === rep && rep > 0 && rep < t) t = rep;
     const end = last === last ? last : r;
     if (t <= end) {
-      time.push(t);
-      event.push(1);
+      time[k] = t;
+      event[k] = 1;
     } else {
-      time.push(end);
-      event.push(0);
+      time[k] = end;
+      event[k] = 0;
     }
-    path.push(rows.path[i]!);
-    cat.push(rows.category[i]!);
+    if (!Number.isInteger(time[k]!) || time[k]! < 0) integral = false;
+    else if (time[k]! > maxTime) maxTime = time[k]!;
+    path[k] = rows.path[i]!;
+    cat[k] = rows.category[i]!;
+    k++;
   }
-  const n = time.length;
   let events = 0;
-  for (const e of event) events += e;
-  const curveOf = (keep: (k: number) => boolean, key: string, label: string): KmCurve | null => {
-    const t: number[] = [];
-    const e: number[] = [];
-    for (let k = 0; k < n; k++) if (keep(k)) {
-      t.push(time[k]!);
-      e.push(event[k]!);
-    }
-    if (t.length === 0) return null;
-    const km = kaplanMeier(t, e, { level });
-    const nn = (v: number) => (Number.isFinite(v) ? v : null);
-    const risk = numberAtRisk(t, [...AT_RISK_DAYS]);
-    return {
-      key, label, n: km.n, events: km.events,
-      time: Array.from(km.time), surv: Array.from(km.surv), lower: Array.from(km.lower, nn), upper: Array.from(km.upper, nn),
-      nRisk: Array.from(km.nRisk),
-      atRisk: AT_RISK_DAYS.map((day, j) => ({ day, n: risk[j]! })),
-      median: km.median,
-    };
-  };
-  const byPath = [
-    curveOf((k) => path[k] === 1, 'interventional', 'Interventional'),
-    curveOf((k) => path[k] === 0, 'conservative', 'Conservative'),
-  ].filter((c): c is KmCurve => c !== null);
-  const lr = (g: number[]) => {
-    if (new Set(g).size < 2) return null;
-    const r = logRankTest(time, event, g);
-    return r.df > 0 && r.p !== null ? { chiSquare: r.chiSquare, df: r.df, p: r.p } : null;
-  };
-  const present = [...new Set(cat)].filter((c) => c !== NONE).sort((a, b) => a - b);
-  const byCategory = present
-    .map((c) => curveOf((k) => cat[k] === c, TREATMENT_CATEGORIES[c]!, categoryLabel(c)))
-    .filter((c): c is KmCurve => c !== null);
-  const catRows: number[] = [];
-  const catTime: number[] = [];
-  const catEvent: number[] = [];
-  for (let k = 0; k < n; k++) if (cat[k] !== NONE) {
-    catRows.push(cat[k]!);
-    catTime.push(time[k]!);
-    catEvent.push(event[k]!);
-  }
+  for (let j = 0; j < n; j++) events += event[j]!;
+  const nn = (v: number) => (Number.isFinite(v) ? v : null);
+  const toCurve = (km: KaplanMeier, risk: number[], key: string, label: string): KmCurve => ({
+    key, label, n: km.n, events: km.events,
+    time: Array.from(km.time), surv: Array.from(km.surv), lower: Array.from(km.lower, nn), upper: Array.from(km.upper, nn),
+    nRisk: Array.from(km.nRisk),
+    atRisk: AT_RISK_DAYS.map((day, j) => ({ day, n: risk[j]! })),
+    median: km.median,
+  });
+  const catGroup = new Uint8Array(n);
+  for (let j = 0; j < n; j++) catGroup[j] = cat[j] === NONE ? TREATMENT_CATEGORIES.length : cat[j]!;
+  const nCat = TREATMENT_CATEGORIES.length + 1;
+  const presentCats = [...new Set(cat)].filter((c) => c !== NONE).sort((a, b) => a - b);
+  let byPath: KmCurve[];
+  let byCategory: KmCurve[];
+  let logRank: DurabilityResult['logRank'] = null;
   let logRankCategory: DurabilityResult['logRankCategory'] = null;
-  if (new Set(catRows).size >= 2) {
-    const r = logRankTest(catTime, catEvent, catRows);
-    if (r.df > 0 && r.p !== null) logRankCategory = { chiSquare: r.chiSquare, df: r.df, p: r.p };
+  const lrOut = (r: LogRank) => (r.df > 0 && r.p !== null ? { chiSquare: r.chiSquare, df: r.df, p: r.p } : null);
+  if (integral && maxTime <= 100_000) {
+    // Whole days: tabulate once per grouping (survival-table.ts), no sorting.
+    const pt = tabulateSurvival(time, event, path, 2, maxTime);
+    const curve = (t: SurvivalTable, g: number, key: string, label: string) =>
+      toCurve(kaplanMeierFromTable(t, [g], { level }), numberAtRiskFromTable(t, [g], [...AT_RISK_DAYS]), key, label);
+    const hasRows = (t: SurvivalTable, g: number) => t.events[g]!.some((x) => x > 0) || t.censored[g]!.some((x) => x > 0);
+    byPath = [
+      ...(hasRows(pt, 1) ? [curve(pt, 1, 'interventional', 'Interventional')] : []),
+      ...(hasRows(pt, 0) ? [curve(pt, 0, 'conservative', 'Conservative')] : []),
+    ];
+    if (byPath.length === 2) logRank = lrOut(logRankFromTable(pt));
+    const ct = tabulateSurvival(time, event, catGroup, nCat, maxTime);
+    byCategory = presentCats.map((c) => curve(ct, c, TREATMENT_CATEGORIES[c]!, categoryLabel(c)));
+    if (presentCats.length >= 2) {
+      const only = { time: ct.time, events: ct.events.slice(0, TREATMENT_CATEGORIES.length), censored: ct.censored.slice(0, TREATMENT_CATEGORIES.length) };
+      logRankCategory = lrOut(logRankFromTable(only));
+    }
+  } else {
+    const subset = (keep: (j: number) => boolean) => {
+      const t: number[] = [];
+      const e: number[] = [];
+      for (let j = 0; j < n; j++) if (keep(j)) t.push(time[j]!), e.push(event[j]!);
+      return { t, e };
+    };
+    const curve = (keep: (j: number) => boolean, key: string, label: string) => {
+      const { t, e } = subset(keep);
+      return t.length ? toCurve(kaplanMeier(t, e, { level }), numberAtRisk(t, [...AT_RISK_DAYS]), key, label) : null;
+    };
+    byPath = [curve((j) => path[j] === 1, 'interventional', 'Interventional'), curve((j) => path[j] === 0, 'conservative', 'Conservative')].filter((c): c is KmCurve => c !== null);
+    if (byPath.length === 2) logRank = lrOut(logRankTest(time, event, path));
+    byCategory = presentCats.map((c) => curve((j) => cat[j] === c, TREATMENT_CATEGORIES[c]!, categoryLabel(c))).filter((c): c is KmCurve => c !== null);
+    if (presentCats.length >= 2) {
+      const { t, e } = subset((j) => cat[j] !== NONE);
+      const g: number[] = [];
+      for (let j = 0; j < n; j++) if (cat[j] !== NONE) g.push(cat[j]!);
+      logRankCategory = lrOut(logRankTest(t, e, g));
+    }
   }
-  return { applies: true, n, events, byPath, logRank: lr(path), byCategory, logRankCategory };
+  return { applies: true, n, events, byPath, logRank, byCategory, logRankCategory };
 }
