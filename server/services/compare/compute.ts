@@ -344,7 +344,38 @@ interface Cells {
 export function adjustedComparison(rows: CompareRows, s: CompareSettings): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
   const pop = adjustedPopulation(rows);
-  const idx = pop.idx;
+  // Positivity: a sex or condition seen on one path only has no counterpart to be compared with. Those
+  // episodes are left out (and the page says so) rather than letting the model run off to infinity.
+  const noCounterpart: string[] = [];
+  let idx = pop.idx;
+  {
+    const byLevel = (col: Uint8Array, size: number) => {
+      const cnt = new Float64Array(size * 2);
+      for (let k = 0; k < idx.length; k++) {
+        const i = idx[k]!;
+        cnt[col[i]! * 2 + rows.path[i]!]!++;
+      }
+      return cnt;
+    };
+    const sexCnt = byLevel(rows.sex, SEXES.length);
+    const condCnt = byLevel(rows.condition, CONDITION_GROUP_NAMES.length);
+    const oneSided = (cnt: Float64Array, l: number) => (cnt[2 * l]! > 0) !== (cnt[2 * l + 1]! > 0);
+    const badSex = SEXES.map((_, l) => oneSided(sexCnt, l));
+    const badCond = CONDITION_GROUP_NAMES.map((_, l) => oneSided(condCnt, l));
+    const describe = (cnt: Float64Array, l: number, label: string) =>
+      `${cnt[2 * l]! + cnt[2 * l + 1]!} episodes of ${label} (all ${cnt[2 * l + 1]! > 0 ? 'interventional' : 'conservative'})`;
+    SEXES.forEach((x, l) => badSex[l] && noCounterpart.push(describe(sexCnt, l, `sex "${x}"`)));
+    CONDITION_GROUP_NAMES.forEach((_, l) => badCond[l] && noCounterpart.push(describe(condCnt, l, conditionLabelOf(l).toLowerCase())));
+    if (noCounterpart.length > 0) {
+      const keep = new Int32Array(idx.length);
+      let j = 0;
+      for (let k = 0; k < idx.length; k++) {
+        const i = idx[k]!;
+        if (!badSex[rows.sex[i]!] && !badCond[rows.condition[i]!]) keep[j++] = i;
+      }
+      idx = keep.slice(0, j);
+    }
+  }
   const m = idx.length;
   const treat = new Uint8Array(m);
   let n1 = 0;
@@ -561,6 +592,7 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
     );
   }
   if (pop.excluded > 0) warnings.push(`${pop.excluded} episodes without a recorded pain duration are left out of the adjusted comparison.`);
+  if (noCounterpart.length > 0) warnings.push(`Left out of the adjusted comparison for want of a counterpart on the other path: ${noCounterpart.join('; ')}.`);
   if (drChange === null) warnings.push('The doubly robust outcome model could not be fitted; only the weighted difference is shown.');
   return {
     result: {
