@@ -119,6 +119,20 @@ export class RecordStore {
     return this.providerIds.get(key);
   }
   patientId(mrn: string): number | undefined {
+    // Files are usually sorted by patient: the validator and the writer ask for the same MRN row after row.
+    // (A patient's id never changes once given, so the last answer stays right.)
+    if (mrn === this.lastMrn) return this.lastPatientId;
+    const id = this.lookupPatient(mrn);
+    if (id !== undefined) {
+      this.lastMrn = mrn;
+      this.lastPatientId = id;
+    }
+    return id;
+  }
+  private lastMrn: string | null = null;
+  private lastPatientId: number | undefined = undefined;
+
+  private lookupPatient(mrn: string): number | undefined {
     if (this.lookupMode) {
       let id = this.patientIds!.get(mrn);
       if (id === undefined) {
