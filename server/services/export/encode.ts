@@ -15,23 +15,46 @@ import type { Batch, ColumnSpec, ExportFormat } from './tables.ts';
 
 const encoder = new TextEncoder();
 
+/**
+ * Formats a batch column by column (one tight loop per column: each reads
+ * one array kind) into cell texts, then joins the rows. Repeated texts
+ * (categories, measure names, codes) are formatted once per batch.
+ */
+function formatColumns(columns: readonly ColumnSpec[], b: Batch, text: (v: string) => string, none: string): string[][] {
+  return columns.map((spec, k) => {
+    const col = b.columns[k]!;
+    const out = new Array<string>(b.length);
+    if (spec.type === 'string') {
+      const seen = new Map<string, string>();
+      for (let r = 0; r < b.length; r++) {
+        const v = col[r];
+        if (v === null || v === undefined) out[r] = none;
+        else {
+          const s = String(v);
+          let f = seen.get(s);
+          if (f === undefined) seen.set(s, (f = text(s)));
+          out[r] = f;
+        }
+      }
+    } else {
+      for (let r = 0; r < b.length; r++) {
+        const v = col[r];
+        out[r] = typeof v === 'number' && Number.isFinite(v) ? String(v) : none;
+      }
+    }
+    return out;
+  });
+}
+
 function* csv(columns: readonly ColumnSpec[], batches: Iterable<Batch>): Generator<Uint8Array> {
   yield encoder.encode(csvLine(columns.map((c) => c.name)));
-  const text = columns.map((c) => c.type === 'string');
   const w = columns.length;
   for (const b of batches) {
-    const cols = b.columns;
+    const cells = formatColumns(columns, b, (s) => csvField(s), '');
     let out = '';
     for (let r = 0; r < b.length; r++) {
-      let line = '';
-      for (let k = 0; k < w; k++) {
-        const v = cols[k]![r];
-        if (k > 0) line += ',';
-        if (v === null || v === undefined) continue;
-        if (text[k]) line += csvField(v as string);
-        else if (typeof v === 'number') line += Number.isFinite(v) ? v : '';
-        else line += csvField(v);
-      }
+      let line = cells[0]![r]!;
+      for (let k = 1; k < w; k++) line += ',' + cells[k]![r]!;
       out += line + '\r\n';
     }
     yield encoder.encode(out);
@@ -40,24 +63,17 @@ function* csv(columns: readonly ColumnSpec[], batches: Iterable<Batch>): Generat
 
 function* json(columns: readonly ColumnSpec[], batches: Iterable<Batch>): Generator<Uint8Array> {
   const keys = columns.map((c, k) => (k === 0 ? '{' : ',') + JSON.stringify(c.name) + ':');
-  const text = columns.map((c) => c.type === 'string');
   const w = columns.length;
   let first = true;
   yield encoder.encode('[');
   for (const b of batches) {
-    const cols = b.columns;
+    const cells = formatColumns(columns, b, (s) => JSON.stringify(s), 'null');
     let out = '';
     for (let r = 0; r < b.length; r++) {
-      out += first ? '\n' : ',\n';
+      let line = first ? '\n' : ',\n';
       first = false;
-      for (let k = 0; k < w; k++) {
-        const v = cols[k]![r];
-        out += keys[k]!;
-        if (v === null || v === undefined) out += 'null';
-        else if (text[k]) out += JSON.stringify(String(v));
-        else out += Number.isFinite(v as number) ? String(v) : 'null';
-      }
-      out += '}';
+      for (let k = 0; k < w; k++) line += keys[k]! + cells[k]![r]!;
+      out += line + '}';
     }
     yield encoder.encode(out);
   }

@@ -322,66 +322,114 @@ export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape
 /** Below this share of the practice's episodes, rows are found through the episode index instead of a full scan. */
 const INDEX_SHARE = 0.05;
 
-function* rowsOfMembers<T>(sqlite: Database.Database, sel: Selection, table: 'observations' | 'treatments', cols: string): Generator<T> {
+/**
+ * The rows of a table for the members: a full scan when the cohort is a large
+ * share of the practice, else one index lookup per member episode. `onRow`
+ * gets every row (the callers filter and copy); a plain loop, no generator per
+ * row: at 10M rows a generator hop costs as much as reading the row.
+ */
+function statementsOf(sqlite: Database.Database, sel: Selection, table: 'observations' | 'treatments', cols: string): Array<IterableIterator<unknown[]>> {
   const total = sqlite.prepare('SELECT count(*) FROM outcome_episodes').pluck().get() as number;
   if (sel.episodes.length < total * INDEX_SHARE) {
     const stmt = sqlite.prepare(`SELECT episode_id, ${cols} FROM ${table} WHERE episode_id = ?`).raw();
-    for (const e of sel.episodes) yield* stmt.iterate(e) as IterableIterator<T>;
-  } else {
-    yield* sqlite.prepare(`SELECT episode_id, ${cols} FROM ${table}`).raw().iterate() as IterableIterator<T>;
+    return Array.from(sel.episodes, (e) => stmt.iterate(e) as IterableIterator<unknown[]>);
   }
+  return [sqlite.prepare(`SELECT episode_id, ${cols} FROM ${table}`).raw().iterate() as IterableIterator<unknown[]>];
+}
+
+/** Columns of numbers that are never null, as typed arrays (cheaper to fill and to encode). */
+function typedBatch(width: number, ints: readonly number[], doubles: readonly number[]): Batch {
+  const columns: Batch['columns'] = Array.from({ length: width }, () => [] as Array<string | number | null>);
+  for (const k of ints) columns[k] = new Int32Array(BATCH_ROWS) as unknown as Array<number>;
+  for (const k of doubles) columns[k] = new Float64Array(BATCH_ROWS) as unknown as Array<number>;
+  return { length: 0, columns };
+}
+function trimmed(b: Batch): Batch {
+  if (b.length === BATCH_ROWS) return b;
+  return { length: b.length, columns: b.columns.map((c) => (Array.isArray(c) ? c : ((c as unknown as Int32Array).subarray(0, b.length) as unknown as Array<number>))) };
 }
 
 export function* observationBatches(sqlite: Database.Database, sel: Selection, counts: RowCounts): Generator<Batch> {
   const identified = sel.identified;
-  const b = new BatchBuilder(observationColumns(identified).length);
+  const width = observationColumns(identified).length;
+  const valueCol = identified ? 5 : 4;
+  const fresh = () => typedBatch(width, [0, 1, 3], [valueCol]);
+  let b = fresh();
   let n = 0;
-  for (const [e, date, measure, value] of rowsOfMembers<[number | null, string, string, number]>(sqlite, sel, 'observations', 'date, measure, value')) {
-    if (e === null || e >= sel.studyPatient.length) continue;
-    const sp = sel.studyPatient[e]!;
-    if (!sp) continue;
-    const c = b.columns;
-    c[0]!.push(sp);
-    c[1]!.push(sel.studyEpisode[e]!);
-    c[2]!.push(measure);
-    c[3]!.push(dayOf(date) - sel.indexDay[e]!);
-    if (identified) {
-      c[4]!.push(date);
-      c[5]!.push(value);
-    } else c[4]!.push(value);
-    b.length++;
-    n++;
-    if (b.length === BATCH_ROWS) yield b.take();
+  const limit = sel.studyPatient.length;
+  for (const it of statementsOf(sqlite, sel, 'observations', 'date, measure, value')) {
+    for (const r of it) {
+      const e = r[0] as number | null;
+      if (e === null || e >= limit) continue;
+      const sp = sel.studyPatient[e]!;
+      if (!sp) continue;
+      const c = b.columns;
+      const i = b.length;
+      const date = r[1] as string;
+      c[0]![i] = sp;
+      c[1]![i] = sel.studyEpisode[e]!;
+      (c[2] as Array<string>).push(r[2] as string);
+      c[3]![i] = dayOf(date) - sel.indexDay[e]!;
+      if (identified) (c[4] as Array<string>).push(date);
+      c[valueCol]![i] = r[3] as number;
+      n++;
+      if (++b.length === BATCH_ROWS) {
+        yield b;
+        b = fresh();
+      }
+    }
   }
-  if (b.length) yield b.take();
+  if (b.length) yield trimmed(b);
   counts.observations = n;
 }
 
 export function* treatmentBatches(sqlite: Database.Database, sel: Selection, counts: RowCounts): Generator<Batch> {
   const identified = sel.identified;
-  const b = new BatchBuilder(treatmentColumns(identified).length);
+  const width = treatmentColumns(identified).length;
+  const fresh = () => typedBatch(width, [0, 1, 2], []);
+  let b = fresh();
   let n = 0;
-  for (const [e, date, category, code, laterality, complication] of rowsOfMembers<
-    [number, string, string, string | null, string | null, string | null]
-  >(sqlite, sel, 'treatments', 'date, category, code, laterality, complication')) {
-    if (e >= sel.studyPatient.length) continue;
-    const sp = sel.studyPatient[e]!;
-    if (!sp) continue;
-    const c = b.columns;
-    let k = 0;
-    c[k++]!.push(sp);
-    c[k++]!.push(sel.studyEpisode[e]!);
-    c[k++]!.push(dayOf(date) - sel.indexDay[e]!);
-    if (identified) c[k++]!.push(date);
-    c[k++]!.push(category);
-    c[k++]!.push(codeOnly(code, PROCEDURE_CODE_SHAPE));
-    c[k++]!.push(laterality);
-    c[k++]!.push(complication);
-    b.length++;
-    n++;
-    if (b.length === BATCH_ROWS) yield b.take();
+  const limit = sel.studyPatient.length;
+  const o = identified ? 1 : 0;
+  // Category, code, laterality and complication as one text from SQLite (one string a row instead of
+  // four; a practice has a few hundred combinations), split once per combination.
+  const combos = new Map<string, [string, string | null, string | null, string | null]>();
+  const combo = (t: string) => {
+    let v = combos.get(t);
+    if (!v) {
+      const [category, code, laterality, complication] = t.split('|') as [string, string, string, string];
+      v = [category, codeOnly(code || null, PROCEDURE_CODE_SHAPE), laterality || null, complication || null];
+      combos.set(t, v);
+    }
+    return v;
+  };
+  const cols = `date, category || '|' || coalesce(code, '') || '|' || coalesce(laterality, '') || '|' || coalesce(complication, '')`;
+  for (const it of statementsOf(sqlite, sel, 'treatments', cols)) {
+    for (const r of it) {
+      const e = r[0] as number;
+      if (e >= limit) continue;
+      const sp = sel.studyPatient[e]!;
+      if (!sp) continue;
+      const c = b.columns;
+      const i = b.length;
+      const date = r[1] as string;
+      const [category, code, laterality, complication] = combo(r[2] as string);
+      c[0]![i] = sp;
+      c[1]![i] = sel.studyEpisode[e]!;
+      c[2]![i] = dayOf(date) - sel.indexDay[e]!;
+      if (identified) c[3]!.push(date);
+      c[3 + o]!.push(category);
+      c[4 + o]!.push(code);
+      c[5 + o]!.push(laterality);
+      c[6 + o]!.push(complication);
+      n++;
+      if (++b.length === BATCH_ROWS) {
+        yield b;
+        b = fresh();
+      }
+    }
   }
-  if (b.length) yield b.take();
+  if (b.length) yield trimmed(b);
   counts.treatments = n;
 }
 

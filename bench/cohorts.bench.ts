@@ -1,0 +1,119 @@
+/**
+ * `npm run bench -- cohorts [--patients 1000000] [--runs 30] [--no-export]`
+ *
+ * Issue 7's figures at scale, on the bench practice (.tmp/bench-outcomes/,
+ * opened read-only; `npm run bench -- outcomes` makes it):
+ * - the attrition funnel of a typical five-criterion cohort, p50 / p95: every
+ *   mask computed afresh (a new definition), and one criterion edited (the
+ *   others' masks kept, what the page does as a user types);
+ * - export streaming: rows per second of every file of the zip (episodes,
+ *   observations, treatments) through the worker thread, and the process's
+ *   resident memory sampled during it (start, peak, and at each quarter of
+ *   the run: flat means it does not grow with the rows written).
+ */
+import { performance } from 'node:perf_hooks';
+import { memoryUsage } from 'node:process';
+import { cohortData } from '../server/services/cohorts/data.ts';
+import { CohortDefinition } from '../server/services/cohorts/definition.ts';
+import { MaskCache, runFunnel } from '../server/services/cohorts/funnel.ts';
+import { exportRequest } from '../server/services/export/request.ts';
+import { exportZip } from '../server/services/export/stream.ts';
+import type { ExportFormat, ExportShape } from '../server/services/export/tables.ts';
+import { openPracticeReadOnly } from './outcomes-practice.ts';
+
+const flag = (args: string[], name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+};
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+const TYPICAL = CohortDefinition.parse({
+  schemaVersion: 1,
+  criteria: [
+    { type: 'condition', codes: ['M54.1*', 'M51.1*'] },
+    { type: 'indexDate', from: '2024-01-01', to: '2025-12-31' },
+    { type: 'age', min: 40, max: 79 },
+    { type: 'painDuration', is: 'chronic' },
+    { type: 'followUp', measure: 'pain_nrs', window: 'm3' },
+  ],
+});
+
+export async function run(args: string[]): Promise<void> {
+  const patients = flag(args, 'patients', 1_000_000);
+  const runs = flag(args, 'runs', 30);
+  const db = openPracticeReadOnly(patients);
+  if (!db) {
+    console.log(`No complete bench practice of ${patients} patients: run \`npm run bench -- outcomes --patients ${patients}\` first.`);
+    return;
+  }
+  console.log(`practice: ${patients.toLocaleString('en-US')} patients`);
+
+  let t0 = performance.now();
+  const data = cohortData(db);
+  console.log(`cohort columns loaded: ${data.n.toLocaleString('en-US')} episodes in ${((performance.now() - t0) / 1000).toFixed(1)} s, RSS ${mb(memoryUsage().rss)}`);
+
+  // ---- funnel -------------------------------------------------------------------------
+  const cold: number[] = [];
+  const edited: number[] = [];
+  let last = runFunnel(data, TYPICAL, new MaskCache());
+  for (let r = 0; r < runs; r++) {
+    t0 = performance.now();
+    last = runFunnel(data, TYPICAL, new MaskCache());
+    cold.push(performance.now() - t0);
+  }
+  const cache = new MaskCache();
+  runFunnel(data, TYPICAL, cache);
+  for (let r = 0; r < runs; r++) {
+    const def = { ...TYPICAL, criteria: TYPICAL.criteria.map((c) => (c.type === 'age' ? { ...c, min: 40 + (r % 20) } : c)) };
+    t0 = performance.now();
+    runFunnel(data, def, cache);
+    edited.push(performance.now() - t0);
+  }
+  console.log(
+    `funnel, typical five criteria (${[last.start, ...last.steps].map((s) => s.episodes.toLocaleString('en-US')).join(' -> ')} episodes):`,
+  );
+  console.log(`  every mask afresh: p50 ${pct(cold, 0.5).toFixed(1)} ms, p95 ${pct(cold, 0.95).toFixed(1)} ms (target <= 200 ms)`);
+  console.log(`  one criterion edited: p50 ${pct(edited, 0.5).toFixed(1)} ms, p95 ${pct(edited, 0.95).toFixed(1)} ms`);
+
+  if (args.includes('--no-export')) return;
+
+  // ---- export ---------------------------------------------------------------------------
+  const everyone = CohortDefinition.parse({ schemaVersion: 1, criteria: [] });
+  const cases: Array<[ExportShape, ExportFormat]> = [
+    ['wide', 'csv'],
+    ['wide', 'parquet'],
+    ['long', 'csv'],
+    ['long', 'parquet'],
+    ['long', 'json'],
+  ];
+  for (const [shape, format] of cases) {
+    if (args.includes('--quick') && format === 'json') continue;
+    const { request } = exportRequest(db, everyone, { shape, format, identified: false, cohort: null, now: Date.now() });
+    const rssStart = memoryUsage().rss;
+    const samples: Array<{ at: number; rss: number }> = [];
+    const timer = setInterval(() => samples.push({ at: performance.now(), rss: memoryUsage().rss }), 100);
+    t0 = performance.now();
+    const out = exportZip(db.$client, request, { worker: true });
+    let bytes = 0;
+    for await (const c of out.stream) bytes += (c as Buffer).length;
+    const counts = await out.done;
+    const s = (performance.now() - t0) / 1000;
+    clearInterval(timer);
+    const rows = (counts.episodes ?? 0) + (counts.observations ?? 0) + (counts.treatments ?? 0);
+    const peak = Math.max(rssStart, ...samples.map((x) => x.rss));
+    const quarter = (q: number) => {
+      const at = t0 + q * s * 1000;
+      const near = samples.reduce((b, x) => (Math.abs(x.at - at) < Math.abs(b.at - at) ? x : b), samples[0] ?? { at, rss: rssStart });
+      return mb(near.rss);
+    };
+    console.log(
+      `export ${shape} ${format}: ${rows.toLocaleString('en-US')} rows (${Object.entries(counts)
+        .map(([k, v]) => `${k} ${v!.toLocaleString('en-US')}`)
+        .join(', ')}) in ${s.toFixed(1)} s = ${Math.round(rows / s).toLocaleString('en-US')} rows/s; zip ${mb(bytes)}; RSS start ${mb(rssStart)}, peak ${mb(peak)}, at 25/50/75 % ${quarter(0.25)} / ${quarter(0.5)} / ${quarter(0.75)}`,
+    );
+  }
+}
