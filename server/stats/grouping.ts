@@ -34,18 +34,28 @@ export interface RowGroups {
 const SCALES = [1, 2, 10, 100] as const;
 const MAX_RANGE = 1 << 20;
 
-/** Dense codes 0..k-1 of a column whose values are integers after scaling by one of SCALES, or null. */
-export function denseCodes(v: Values): { codes: Int32Array; distinct: number } | null {
-  const n = v.length;
-  let scale = 0;
-  let lo = 0;
-  let hi = 0;
-  for (const s of SCALES) {
+/** The scale (1, 2, 10, 100) that makes every value an integer within MAX_RANGE, with the range; null when none does. */
+function scaleOf(v: Values, index: ArrayLike<number> | null, n: number): { scale: number; lo: number; hi: number } | null {
+  // Whole numbers, the usual case, checked exactly and fast.
+  let lo = Infinity;
+  let hi = -Infinity;
+  let whole = true;
+  for (let k = 0; k < n; k++) {
+    const x = v[index ? index[k]! : k]!;
+    if (x !== Math.round(x)) {
+      whole = false;
+      break;
+    }
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  if (whole) return n === 0 || hi - lo + 1 <= MAX_RANGE ? { scale: 1, lo: n === 0 ? 0 : lo, hi: n === 0 ? 0 : hi } : null;
+  for (const s of SCALES.slice(1)) {
     let ok = true;
     lo = Infinity;
     hi = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const x = v[i]! * s;
+    for (let k = 0; k < n; k++) {
+      const x = v[index ? index[k]! : k]! * s;
       const r = Math.round(x);
       // Scaled values within 1e-9 of an integer count as that integer (0.1 * 10 is 1.0000000000000002 in binary).
       if (!(Math.abs(x - r) <= 1e-9 * Math.max(1, Math.abs(x)))) {
@@ -55,26 +65,32 @@ export function denseCodes(v: Values): { codes: Int32Array; distinct: number } |
       if (r < lo) lo = r;
       if (r > hi) hi = r;
     }
-    if (ok) {
-      scale = s;
-      break;
-    }
+    if (ok) return hi - lo + 1 <= MAX_RANGE ? { scale: s, lo, hi } : null;
   }
-  if (scale === 0) return null;
-  if (n === 0) return { codes: new Int32Array(0), distinct: 0 };
-  const range = hi - lo + 1;
-  if (!(range <= MAX_RANGE)) return null;
-  // Codes in order of first appearance (any order groups the same rows).
-  const table = new Int32Array(range).fill(-1);
+  return null;
+}
+
+/** Dense codes 0..k-1 (in order of first appearance) of a column whose values are integers after scaling by one of SCALES, or null. */
+export function denseCodes(v: Values): { codes: Int32Array; distinct: number } | null {
+  const n = v.length;
+  const sc = scaleOf(v, null, n);
+  if (!sc) return null;
   const codes = new Int32Array(n);
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const r = Math.round(v[i]! * scale) - lo;
+  const distinct = codeInto(v, null, n, sc, (k, c) => (codes[k] = c));
+  return { codes, distinct };
+}
+
+function codeInto(v: Values, index: ArrayLike<number> | null, n: number, sc: { scale: number; lo: number; hi: number }, put: (k: number, code: number) => void): number {
+  const table = new Int32Array(sc.hi - sc.lo + 1).fill(-1);
+  let next = 0;
+  const { scale, lo } = sc;
+  for (let k = 0; k < n; k++) {
+    const r = (scale === 1 ? v[index ? index[k]! : k]! : Math.round(v[index ? index[k]! : k]! * scale)) - lo;
     let c = table[r]!;
-    if (c < 0) table[r] = c = k++;
-    codes[i] = c;
+    if (c < 0) table[r] = c = next++;
+    put(k, c);
   }
-  return { codes, distinct: k };
+  return next;
 }
 
 /** Key spaces up to this size use a direct table (4 bytes per possible key). */
@@ -84,25 +100,24 @@ const DIRECT_LIMIT = 1 << 23;
  * Groups the rows by their values in every column (exactly equal after the
  * scaling above). null when a column cannot be coded (see the file comment).
  */
-export function groupRows(columns: readonly Values[], n?: number): RowGroups | null {
-  const rows = n ?? (columns[0]?.length ?? 0);
-  const coded: { codes: Int32Array; distinct: number }[] = [];
+export function groupRows(columns: readonly Values[], n?: number, index?: ArrayLike<number>): RowGroups | null {
+  const rows = index ? index.length : (n ?? (columns[0]?.length ?? 0));
+  const ix = index ?? null;
+  if (!ix) for (const c of columns) if (c.length !== rows) throw new RangeError(`column of length ${c.length}, expected ${rows}`);
+  const scales = [];
   for (const c of columns) {
-    if (c.length !== rows) throw new RangeError(`column of length ${c.length}, expected ${rows}`);
-    const d = denseCodes(c);
-    if (!d) return null;
-    coded.push(d);
+    const sc = scaleOf(c, ix, rows);
+    if (!sc) return null;
+    scales.push(sc);
   }
-  let space = 1;
-  for (const c of coded) space *= Math.max(1, c.distinct);
-  if (!(space <= Number.MAX_SAFE_INTEGER)) return null;
-
+  // The mixed-radix key of the columns' codes, built column by column.
   const key = new Float64Array(rows);
-  let mult = 1;
-  for (const c of coded) {
-    const codes = c.codes;
-    for (let i = 0; i < rows; i++) key[i] = key[i]! + codes[i]! * mult;
-    mult *= Math.max(1, c.distinct);
+  let space = 1;
+  for (let j = 0; j < columns.length; j++) {
+    const mult = space;
+    const distinct = codeInto(columns[j]!, ix, rows, scales[j]!, (k, c) => (key[k] = key[k]! + c * mult));
+    space *= Math.max(1, distinct);
+    if (!(space <= Number.MAX_SAFE_INTEGER)) return null;
   }
 
   const groupOf = new Int32Array(rows);

@@ -42,7 +42,7 @@ import { tCrit } from '../../stats/distributions.ts';
 import { factorLogistic, factorOls, prepareFactorDesign, type FactorDesign } from '../../stats/factor-regression.ts';
 import { groupRows } from '../../stats/grouping.ts';
 import { kaplanMeierFromTable, logRankFromTable, numberAtRiskFromTable, tabulateSurvival, type SurvivalTable } from '../../stats/survival-table.ts';
-import { addWeighted, weightedDifferenceFromSums, weightedSums, type WeightedDifference, type WeightedSums } from '../../stats/weighted-difference.ts';
+import { weightedDifferenceFromSums, weightedSums, type WeightedDifference, type WeightedSums } from '../../stats/weighted-difference.ts';
 import { AGE_BANDS, HIGHER_IS_BETTER, isResponder, RESPONDER_RULES, type ResponderRule } from '../outcomes/derive-rules.ts';
 import type { Denominator, ResponderDefinition } from '../outcomes/query.ts';
 import { NONE, type CompareRows, type EpisodeCounts } from './rows.ts';
@@ -390,20 +390,16 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
   if (n1 === 0 || n0 === 0) return refuse('Only one care path has episodes with a follow-up here: there is nothing to compare.');
   if (m < 60) return refuse('Too few episodes with a follow-up to fit the propensity model.');
 
-  // Row-level covariates (Float64Array, so every pass below is monomorphic) and the patterns.
-  const rowCols: Record<(typeof NUMERIC_COVARIATES)[number] | 'sex' | 'condition', Float64Array> = {
-    age: pick(rows.age, idx), baseline: pick(rows.baseline, idx), duration: pick(rows.duration, idx), prior: pick(rows.prior, idx),
-    sex: pick(rows.sex, idx), condition: pick(rows.condition, idx),
-  };
-  const order = [...NUMERIC_COVARIATES, 'sex', 'condition'] as const;
-  const groups = groupRows(order.map((c) => rowCols[c])) ?? identityGroups(m);
+  // The covariate patterns of the population (rows of `idx`), and each pattern's covariates.
+  const order = [rows.age, rows.baseline, rows.duration, rows.prior, rows.sex, rows.condition] as const;
+  const groups = groupRows(order, undefined, idx) ?? identityGroups(m);
   const G = groups.groups;
-  const at = (v: Float64Array) => {
+  const at = (v: ArrayLike<number>) => {
     const out = new Float64Array(G);
-    for (let g = 0; g < G; g++) out[g] = v[groups.firstRow[g]!]!;
+    for (let g = 0; g < G; g++) out[g] = v[idx[groups.firstRow[g]!]!]!;
     return out;
   };
-  const pv = { age: at(rowCols.age), baseline: at(rowCols.baseline), duration: at(rowCols.duration), prior: at(rowCols.prior), sex: at(rowCols.sex), condition: at(rowCols.condition) };
+  const pv = { age: at(rows.age), baseline: at(rows.baseline), duration: at(rows.duration), prior: at(rows.prior), sex: at(rows.sex), condition: at(rows.condition) };
   const share = new Float64Array(G);
   for (let k = 0; k < m; k++) {
     const g = groups.groupOf[k]!;
@@ -501,13 +497,17 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
       resp[k] = isResponder(rule, rows.baseline[i]!, rows.value[i]!, rows.change[i]!) ? 1 : 0;
     }
   }
+  const cellCodes = new Uint8Array(cells.k);
+  for (let c = 0; c < cells.k; c++) cellCodes[c] = codeOf[cellCov.condition[c]!]!;
+  const cellPath = new Float64Array(cells.k);
+  for (let c = 0; c < cells.k; c++) cellPath[c] = cells.treat[c]!;
   const drDesign = (): FactorDesign => ({
     numeric: [
-      { name: 'path', values: Float64Array.from(cells.treat) },
+      { name: 'path', values: cellPath },
       ...numericNames.map((c) => ({ name: c as string, values: cellCov[c] })),
       ...sexes.slice(1).map((sx) => ({ name: `sex_${SEXES[sx]}`, values: indicator(cellCov.sex, sx) })),
     ],
-    factor: factor ? { ...factor, codes: Uint8Array.from(cellCov.condition, (c) => codeOf[c]!) } : null,
+    factor: factor ? { ...factor, codes: cellCodes } : null,
   });
   const prepared = prepareFactorDesign(drDesign());
   const outcome = (y: Float64Array) => {
@@ -835,12 +835,30 @@ export function subgroupComparison(rows: CompareRows, internals: AdjustedInterna
         }
         break;
     }
+    // Per level and path: n, sum w, sum w y', sum w^2, sum w^2 y', sum w^2 y'^2 (y' = y - shift), flat.
     const shift = m > 0 ? y[0]! : 0;
-    const sums: [WeightedSums, WeightedSums][] = levels.map(() => [weightedSums(shift), weightedSums(shift)]);
-    for (let k = 0; k < m; k++) addWeighted(sums[key[k]!]![rows.path[idx[k]!]!]!, y[k]!, w[k]!);
+    const L = levels.length;
+    const acc = new Float64Array(L * 2 * 6);
+    for (let k = 0; k < m; k++) {
+      const o = (key[k]! * 2 + rows.path[idx[k]!]!) * 6;
+      const wk = w[k]!;
+      const d = y[k]! - shift;
+      const w2 = wk * wk;
+      acc[o] = acc[o]! + 1;
+      acc[o + 1] = acc[o + 1]! + wk;
+      acc[o + 2] = acc[o + 2]! + wk * d;
+      acc[o + 3] = acc[o + 3]! + w2;
+      acc[o + 4] = acc[o + 4]! + w2 * d;
+      acc[o + 5] = acc[o + 5]! + w2 * d * d;
+    }
+    const sumsOf = (l: number, t: number): WeightedSums => {
+      const o = (l * 2 + t) * 6;
+      return { n: acc[o]!, sw: acc[o + 1]!, swy: acc[o + 2]!, sw2: acc[o + 3]!, sw2y: acc[o + 4]!, sw2y2: acc[o + 5]!, shift };
+    };
     const est: SubgroupEstimate[] = [];
     levels.forEach((l, j) => {
-      const [s0, s1] = sums[j]!;
+      const s0 = sumsOf(j, 0);
+      const s1 = sumsOf(j, 1);
       if (s0.n + s1.n === 0) return;
       const d = weightedDifferenceFromSums(s1, s0, { vcov: 'HC1', level });
       est.push({

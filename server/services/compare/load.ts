@@ -27,6 +27,22 @@ const INTERVENTIONAL = 0;
 
 let last: { version: number; key: string; rows: CompareRows; counts: EpisodeCounts } | null = null;
 
+/** Column buffers kept between loads (a million rows of 15 columns is 150 MB: allocating it per request would keep the collector busy). */
+let pool: CompareRows | null = null;
+
+function reuseRows(k: number): CompareRows {
+  if (!pool || pool.n < k) pool = allocateRows(Math.ceil(k * 1.1));
+  const p = pool;
+  return {
+    n: k,
+    path: p.path.subarray(0, k), baseline: p.baseline.subarray(0, k), value: p.value.subarray(0, k), change: p.change.subarray(0, k),
+    condition: p.condition.subarray(0, k), region: p.region.subarray(0, k), sex: p.sex.subarray(0, k), age: p.age.subarray(0, k),
+    duration: p.duration.subarray(0, k), prior: p.prior.subarray(0, k), category: p.category.subarray(0, k),
+    responseDay: p.responseDay.subarray(0, k), lossDay: p.lossDay.subarray(0, k), repeatDay: p.repeatDay.subarray(0, k),
+    lastFollowUpDay: p.lastFollowUpDay.subarray(0, k),
+  };
+}
+
 /** The comparison filters: the practice filters without the care path. */
 export function compareFilters(f: OutcomeFilters): OutcomeFilters {
   return { ...f, carePath: null };
@@ -46,37 +62,69 @@ export function loadCompareRows(store: AnalyticStore, q: CompareQuery & { fresh?
   const base = m.baselineValue;
   const counts: EpisodeCounts = { episodes: [0, 0], withComplication: [0, 0], withMajor: [0, 0] };
   let k = 0;
-  for (let i = 0; i < n; i++) {
-    if (!mask[i]) continue;
-    const t = ep.carePath[i] === INTERVENTIONAL ? 1 : 0;
-    counts.episodes[t]++;
-    const major = ep.complicationsMajor[i]!;
-    const any = ep.complicationsMinor[i]! + major;
-    if (any > 0) counts.withComplication[t]++;
-    if (major > 0) counts.withMajor[t]++;
-    if (m.present[i] && base[i] === base[i]) k++;
+  {
+    const carePath = ep.carePath;
+    const minor = ep.complicationsMinor;
+    const majors = ep.complicationsMajor;
+    const present = m.present;
+    let e1 = 0, e0 = 0, c1 = 0, c0 = 0, j1 = 0, j0 = 0;
+    for (let i = 0; i < n; i++) {
+      if (!mask[i]) continue;
+      const major = majors[i]!;
+      const any = minor[i]! + major > 0 ? 1 : 0;
+      const mj = major > 0 ? 1 : 0;
+      if (carePath[i] === INTERVENTIONAL) {
+        e1++;
+        c1 += any;
+        j1 += mj;
+      } else {
+        e0++;
+        c0 += any;
+        j0 += mj;
+      }
+      if (present[i] && base[i] === base[i]) k++;
+    }
+    counts.episodes = [e0, e1];
+    counts.withComplication = [c0, c1];
+    counts.withMajor = [j0, j1];
   }
-  const rows = allocateRows(k);
+  const rows = reuseRows(k);
   const day = (v: number) => (v === NULL_DAY ? NaN : v);
   const int = (v: number) => (v === NULL_INT ? NaN : v);
+  // Hoisted: some store columns are getters (the change is decoded on first read).
+  const carePath = ep.carePath;
+  const value = wcols.value;
+  const change = wcols.change;
+  const condition = ep.conditionGroup;
+  const region = ep.region;
+  const sex = ep.sex;
+  const age = ep.age;
+  const duration = ep.painDurationMonths;
+  const prior = ep.priorProcedures;
+  const category = ep.category;
+  const responseDay = m.responseDay;
+  const lossDay = m.lossDay;
+  const repeatDay = ep.repeatDay;
+  const lastDay = m.lastFollowUpDay;
+  const present = m.present;
   let r = 0;
   for (let i = 0; i < n; i++) {
-    if (!mask[i] || !m.present[i] || base[i] !== base[i]) continue;
-    rows.path[r] = ep.carePath[i] === INTERVENTIONAL ? 1 : 0;
+    if (!mask[i] || !present[i] || base[i] !== base[i]) continue;
+    rows.path[r] = carePath[i] === INTERVENTIONAL ? 1 : 0;
     rows.baseline[r] = base[i]!;
-    rows.value[r] = wcols.value[i]!;
-    rows.change[r] = wcols.change[i]!;
-    rows.condition[r] = ep.conditionGroup[i]!;
-    rows.region[r] = ep.region[i] === STORE_NONE ? NONE : ep.region[i]!;
-    rows.sex[r] = ep.sex[i]!;
-    rows.age[r] = ep.age[i]!;
-    rows.duration[r] = ep.painDurationMonths[i]!;
-    rows.prior[r] = ep.priorProcedures[i]!;
-    rows.category[r] = ep.category[i] === STORE_NONE ? NONE : ep.category[i]!;
-    rows.responseDay[r] = day(m.responseDay[i]!);
-    rows.lossDay[r] = day(m.lossDay[i]!);
-    rows.repeatDay[r] = int(ep.repeatDay[i]!);
-    rows.lastFollowUpDay[r] = day(m.lastFollowUpDay[i]!);
+    rows.value[r] = value[i]!;
+    rows.change[r] = change[i]!;
+    rows.condition[r] = condition[i]!;
+    rows.region[r] = region[i] === STORE_NONE ? NONE : region[i]!;
+    rows.sex[r] = sex[i]!;
+    rows.age[r] = age[i]!;
+    rows.duration[r] = duration[i]!;
+    rows.prior[r] = prior[i]!;
+    rows.category[r] = category[i] === STORE_NONE ? NONE : category[i]!;
+    rows.responseDay[r] = day(responseDay[i]!);
+    rows.lossDay[r] = day(lossDay[i]!);
+    rows.repeatDay[r] = int(repeatDay[i]!);
+    rows.lastFollowUpDay[r] = day(lastDay[i]!);
     r++;
   }
   last = { version: store.version, key, rows, counts };
