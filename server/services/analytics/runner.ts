@@ -49,10 +49,15 @@ export class TaskRunner {
     return out;
   }
 
-  /** Forgets cached results and the store's memoized masks and group codes. */
+  /**
+   * Forgets what depends on the filters: cached results and the store's filter
+   * masks (benchmarks: each page state computes its scans as new filters would).
+   * Indexes that depend only on the data (group codes, the values present) stay,
+   * as they do in the server until the data change.
+   */
   clearCache(): void {
     this.cache.clear();
-    this.store().clearMemo();
+    this.store().clearMemo('mask:');
   }
 
   stats(): StoreStats {

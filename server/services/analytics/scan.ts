@@ -45,7 +45,9 @@ export function groupCodes(store: AnalyticStore, grouping: Grouping | null): Gro
     if (e) {
       const keys: RawKey[] = new Array(256).fill(null);
       ENUMS[e].forEach((v, i) => (keys[i] = v));
-      return { codes: Uint32Array.from(ep[e].subarray(0, n)), keys };
+      const codes = new Uint32Array(n);
+      codes.set(ep[e].subarray(0, n));
+      return { codes, keys };
     }
     if (grouping === 'code') return { codes: ep.code.slice(0, n), keys: [...store.dicts.code] };
     const a = ep[INT_GROUPING[grouping]!];
@@ -95,6 +97,7 @@ const filtersKey = (f: OutcomeFilters) =>
 /**
  * 1 for each live episode row matching the filters (the same conditions as
  * filters.ts's whereOf), 0 otherwise. Kept per filters and store version.
+ * Each condition is one branch-free pass over a column.
  */
 export function episodeMask(store: AnalyticStore, f: OutcomeFilters): Uint8Array {
   return store.memoize(`mask:${filtersKey(f)}`, () => {
@@ -102,41 +105,55 @@ export function episodeMask(store: AnalyticStore, f: OutcomeFilters): Uint8Array
     const n = store.rows;
     const mask = new Uint8Array(n);
     mask.set(ep.alive.subarray(0, n));
-    const and = (pred: (i: number) => boolean) => {
-      for (let i = 0; i < n; i++) if (mask[i] && !pred(i)) mask[i] = 0;
+    /** mask[i] &= table[col[i]]. */
+    const through = (col: ArrayLike<number>, table: Uint8Array) => {
+      for (let i = 0; i < n; i++) mask[i]! &= table[col[i]!]!;
     };
     const byEnum = (e: EnumName, col: Uint8Array, values: readonly string[] | undefined) => {
-      if (!values?.length) return;
-      const t = enumTable(e, values);
-      for (let i = 0; i < n; i++) if (mask[i] && !t[col[i]!]) mask[i] = 0;
+      if (values?.length) through(col, enumTable(e, values));
+    };
+    /** Rows whose group (groupCodes) is one of `keys`. */
+    const byGroup = (grouping: Grouping, keys: readonly (string | number)[]) => {
+      const g = groupCodes(store, grouping);
+      const want = new Set<unknown>(keys);
+      const table = new Uint8Array(g.keys.length);
+      g.keys.forEach((k, i) => (table[i] = k !== null && want.has(k) ? 1 : 0));
+      through(g.codes, table);
     };
     if (f.carePath) byEnum('carePath', ep.carePath, [f.carePath]);
     byEnum('conditionGroup', ep.conditionGroup, f.conditions);
     byEnum('category', ep.category, f.categories);
     byEnum('ageBand', ep.ageBand, f.ageBands);
     byEnum('sex', ep.sex, f.sexes);
-    if (f.codes?.length) {
-      const codes = new Set(f.codes.map((c) => store.encode('code', c)).filter((c) => c > 0));
-      const col = ep.code;
-      and((i) => codes.has(col[i]!));
-    }
-    if (f.providers?.length) {
-      const s = new Set(f.providers);
-      const col = ep.providerId;
-      and((i) => s.has(col[i]!));
-    }
-    if (f.sites?.length) {
-      const s = new Set(f.sites);
-      const col = ep.siteId;
-      and((i) => s.has(col[i]!));
-    }
+    if (f.codes?.length) byGroup('code', f.codes);
+    if (f.providers?.length) byGroup('provider', f.providers);
+    if (f.sites?.length) byGroup('site', f.sites);
     if (f.from || f.to) {
-      const lo = f.from ? dayOf(f.from) : -Infinity;
-      const hi = f.to ? dayOf(f.to) : Infinity;
+      const lo = f.from ? dayOf(f.from) : -2147483647;
+      const hi = f.to ? dayOf(f.to) : 2147483647;
       const col = ep.indexDay;
-      for (let i = 0; i < n; i++) if (mask[i] && (col[i]! < lo || col[i]! > hi)) mask[i] = 0;
+      for (let i = 0; i < n; i++) {
+        const d = col[i]!;
+        mask[i]! &= (d >= lo ? 1 : 0) & (d <= hi ? 1 : 0);
+      }
     }
     return mask;
+  });
+}
+
+/**
+ * The rows of episodeMask as a list, ascending (memoized alike): what a scan
+ * iterates, so a selective filter makes every scan of its page shorter.
+ */
+export function episodeSelection(store: AnalyticStore, f: OutcomeFilters): Int32Array {
+  return store.memoize(`mask:sel:${filtersKey(f)}`, () => {
+    const mask = episodeMask(store, f);
+    let k = 0;
+    for (let i = 0; i < mask.length; i++) k += mask[i]!;
+    const sel = new Int32Array(k);
+    k = 0;
+    for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) sel[k++] = i;
+    return sel;
   });
 }
 

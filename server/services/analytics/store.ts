@@ -482,9 +482,9 @@ export class AnalyticStore {
     return value;
   }
 
-  /** Forgets memoized values (benchmarks: every round computes its masks and group codes). */
-  clearMemo(): void {
-    this.memo.clear();
+  /** Forgets memoized values whose key starts with `prefix` (all without one). */
+  clearMemo(prefix = ''): void {
+    for (const k of [...this.memo.keys()]) if (k.startsWith(prefix)) this.memo.delete(k);
   }
 
   /**

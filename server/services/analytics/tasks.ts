@@ -8,6 +8,7 @@
 import type { AnalyticStore } from './store.ts';
 import { outcomeTasks } from '../outcomes/store-queries.ts';
 import { compareTasks } from '../compare/tasks.ts';
+import { operationsTasks } from '../operations/tasks.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Task = (store: AnalyticStore, input: any) => unknown;
@@ -15,4 +16,5 @@ export type Task = (store: AnalyticStore, input: any) => unknown;
 export const TASKS = {
   ...outcomeTasks,
   ...compareTasks,
+  ...operationsTasks,
 } satisfies Record<string, Task>;

@@ -9,7 +9,7 @@
  * distribution of change is an array of counts.
  */
 import { FOLLOW_UP_WINDOW_NAMES, type FollowUpWindow } from '../../../db/schema/vocabulary.ts';
-import { compareRawKeys, episodeMask, groupCodes } from '../analytics/scan.ts';
+import { compareRawKeys, episodeSelection, groupCodes } from '../analytics/scan.ts';
 import { COMPLICATIONS } from '../../../db/schema/vocabulary.ts';
 import { ENUMS, NONE, type AnalyticStore, type WindowColumns } from '../analytics/store.ts';
 import type { Grouping, OutcomeFilters } from './filters.ts';
@@ -53,10 +53,10 @@ function codesOf(counts: Float64Array | Map<number, number>, g: number, D: numbe
 
 /** Episodes matching the filters, per group (every live episode, with or without scores). */
 export function episodesByGroupTask(store: AnalyticStore, q: { filters: OutcomeFilters; groupBy: Grouping | null }): Array<[RawKey, number]> {
-  const mask = episodeMask(store, q.filters);
+  const sel = episodeSelection(store, q.filters);
   const { codes, keys } = groupCodes(store, q.groupBy);
   const n = new Float64Array(keys.length);
-  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) n[codes[i]!]!++;
+  for (let k = 0; k < sel.length; k++) n[codes[sel[k]!]!]!++;
   return present(keys, n).map((g) => [keys[g]!, n[g]!]);
 }
 
@@ -66,7 +66,7 @@ export function episodesByGroupTask(store: AnalyticStore, q: { filters: OutcomeF
  */
 function scanChange(store: AnalyticStore, q: ChangeQuery) {
   const m = store.measure(q.measure);
-  const mask = episodeMask(store, q.filters);
+  const sel = episodeSelection(store, q.filters);
   const { codes, keys } = groupCodes(store, q.groupBy);
   const win = m.windows[q.window];
   const flag = q.definition && definitionApplies(q.measure, q.definition) ? (win.flags[q.definition] ?? null) : null;
@@ -77,25 +77,30 @@ function scanChange(store: AnalyticStore, q: ChangeQuery) {
   const episodes = new Float64Array(K);
   const withBaseline = new Float64Array(K);
   const responders = new Float64Array(K);
-  const n = mask.length;
   let counts: Float64Array | Map<number, number>;
   if (K * D <= DENSE_LIMIT) {
     const dense = new Float64Array(K * D);
-    for (let i = 0; i < n; i++) {
-      if (mask[i] === 0) continue;
+    // A responder flag is 1 only for a complete case (a change), so it is read only then.
+    const f = flag ?? new Int8Array(0);
+    const withFlag = flag !== null;
+    for (let k = 0; k < sel.length; k++) {
+      const i = sel[k]!;
       const g = codes[i]!;
       episodes[g]!++;
       const b = base[i]!;
       if (b !== b) continue;
       withBaseline[g]!++;
       const c = code[i]!;
-      if (c !== 0) dense[g * D + c]!++;
+      if (c !== 0) {
+        dense[g * D + c]!++;
+        if (withFlag && f[i] === 1) responders[g]!++;
+      }
     }
     counts = dense;
   } else {
     const sparse = new Map<number, number>();
-    for (let i = 0; i < n; i++) {
-      if (mask[i] === 0) continue;
+    for (let k = 0; k < sel.length; k++) {
+      const i = sel[k]!;
       const g = codes[i]!;
       episodes[g]!++;
       const b = base[i]!;
@@ -103,11 +108,10 @@ function scanChange(store: AnalyticStore, q: ChangeQuery) {
       withBaseline[g]!++;
       const c = code[i]!;
       if (c !== 0) sparse.set(g * D + c, (sparse.get(g * D + c) ?? 0) + 1);
+      if (c !== 0 && flag !== null && flag[i] === 1) responders[g]!++;
     }
     counts = sparse;
   }
-  // A responder flag is 1 only for a complete case, so it is counted apart from the baselines.
-  if (flag !== null) for (let i = 0; i < n; i++) if (mask[i] !== 0 && flag[i] === 1) responders[codes[i]!]!++;
   const changes = present(keys, withBaseline).map((g): ChangeGroup => {
     const cs = codesOf(counts, g, D, win.changeValues);
     let complete = 0;
@@ -140,47 +144,63 @@ export function trajectoryByGroupTask(
   q: { measure: OutcomeMeasure | 'mme'; definition: ResponderDefinition | null; filters: OutcomeFilters; groupBy: Grouping | null },
 ): TrajectoryGroup[] {
   const m = store.measure(q.measure);
-  const mask = episodeMask(store, q.filters);
+  const sel = episodeSelection(store, q.filters);
   const { codes, keys } = groupCodes(store, q.groupBy);
   const applies = q.definition !== null && definitionApplies(q.measure, q.definition);
   const K = keys.length;
   const base = m.baselineValue;
   const withBaseline = new Float64Array(K);
-  const n = mask.length;
-  // Baselines first, then one pass per window (each touches two arrays, so the loops stay tight).
-  for (let i = 0; i < n; i++) {
-    if (mask[i] === 0) continue;
-    const b = base[i]!;
-    if (b === b) withBaseline[codes[i]!]!++;
-  }
+  const none = new Int8Array(0);
   const per = FOLLOW_UP_WINDOW_NAMES.map((w) => {
     const win: WindowColumns = m.windows[w];
-    const code = win.changeCode;
-    const D = win.changeValues.length;
-    const responders = new Float64Array(K);
-    let counts: Float64Array | Map<number, number>;
-    // A change exists only with a baseline, so no baseline test is needed here.
-    if (K * D <= DENSE_LIMIT) {
-      const dense = new Float64Array(K * D);
-      for (let i = 0; i < n; i++) {
-        if (mask[i] === 0) continue;
-        const c = code[i]!;
-        if (c !== 0) dense[codes[i]! * D + c]!++;
-      }
-      counts = dense;
-    } else {
-      const sparse = new Map<number, number>();
-      for (let i = 0; i < n; i++) {
-        if (mask[i] === 0) continue;
-        const c = code[i]!;
-        if (c !== 0) sparse.set(codes[i]! * D + c, (sparse.get(codes[i]! * D + c) ?? 0) + 1);
-      }
-      counts = sparse;
-    }
     const flag = applies ? (win.flags[q.definition!] ?? null) : null;
-    if (flag !== null) for (let i = 0; i < n; i++) if (mask[i] !== 0 && flag[i] === 1) responders[codes[i]!]!++;
-    return { w, values: win.changeValues, D, counts, responders };
+    return { w, values: win.changeValues, D: win.changeValues.length, code: win.changeCode, flag: flag ?? none, hasFlag: flag !== null, responders: new Float64Array(K) };
   });
+  const dense = per.every((p) => K * p.D <= DENSE_LIMIT);
+  const counts: Array<Float64Array | Map<number, number>> = per.map((p) => (dense ? new Float64Array(K * p.D) : new Map<number, number>()));
+  if (dense && per.length === 5) {
+    // The five windows unrolled: one pass over the rows (a change exists only with a baseline).
+    const [a, b, c, d, e] = per as [(typeof per)[0], (typeof per)[0], (typeof per)[0], (typeof per)[0], (typeof per)[0]];
+    const [ca, cb, cc, cd, ce] = counts as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    const [ka, kb, kc, kd, ke] = [a.code, b.code, c.code, d.code, e.code];
+    const [fa, fb, fc, fd, fe] = [a.flag, b.flag, c.flag, d.flag, e.flag];
+    const [ra, rb, rc, rd, re] = [a.responders, b.responders, c.responders, d.responders, e.responders];
+    const [Da, Db, Dc, Dd, De] = [a.D, b.D, c.D, d.D, e.D];
+    const flags = applies;
+    for (let k = 0; k < sel.length; k++) {
+      const i = sel[k]!;
+      const bv = base[i]!;
+      if (bv !== bv) continue;
+      const g = codes[i]!;
+      withBaseline[g]!++;
+      let x = ka[i]!;
+      if (x !== 0) (ca[g * Da + x]!++, flags && fa[i] === 1 && ra[g]!++);
+      x = kb[i]!;
+      if (x !== 0) (cb[g * Db + x]!++, flags && fb[i] === 1 && rb[g]!++);
+      x = kc[i]!;
+      if (x !== 0) (cc[g * Dc + x]!++, flags && fc[i] === 1 && rc[g]!++);
+      x = kd[i]!;
+      if (x !== 0) (cd[g * Dd + x]!++, flags && fd[i] === 1 && rd[g]!++);
+      x = ke[i]!;
+      if (x !== 0) (ce[g * De + x]!++, flags && fe[i] === 1 && re[g]!++);
+    }
+  } else {
+    for (let k = 0; k < sel.length; k++) {
+      const i = sel[k]!;
+      const bv = base[i]!;
+      if (bv !== bv) continue;
+      const g = codes[i]!;
+      withBaseline[g]!++;
+      per.forEach((p, k) => {
+        const x = p.code[i]!;
+        if (x === 0) return;
+        const t = counts[k]!;
+        if (t instanceof Map) t.set(g * p.D + x, (t.get(g * p.D + x) ?? 0) + 1);
+        else t[g * p.D + x]!++;
+        if (p.hasFlag && p.flag[i] === 1) p.responders[g]!++;
+      });
+    }
+  }
   return present(keys, withBaseline).map((g) => ({
     key: keys[g]!,
     withBaseline: withBaseline[g]!,
@@ -189,7 +209,7 @@ export function trajectoryByGroupTask(
         let complete = 0;
         let sum = 0;
         let sumSq = 0;
-        for (const [c, k] of codesOf(p.counts, g, p.D, p.values)) {
+        for (const [c, k] of codesOf(counts[per.indexOf(p)]!, g, p.D, p.values)) {
           const v = p.values[c]!;
           complete += k;
           sum += v * k;
@@ -205,7 +225,7 @@ export function trajectoryByGroupTask(
 export function opioidsByGroupTask(store: AnalyticStore, q: { window: FollowUpWindow; filters: OutcomeFilters; groupBy: Grouping | null }): OpioidGroup[] {
   const pain = store.measure('pain_nrs');
   const mme = store.measure('mme');
-  const mask = episodeMask(store, q.filters);
+  const sel = episodeSelection(store, q.filters);
   const { codes, keys } = groupCodes(store, q.groupBy);
   const K = keys.length;
   const P = Object.fromEntries(OPIOID_PARTS.map((p, i) => [p, i])) as Record<OpioidPart, number>;
@@ -223,9 +243,8 @@ export function opioidsByGroupTask(store: AnalyticStore, q: { window: FollowUpWi
   const mcode = mw.changeCode;
   const mvalues = mw.changeValues;
   const reduced = mw.flags.pct50!;
-  const n = mask.length;
-  for (let i = 0; i < n; i++) {
-    if (mask[i] === 0) continue;
+  for (let k = 0; k < sel.length; k++) {
+    const i = sel[k]!;
     if (pb[i]! !== pb[i]!) continue;
     const g = codes[i]!;
     const at = g * (NP + 1);
@@ -266,12 +285,12 @@ const MAJOR = COMPLICATIONS.indexOf('major');
 /** As query.ts complicationsByCategory: per treatment category, treatments with a status recorded, minor, major (categories in text order). */
 export function complicationsByCategoryTask(store: AnalyticStore, q: { filters: OutcomeFilters }): ComplicationGroup[] {
   const t = store.treatments();
-  const mask = episodeMask(store, q.filters);
+  const sel = episodeSelection(store, q.filters);
   // counts[category * 4 + status]: status 0..2 = none, minor, major; 3 = not recorded.
   const counts = new Float64Array(256 * 4);
   const { category, complication, tStart, tCount } = t;
-  for (let r = 0; r < mask.length; r++) {
-    if (mask[r] === 0) continue;
+  for (let k = 0; k < sel.length; k++) {
+    const r = sel[k]!;
     for (let j = tStart[r]!, end = j + tCount[r]!; j < end; j++) {
       const x = complication[j]!;
       counts[category[j]! * 4 + (x === NONE ? 3 : x)]!++;
@@ -288,13 +307,14 @@ export function complicationsByCategoryTask(store: AnalyticStore, q: { filters: 
 }
 
 /** What there is to filter by (query.ts presentValues without the index-date span, which the episodes table's index answers). */
-export function presentValuesTask(store: AnalyticStore, _q: Record<string, never> = {}): {
-  categories: string[];
-  conditions: string[];
-  codes: string[];
-  providers: number[];
-  sites: number[];
-} {
+export function presentValuesTask(store: AnalyticStore, _q: Record<string, never> = {}): PresentValues {
+  // Depends on the data only: kept until they change.
+  return store.memoize('outcomes.presentValues', () => scanPresentValues(store));
+}
+
+type PresentValues = { categories: string[]; conditions: string[]; codes: string[]; providers: number[]; sites: number[] };
+
+function scanPresentValues(store: AnalyticStore): PresentValues {
   const ep = store.episodes;
   const cat = new Uint8Array(256);
   const cond = new Uint8Array(256);
