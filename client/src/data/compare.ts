@@ -117,7 +117,7 @@ export function summarySentences(crude: Crude, adjusted: Adjusted | undefined, f
   const i = crude.interventional;
   const c = crude.conservative;
   const total = addCount(i.withBaseline, c.withBaseline);
-  const who = `${total === null ? 'the' : total.toLocaleString('en-US')} episodes of ${populationText(f.condition)} with a baseline ${measureLabel(measure).replace(/ \(.*\)$/, '')} score`;
+  const who = `${total === null ? 'the' : total.toLocaleString('en-US')} episodes of ${populationText(f.condition)} with a baseline ${measure === 'pain_nrs' ? 'pain' : measureLabel(measure).replace(/ \(.*\)$/, '')} score`;
   const d = crude.difference;
   let lead = `Among ${who}, `;
   if (i.mean === null || c.mean === null || !d || d.estimate === null) {

@@ -3,7 +3,7 @@ import { countText, stepPoints, type Curve } from '../../data/compare.ts';
 import { CARE_PATH_STYLES, NEUTRAL, SERIES_COLORS } from './palette.ts';
 
 const W = 760;
-const LEFT = 56;
+const LEFT = 120;
 const RIGHT = 20;
 const TOP = 34;
 const PLOT_H = 260;
@@ -43,7 +43,7 @@ export function KaplanMeierChart({ curves, title, bands, maxDay = 456 }: { curve
         </g>
       ))}
       <text x={LEFT + plotW / 2} y={TOP + PLOT_H + 30} fontSize={11} textAnchor="middle" fill={NEUTRAL.muted}>days after the index date</text>
-      <text x={14} y={TOP + PLOT_H / 2} fontSize={11} fill={NEUTRAL.muted} transform={`rotate(-90 14 ${TOP + PLOT_H / 2})`} textAnchor="middle">still responding</text>
+      <text x={LEFT - 44} y={TOP + PLOT_H / 2} fontSize={11} fill={NEUTRAL.muted} transform={`rotate(-90 ${LEFT - 44} ${TOP + PLOT_H / 2})`} textAnchor="middle">still responding</text>
       {bands
         ? curves.map((c, i) => {
             const up = stepPoints(c.time, c.upper);
@@ -75,7 +75,7 @@ export function KaplanMeierChart({ curves, title, bands, maxDay = 456 }: { curve
       <text x={8} y={riskTop} fontSize={11} fontWeight={600} fill={NEUTRAL.muted}>Number at risk</text>
       {curves.map((c, i) => (
         <g key={`${c.key}-risk`} fontSize={11}>
-          <text x={8} y={riskTop + 18 * (i + 1)} fill={styleOf(c.key, i).color}>{c.label.length > 12 ? `${c.label.slice(0, 11)}…` : c.label}</text>
+          <text x={8} y={riskTop + 18 * (i + 1)} fill={styleOf(c.key, i).color}>{c.label.length > 17 ? `${c.label.slice(0, 16)}…` : c.label}</text>
           {c.atRisk.map((a) => (
             <text key={a.day} x={sx(a.day)} y={riskTop + 18 * (i + 1)} textAnchor="middle" fill={NEUTRAL.ink}>{countText(a.n)}</text>
           ))}

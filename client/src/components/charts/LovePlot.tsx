@@ -3,9 +3,9 @@ import { formatDecimal } from '../../data/format.ts';
 import { NEUTRAL } from './palette.ts';
 import { niceTicks } from './ForestPlot.tsx';
 
-const W = 720;
+const W = 760;
 const ROW = 22;
-const LEFT = 220;
+const LEFT = 290;
 const RIGHT = 24;
 const TOP = 28;
 
