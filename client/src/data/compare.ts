@@ -99,7 +99,9 @@ const addCount = (a: Count | null, b: Count | null): number | null => (typeof a 
 /** Who the figures are about: "lumbar radiculopathy", "all conditions", "2 conditions". */
 export function populationText(conditions: readonly string[]): string {
   if (conditions.length === 0) return 'all conditions';
-  if (conditions.length <= 2) return conditions.map((c) => CONDITION_GROUPS[c as ConditionGroup]?.label.toLowerCase() ?? c).join(' and ');
+  // "Low back pain" -> "low back pain"; an acronym ("CRPS") keeps its capitals.
+  const lower = (l: string) => (/^[A-Z][a-z]/.test(l) ? l[0]!.toLowerCase() + l.slice(1) : l);
+  if (conditions.length <= 2) return conditions.map((c) => lower(CONDITION_GROUPS[c as ConditionGroup]?.label ?? c)).join(' and ');
   return `${conditions.length} conditions`;
 }
 

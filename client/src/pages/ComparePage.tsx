@@ -231,7 +231,7 @@ function RespondersCard({ crude, adjusted, filters }: { crude: Crude; adjusted: 
                 <span className="table__sub">{countText(c.responders)} of {countText(den ? c.complete : c.withBaseline)}</span>
               </td>
               <td className="numeric">
-                {signed(r.riskDifference.estimate === null ? null : r.riskDifference.estimate * 100, 1)} per 100
+                {r.riskDifference.estimate === null ? '—' : `${signed(r.riskDifference.estimate * 100, 1)} per 100`}
                 <span className="table__sub">{ci(pct(r.riskDifference.lower), pct(r.riskDifference.upper))}{a?.doublyRobust ? `; adjusted ${signed(a.doublyRobust.estimate * 100)} (${ci(a.doublyRobust.lower * 100, a.doublyRobust.upper * 100)})` : ''}</span>
               </td>
               <td className="numeric">
@@ -252,7 +252,7 @@ function RespondersCard({ crude, adjusted, filters }: { crude: Crude; adjusted: 
                 <span className="table__sub">{countText(comp[k].x0)} of {countText(comp[k].n0)}</span>
               </td>
               <td className="numeric">
-                {signed(comp[k].riskDifference.estimate === null ? null : comp[k].riskDifference.estimate! * 100, 1)} per 100
+                {comp[k].riskDifference.estimate === null ? '—' : `${signed(comp[k].riskDifference.estimate! * 100, 1)} per 100`}
                 <span className="table__sub">{ci(pct(comp[k].riskDifference.lower), pct(comp[k].riskDifference.upper))}</span>
               </td>
               <td className="numeric">

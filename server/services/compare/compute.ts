@@ -262,6 +262,9 @@ export interface AdjustedComparison {
   imbalanced: string[];
   poorOverlap: boolean;
   /** Plain sentences the page shows above the adjusted estimate. */
+  /** Episodes left out because their sex or condition is seen on one path only (positivity). */
+  noCounterpart: { label: string; n: number; path: 'interventional' | 'conservative' }[];
+  /** Plain sentences the page shows above the adjusted estimate (adjustedWarnings). */
   warnings: string[];
   /** True when balance and overlap hold: the adjusted effect may be read as the answer. */
   settled: boolean;
@@ -346,7 +349,7 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
   const pop = adjustedPopulation(rows);
   // Positivity: a sex or condition seen on one path only has no counterpart to be compared with. Those
   // episodes are left out (and the page says so) rather than letting the model run off to infinity.
-  const noCounterpart: string[] = [];
+  const noCounterpart: AdjustedComparison['noCounterpart'] = [];
   let idx = pop.idx;
   {
     const byLevel = (col: Uint8Array, size: number) => {
@@ -363,7 +366,7 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
     const badSex = SEXES.map((_, l) => oneSided(sexCnt, l));
     const badCond = CONDITION_GROUP_NAMES.map((_, l) => oneSided(condCnt, l));
     const describe = (cnt: Float64Array, l: number, label: string) =>
-      `${cnt[2 * l]! + cnt[2 * l + 1]!} episodes of ${label} (all ${cnt[2 * l + 1]! > 0 ? 'interventional' : 'conservative'})`;
+      ({ label, n: cnt[2 * l]! + cnt[2 * l + 1]!, path: cnt[2 * l + 1]! > 0 ? ('interventional' as const) : ('conservative' as const) });
     SEXES.forEach((x, l) => badSex[l] && noCounterpart.push(describe(sexCnt, l, `sex "${x}"`)));
     CONDITION_GROUP_NAMES.forEach((_, l) => badCond[l] && noCounterpart.push(describe(condCnt, l, conditionLabelOf(l).toLowerCase())));
     if (noCounterpart.length > 0) {
@@ -384,7 +387,7 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
   const empty: AdjustedComparison = {
     status: 'not_estimable', reason: null, n1, n0, excludedMissingCovariates: pop.excluded, patterns: null, propensity: null,
     weights: null, overlap: null, balance: [], ipw: null, doublyRobust: null, responders: null, imbalanced: [], poorOverlap: false,
-    warnings: [], settled: false,
+    noCounterpart: [], warnings: [], settled: false,
   };
   const refuse = (reason: string) => ({ result: { ...empty, reason, warnings: [reason] }, internals: null });
   if (n1 === 0 || n0 === 0) return refuse('Only one care path has episodes with a follow-up here: there is nothing to compare.');
@@ -580,31 +583,46 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
   const imbalanced = balance.filter((b) => b.weightedSmd !== null && Math.abs(b.weightedSmd) >= SMD_THRESHOLD).map((b) => b.label);
   const outsideShare = (ov.outsideTreated + ov.outsideControl) / m;
   const poorOverlap = outsideShare > OUTSIDE_SUPPORT_LIMIT || ess1 < ESS_LIMIT * n1 || ess0 < ESS_LIMIT * n0;
-  const warnings: string[] = [];
-  if (imbalanced.length > 0) {
-    warnings.push(
-      `After weighting the paths still differ in ${imbalanced.join(', ')} (standardised difference of 0.1 or more): the adjusted difference may still be confounded by ${imbalanced.length === 1 ? 'it' : 'them'} and is not a settled answer.`,
-    );
-  }
-  if (poorOverlap) {
-    warnings.push(
-      `The two paths overlap poorly: ${(outsideShare * 100).toFixed(1)} % of episodes have propensity scores that the other path does not reach, and weighting leaves an effective ${Math.round(ess1)} of ${n1} interventional and ${Math.round(ess0)} of ${n0} conservative episodes. The adjusted difference rests on few comparable patients.`,
-    );
-  }
-  if (pop.excluded > 0) warnings.push(`${pop.excluded} episodes without a recorded pain duration are left out of the adjusted comparison.`);
-  if (noCounterpart.length > 0) warnings.push(`Left out of the adjusted comparison for want of a counterpart on the other path: ${noCounterpart.join('; ')}.`);
-  if (drChange === null) warnings.push('The doubly robust outcome model could not be fitted; only the weighted difference is shown.');
-  return {
+  const out = {
     result: {
-      status: 'ok', reason: null, n1, n0, excludedMissingCovariates: pop.excluded, patterns: G,
+      status: 'ok' as const, reason: null, n1, n0, excludedMissingCovariates: pop.excluded, patterns: G,
       propensity: { iterations: fit.iterations, coefficients: coefs },
       weights: { lowerCut: tw.lowerCut, upperCut: tw.upperCut, nTruncated: tw.nTruncated, ess1, ess0 },
       overlap: { ...ov, outsideShare },
-      balance, ipw: ch.ipwEst, doublyRobust: drChange, responders, imbalanced, poorOverlap, warnings,
+      balance, ipw: ch.ipwEst, doublyRobust: drChange, responders, imbalanced, poorOverlap, noCounterpart, warnings: [] as string[],
       settled: imbalanced.length === 0 && !poorOverlap && drChange !== null,
     },
     internals: { rows: idx, treat, ps, weights: w, adjustedChange },
   };
+  out.result.warnings = adjustedWarnings(out.result, (n) => n.toLocaleString('en-US'));
+  return out;
+}
+
+/**
+ * The plain sentences above the adjusted estimate, from the analysis's
+ * fields; `count` writes a count (present.ts passes the caller's small-cell
+ * masking, so a warning never gives a suppressed count away).
+ */
+export function adjustedWarnings(a: AdjustedComparison, count: (n: number) => string): string[] {
+  if (a.status !== 'ok') return a.reason ? [a.reason] : [];
+  const warnings: string[] = [];
+  const episodes = (n: number) => `${count(n)} ${n === 1 ? 'episode' : 'episodes'}`;
+  if (a.imbalanced.length > 0) {
+    warnings.push(
+      `After weighting the paths still differ in ${a.imbalanced.join(', ')} (standardised difference of 0.1 or more): the adjusted difference may still be confounded by ${a.imbalanced.length === 1 ? 'it' : 'them'} and is not a settled answer.`,
+    );
+  }
+  if (a.poorOverlap && a.overlap && a.weights) {
+    warnings.push(
+      `The two paths overlap poorly: ${(a.overlap.outsideShare * 100).toFixed(1)} % of episodes have propensity scores that the other path does not reach, and weighting leaves an effective ${Math.round((100 * a.weights.ess1) / a.n1)} % of the interventional and ${Math.round((100 * a.weights.ess0) / a.n0)} % of the conservative episodes. The adjusted difference rests on few comparable patients.`,
+    );
+  }
+  if (a.excludedMissingCovariates > 0) warnings.push(`${episodes(a.excludedMissingCovariates)} without a recorded pain duration are left out of the adjusted comparison.`);
+  if (a.noCounterpart.length > 0) {
+    warnings.push(`Left out of the adjusted comparison for want of a counterpart on the other path: ${a.noCounterpart.map((x) => `${episodes(x.n)} of ${x.label} (all ${x.path})`).join('; ')}.`);
+  }
+  if (a.doublyRobust === null) warnings.push('The doubly robust outcome model could not be fitted; only the weighted difference is shown.');
+  return warnings;
 }
 
 /** Every row its own pattern (when a covariate cannot be coded for grouping): the same fits, row by row. */

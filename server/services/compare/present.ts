@@ -17,7 +17,7 @@
  */
 import type { Privacy } from '../../auth/privacy.ts';
 import { isShown, type Count } from '../../auth/suppression.ts';
-import type { AdjustedComparison, CrudeComparison, DurabilityResult, KmCurve, MatchedComparison, SubgroupFamily } from './compute.ts';
+import { adjustedWarnings, type AdjustedComparison, type CrudeComparison, type DurabilityResult, type KmCurve, type MatchedComparison, type SubgroupFamily } from './compute.ts';
 
 const both = (p: Privacy, a: Count, b: Count) => (x: number | null) => (p.statistic(a, 1) !== null && p.statistic(b, 1) !== null ? x : null);
 
@@ -123,7 +123,7 @@ export function presentCrude(c: CrudeComparison, p: Privacy): CrudeOut {
   return { interventional: a1, conservative: a0, difference, hedges, ancova, responders, complications: { any: comp(c.complications.any), major: comp(c.complications.major) } };
 }
 
-export interface AdjustedOut extends Omit<AdjustedComparison, 'n1' | 'n0' | 'excludedMissingCovariates' | 'overlap' | 'weights' | 'balance'> {
+export interface AdjustedOut extends Omit<AdjustedComparison, 'n1' | 'n0' | 'excludedMissingCovariates' | 'overlap' | 'weights' | 'balance' | 'noCounterpart'> {
   n1: Count;
   n0: Count;
   excludedMissingCovariates: Count;
@@ -138,8 +138,15 @@ export function presentAdjusted(a: AdjustedComparison, p: Privacy): AdjustedOut 
   const out = (<T>(v: T) => (ok ? v : null));
   const ov = a.overlap;
   const outside = ov ? p.independent({ t: ov.outsideTreated, c: ov.outsideControl }) : null;
+  const { noCounterpart, ...rest } = a;
+  void noCounterpart;
+  const masked = (x: number) => {
+    const c = p.independent({ x }).x;
+    return isShown(c) ? c.toLocaleString('en-US') : c.display;
+  };
   return {
-    ...a,
+    ...rest,
+    warnings: ok ? adjustedWarnings(a, masked) : [],
     n1: n.n1, n0: n.n0, excludedMissingCovariates: n.excluded,
     status: ok ? a.status : 'not_estimable',
     reason: ok ? a.reason : (a.reason ?? 'Fewer than the minimum number of episodes on a path for your role.'),
