@@ -84,6 +84,8 @@ describe('the Operations page', () => {
     // Quarterly volume by provider: the URL carries it, the legend names providers.
     await page.getByRole('group', { name: 'Volume view' }).getByLabel('Period').selectOption('quarter');
     await page.waitForURL('**/operations?**period=quarter**');
+    // The router renders a navigation in a transition: wait until the page shows it before the next change.
+    await expect.poll(() => page.getByRole('region', { name: 'Procedure volume' }).locator('.card__subtitle').textContent(), { timeout: 20_000 }).toContain('per quarter');
     await page.getByRole('group', { name: 'Volume view' }).getByLabel('Split by').selectOption('provider');
     await page.waitForURL('**/operations?**by=provider**');
     expect(new URL(page.url()).searchParams.get('period')).toBe('quarter');

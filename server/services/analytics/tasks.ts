@@ -9,6 +9,7 @@ import type { AnalyticStore } from './store.ts';
 import { outcomeTasks } from '../outcomes/store-queries.ts';
 import { compareTasks } from '../compare/tasks.ts';
 import { operationsTasks } from '../operations/tasks.ts';
+import { cohortTasks } from '../cohorts/tasks.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Task = (store: AnalyticStore, input: any) => unknown;
@@ -17,4 +18,5 @@ export const TASKS = {
   ...outcomeTasks,
   ...compareTasks,
   ...operationsTasks,
+  ...cohortTasks,
 } satisfies Record<string, Task>;

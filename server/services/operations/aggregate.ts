@@ -12,7 +12,7 @@
  * its episode (care path, condition, site, age band, sex); episode figures
  * filter by the episode (index date, primary category and code, provider).
  */
-import { CARE_PATHS, CONDITION_GROUP_NAMES, SEXES, TREATMENT_CATEGORIES } from '../../../db/schema/vocabulary.ts';
+import { CARE_PATHS, CONDITION_GROUP_NAMES, SEXES, TREATMENT_CATEGORIES, type Measure } from '../../../db/schema/vocabulary.ts';
 import type { OutcomeFilters } from '../outcomes/filters.ts';
 import { parseIsoDate } from '../../domain/dates.ts';
 import { AGE_BAND_NAMES, BIT_BASELINE, flagBit, windowBit, type OperationsStore } from './store.ts';
@@ -559,7 +559,7 @@ export type GroupOf = (id: number) => number;
 export function followUpParts(
   store: OperationsStore,
   c: Compiled,
-  opts: { measure: string; window: number; windowEnd: number; flag: number; asOf: number; group: GroupOf; period: Period | null },
+  opts: { measure: Measure; window: number; windowEnd: number; flag: number; asOf: number; group: GroupOf; period: Period | null },
 ): Map<string, Int32Array> {
   const bits = store.bitsOf(opts.measure);
   const eps = selectEpisodes(store, c);

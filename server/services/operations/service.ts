@@ -12,48 +12,26 @@
  * - the flagged-episode list is patient-level: physicians (their own
  *   episodes) and admins, audited.
  */
-import type { Db } from '../../../db/index.ts';
-import { CARE_PATHS, CPT_FAMILIES, FOLLOW_UP_WINDOW_NAMES, REGIONS, TREATMENT_CATEGORIES, type FollowUpWindow } from '../../../db/schema/vocabulary.ts';
+import { CPT_FAMILIES, FOLLOW_UP_WINDOW_NAMES, REGIONS, TREATMENT_CATEGORIES, type FollowUpWindow, type Measure } from '../../../db/schema/vocabulary.ts';
 import type { ContextInner } from '../../context.ts';
 import { auditPatientRead, isPhysician } from '../../auth/scope.ts';
 import { privacyFor, type Privacy } from '../../auth/privacy.ts';
 import { isShown, rate, type Count } from '../../auth/suppression.ts';
-import { daysToIso } from '../../domain/dates.ts';
+import { daysToIso, parseIsoDate } from '../../domain/dates.ts';
 import { DomainError } from '../../errors.ts';
 import { proportion, type ProportionFigure } from '../outcomes/figures.ts';
 import type { OutcomeFilters } from '../outcomes/filters.ts';
 import { categoryLabel, codeLabel, loadNames, type Names } from '../outcomes/labels.ts';
 import { currentDefinitions } from '../outcomes/query.ts';
 import { outcomesPending } from '../outcomes/refresh.ts';
-import {
-  bucketLabel,
-  bucketOf,
-  bucketStart,
-  calendarCounts,
-  compile,
-  flaggedLines,
-  followUpParts,
-  groupCounts,
-  monthOfDay,
-  pathMix,
-  quantilesOfCounts,
-  repeatCounts,
-  sessionMix,
-  PARTS,
-  YEAR_LAG,
-  type Compiled,
-  type Period,
-  type Unit,
-  type VolumeGrouping,
-  volumeCounts,
-} from './aggregate.ts';
+import { bucketLabel, bucketStart, quantilesOfCounts, PARTS, YEAR_LAG, type Period, type Unit, type VolumeGrouping } from './aggregate.ts';
 import { ESI_SESSIONS_ALLOWED, ROLLING_DAYS } from './rules.ts';
-import { CATS, FAMILY_NAMES, FLAG_NAMES, operationsStore, type FlagName, type OperationsStore } from './store.ts';
+import type { FlagName } from './store.ts';
+import type { GroupKey } from './tasks.ts';
 
-export type Ctx = Pick<ContextInner, 'db' | 'user' | 'privacy' | 'now' | 'ip' | 'secrets'>;
+export type Ctx = Pick<ContextInner, 'db' | 'user' | 'privacy' | 'now' | 'ip' | 'secrets' | 'analytics'>;
 
-/** At most this many buckets in a series (the latest are kept), and this many named groups (the rest are "Other"). */
-export const MAX_BUCKETS = 400;
+/** At most this many named groups in a series (the rest are "Other"). */
 export const MAX_GROUPS = 8;
 const OTHERS = 'others';
 
@@ -88,55 +66,11 @@ const sumShown = (cells: readonly Count[]): Count => {
 
 // ---- context ---------------------------------------------------------------------------
 
-type Prepared = { store: OperationsStore; c: Compiled; names: Names; asOf: number; span: { first: number; last: number } | null; updating: boolean };
-
-const namesCache = new WeakMap<object, { version: number; names: Names; span: { first: number; last: number } | null }>();
+type Prepared = { names: Names; asOf: number; updating: boolean };
 
 function prepare(ctx: Ctx, f: OutcomeFilters): Prepared {
   assertProviderFilter(ctx, f);
-  const store = operationsStore(ctx.db);
-  let hit = namesCache.get(store);
-  if (!hit || hit.version !== store.version) {
-    let first = Infinity;
-    let last = -Infinity;
-    for (let i = 0; i < store.n; i++) {
-      if (!store.alive[i]) continue;
-      const d = store.day[i]!;
-      if (d < first) first = d;
-      if (d > last) last = d;
-    }
-    hit = { version: store.version, names: loadNames(ctx.db), span: Number.isFinite(first) ? { first, last } : null };
-    namesCache.set(store, hit);
-  }
-  return {
-    store,
-    c: compile(store, f),
-    names: hit.names,
-    asOf: Math.floor(ctx.now() / 86_400_000),
-    span: hit.span,
-    updating: !outcomesPending(ctx.db).consistent,
-  };
-}
-
-/** The range a figure covers: the filters' dates, else the practice's procedure dates; snapped to whole buckets. */
-function rangeOf(p: Prepared, period: Period): { fromDay: number; toDay: number; truncated: boolean } | null {
-  if (!p.span) return null;
-  let fromDay = Math.max(p.c.from, p.span.first);
-  const toDay = Math.min(p.c.to, p.span.last);
-  if (fromDay > toDay) return null;
-  // Whole buckets: the first bucket starts at its start, so period-over-period and year-over-year compare like with like.
-  const snap = (d: number) => {
-    const b = bucketOf(period, d, monthOfDay(d));
-    return Math.floor(Date.parse(bucketStart(period, b)) / 86_400_000);
-  };
-  fromDay = snap(fromDay);
-  let truncated = false;
-  const lastBucket = bucketOf(period, toDay, monthOfDay(toDay));
-  if (lastBucket - bucketOf(period, fromDay, monthOfDay(fromDay)) + 1 > MAX_BUCKETS) {
-    fromDay = snap(Math.floor(Date.parse(bucketStart(period, lastBucket - MAX_BUCKETS + 1)) / 86_400_000));
-    truncated = true;
-  }
-  return { fromDay, toDay, truncated };
+  return { names: loadNames(ctx.db), asOf: Math.floor(ctx.now() / 86_400_000), updating: !outcomesPending(ctx.db).consistent };
 }
 
 // ---- labels ----------------------------------------------------------------------------
@@ -151,27 +85,25 @@ const REGION_LABELS: Record<string, string> = {
   other: 'Other region',
 };
 
-function groupLabel(p: Prepared, by: VolumeGrouping, g: number): { key: string; label: string } {
+function groupLabel(p: Prepared, by: VolumeGrouping, key: GroupKey): { key: string; label: string } {
   switch (by) {
     case 'none':
       return { key: 'all', label: 'All procedures' };
     case 'family': {
-      const name = FAMILY_NAMES[g]!;
+      const name = String(key);
       const label = name === 'other' ? 'Other codes' : name === 'none' ? 'No code recorded' : CPT_FAMILIES[name as keyof typeof CPT_FAMILIES].label;
       return { key: name, label };
     }
-    case 'code': {
-      const code = p.store.codes[g] ?? '';
-      return { key: code || 'none', label: code ? codeLabel(code) : 'No code recorded' };
-    }
+    case 'code':
+      return { key: String(key), label: key === 'none' ? 'No code recorded' : codeLabel(String(key)) };
     case 'category':
-      return { key: TREATMENT_CATEGORIES[g]!, label: categoryLabel(TREATMENT_CATEGORIES[g]!) };
+      return { key: String(key), label: categoryLabel(String(key)) };
     case 'provider':
-      return { key: String(g), label: p.names.providers.get(g) ?? `Provider ${g}` };
+      return { key: String(key), label: p.names.providers.get(Number(key)) ?? `Provider ${key}` };
     case 'site':
-      return { key: String(g), label: p.names.sites.get(g) ?? `Site ${g}` };
+      return { key: String(key), label: p.names.sites.get(Number(key)) ?? `Site ${key}` };
     case 'care_path':
-      return { key: CARE_PATHS[g]!, label: `${PATH_LABELS[g]} episodes` };
+      return { key: String(key), label: `${PATH_LABELS[key === 'interventional' ? 0 : 1]} episodes` };
   }
 }
 
@@ -201,9 +133,10 @@ export type VolumeSeries = {
   updating: boolean;
 };
 
-export function volume(ctx: Ctx, input: VolumeInput): VolumeSeries {
+export async function volume(ctx: Ctx, input: VolumeInput): Promise<VolumeSeries> {
   const p = prepare(ctx, input.filters);
-  const range = rangeOf(p, input.period);
+  const v = await ctx.analytics.runTask('operations.volume', { filters: input.filters, period: input.period, by: input.by, unit: input.unit });
+  const range = v.range;
   const empty: VolumeSeries = {
     period: input.period,
     by: input.by,
@@ -221,11 +154,10 @@ export function volume(ctx: Ctx, input: VolumeInput): VolumeSeries {
     updating: p.updating,
   };
   if (!range) return empty;
-  const v = volumeCounts(p.store, p.c, { period: input.period, by: input.by, unit: input.unit, fromDay: range.fromDay, toDay: range.toDay });
   const width = v.last - v.first + 1;
   // Named groups: the largest MAX_GROUPS; a physician's figures by provider: their own and everyone else combined.
   const own = ownProvider(ctx);
-  const entries = [...v.groups.entries()].map(([g, counts]) => ({ g, counts, total: counts.reduce((a, b) => a + b, 0) }));
+  const entries = v.groups.map((g) => ({ g: g.key, counts: g.counts, total: g.counts.reduce((a, b) => a + b, 0) }));
   let named = entries;
   let rest: typeof entries = [];
   if (input.by === 'provider' && own !== null) {
@@ -237,9 +169,9 @@ export function volume(ctx: Ctx, input: VolumeInput): VolumeSeries {
     rest = entries.slice(MAX_GROUPS);
   }
   named.sort((a, b) => b.total - a.total);
-  const rows: Array<{ key: string; label: string; counts: Int32Array }> = named.map((e) => ({ ...groupLabel(p, input.by, e.g), counts: e.counts }));
+  const rows: Array<{ key: string; label: string; counts: number[] }> = named.map((e) => ({ ...groupLabel(p, input.by, e.g), counts: e.counts }));
   if (rest.length) {
-    const counts = new Int32Array(width);
+    const counts = new Array<number>(width).fill(0);
     for (const e of rest) for (let b = 0; b < width; b++) counts[b]! += e.counts[b]!;
     rows.push({ key: OTHERS, label: input.by === 'provider' && own !== null ? 'Other providers (combined)' : `${rest.length} other groups`, counts });
   }
@@ -281,24 +213,17 @@ export function volume(ctx: Ctx, input: VolumeInput): VolumeSeries {
 export type CalendarInput = { filters: OutcomeFilters; year: number | null };
 export type Calendar = { year: number | null; years: number[]; days: Array<{ date: string; weekday: number; count: Count }>; max: number; total: Count | null; updating: boolean };
 
-export function calendar(ctx: Ctx, input: CalendarInput): Calendar {
+export async function calendar(ctx: Ctx, input: CalendarInput): Promise<Calendar> {
   const p = prepare(ctx, input.filters);
-  if (!p.span) return { year: null, years: [], days: [], max: 0, total: null, updating: p.updating };
-  const firstYear = Number(daysToIso(p.span.first).slice(0, 4));
-  const lastYear = Number(daysToIso(p.span.last).slice(0, 4));
-  const years = Array.from({ length: lastYear - firstYear + 1 }, (_, i) => firstYear + i);
-  const filterYear = p.c.to < 1e9 ? Number(daysToIso(Math.min(p.c.to, p.span.last)).slice(0, 4)) : lastYear;
-  const year = input.year !== null && years.includes(input.year) ? input.year : Math.max(firstYear, Math.min(filterYear, lastYear));
-  const fromDay = Math.floor(Date.UTC(year, 0, 1) / 86_400_000);
-  const toDay = Math.floor(Date.UTC(year, 11, 31) / 86_400_000);
-  const counts = calendarCounts(p.store, p.c, fromDay, toDay);
-  const line = volumePrivacy(ctx).line([...counts], { total: true });
+  const c = await ctx.analytics.runTask('operations.calendar', { filters: input.filters, year: input.year });
+  if (c.year === null) return { year: null, years: [], days: [], max: 0, total: null, updating: p.updating };
+  const line = volumePrivacy(ctx).line(c.counts, { total: true });
   let max = 0;
-  for (const c of line.cells) if (isShown(c) && c > max) max = c;
+  for (const x of line.cells) if (isShown(x) && x > max) max = x;
   return {
-    year,
-    years,
-    days: line.cells.map((count, i) => ({ date: daysToIso(fromDay + i), weekday: (fromDay + i + 3) % 7, count })),
+    year: c.year,
+    years: c.years,
+    days: line.cells.map((count, i) => ({ date: daysToIso(c.fromDay + i), weekday: (((c.fromDay + i + 3) % 7) + 7) % 7, count })),
     max,
     total: line.total,
     updating: p.updating,
@@ -312,44 +237,37 @@ export type Mover = { by: 'code' | 'provider' | 'site' | 'category'; key: string
 export type Movers = { period: Period; current: string | null; previous: string | null; yearBefore: string | null; movers: Mover[]; updating: boolean };
 
 /** The groups whose volume changed most between the latest bucket of the range and the one before (and a year before). */
-export function movers(ctx: Ctx, input: MoversInput): Movers {
+export async function movers(ctx: Ctx, input: MoversInput): Promise<Movers> {
   const p = prepare(ctx, input.filters);
-  const range = rangeOf(p, input.period);
-  if (!range) return { period: input.period, current: null, previous: null, yearBefore: null, movers: [], updating: p.updating };
-  const last = bucketOf(input.period, range.toDay, monthOfDay(range.toDay));
-  const dayOf = (b: number) => Math.floor(Date.parse(bucketStart(input.period, b)) / 86_400_000);
-  const span = (b: number) => [dayOf(b), dayOf(b + 1) - 1] as const;
+  const m = await ctx.analytics.runTask('operations.movers', { filters: input.filters, period: input.period, unit: input.unit });
+  if (m.last === null) return { period: input.period, current: null, previous: null, yearBefore: null, movers: [], updating: p.updating };
   const privacy = volumePrivacy(ctx);
   const own = ownProvider(ctx);
   const out: Mover[] = [];
-  const bys = ['code', 'provider', 'site', 'category'] as const;
-  const counted = groupCounts(p.store, p.c, bys, input.unit, [span(last), span(last - 1), span(last - YEAR_LAG[input.period])]);
-  bys.forEach((by, k) => {
-    const [cur, prev, year] = counted[k]!;
-    const keys = new Set([...cur!.keys(), ...prev!.keys()]);
-    for (const g of keys) {
-      if (by === 'provider' && own !== null && g !== own) continue;
-      const counts = [cur!.get(g) ?? 0, prev!.get(g) ?? 0, year!.get(g) ?? 0];
-      const m = privacy.independent({ current: counts[0]!, previous: counts[1]!, yearBefore: counts[2]! });
-      const shown = isShown(m.current) && isShown(m.previous);
+  for (const { by, rows } of m.groups) {
+    for (const r of rows) {
+      if (by === 'provider' && own !== null && r.key !== own) continue;
+      const x = privacy.independent({ current: r.current, previous: r.previous, yearBefore: r.yearBefore });
+      const shown = isShown(x.current) && isShown(x.previous);
       out.push({
         by,
-        ...groupLabel(p, by, g),
-        current: m.current,
-        previous: m.previous,
-        yearBefore: m.yearBefore,
-        change: shown ? (m.current as number) - (m.previous as number) : null,
-        relative: shown && m.previous !== 0 ? ((m.current as number) - (m.previous as number)) / (m.previous as number) : null,
+        ...groupLabel(p, by, r.key),
+        current: x.current,
+        previous: x.previous,
+        yearBefore: x.yearBefore,
+        change: shown ? (x.current as number) - (x.previous as number) : null,
+        relative: shown && x.previous !== 0 ? ((x.current as number) - (x.previous as number)) / (x.previous as number) : null,
       });
     }
-  });
+  }
   // Largest absolute changes first, per grouping; the page shows the top few of each.
-  out.sort((a, b) => (a.by === b.by ? Math.abs(b.change ?? 0) - Math.abs(a.change ?? 0) || a.label.localeCompare(b.label) : 0));
+  const order = ['code', 'provider', 'site', 'category'];
+  out.sort((a, b) => order.indexOf(a.by) - order.indexOf(b.by) || Math.abs(b.change ?? 0) - Math.abs(a.change ?? 0) || a.label.localeCompare(b.label));
   return {
     period: input.period,
-    current: bucketLabel(input.period, last),
-    previous: bucketLabel(input.period, last - 1),
-    yearBefore: bucketLabel(input.period, last - YEAR_LAG[input.period]),
+    current: bucketLabel(input.period, m.last),
+    previous: bucketLabel(input.period, m.last - 1),
+    yearBefore: bucketLabel(input.period, m.last - YEAR_LAG[input.period]),
     movers: out,
     updating: p.updating,
   };
@@ -365,24 +283,13 @@ export type Mix = {
 };
 
 /** Episodes by index-date bucket and care path, with the interventional share and its Wilson interval. */
-export function mix(ctx: Ctx, input: MixInput): Mix {
+export async function mix(ctx: Ctx, input: MixInput): Promise<Mix> {
   const p = prepare(ctx, input.filters);
-  let first = Infinity;
-  let last = -Infinity;
-  for (let id = 1; id <= p.store.epMax; id++) {
-    if (!p.store.epAlive[id]) continue;
-    const d = p.store.epDay[id]!;
-    if (d < first) first = d;
-    if (d > last) last = d;
-  }
-  if (!Number.isFinite(first)) return { period: input.period, buckets: [], updating: p.updating };
-  const fromDay = Math.max(first, p.c.from);
-  const toDay = Math.min(last, p.c.to);
-  if (fromDay > toDay) return { period: input.period, buckets: [], updating: p.updating };
-  const m = pathMix(p.store, p.c, input.period, fromDay, toDay);
+  const m = await ctx.analytics.runTask('operations.mix', { filters: input.filters, period: input.period });
+  if (!m) return { period: input.period, buckets: [], updating: p.updating };
   const privacy = volumePrivacy(ctx);
   const width = m.last - m.first + 1;
-  const masked = privacy.table({ cells: Array.from({ length: width }, (_, b) => [m.counts[0][b]!, m.counts[1][b]!]), rowTotals: true });
+  const masked = privacy.table({ cells: Array.from({ length: width }, (_, b) => [m.interventional[b]!, m.conservative[b]!]), rowTotals: true });
   return {
     period: input.period,
     buckets: Array.from({ length: width }, (_, b) => ({
@@ -439,9 +346,9 @@ export const INTERVAL_BIN = 30;
 /** 30-day bins up to 360 days, then one open bin: the 12 months the payer rules look at. */
 export const INTERVAL_BINS = 12;
 
-export function repeats(ctx: Ctx, input: RepeatsInput): Repeats {
+export async function repeats(ctx: Ctx, input: RepeatsInput): Promise<Repeats> {
   const p = prepare(ctx, input.filters);
-  const r = repeatCounts(p.store, p.c, p.asOf, CATS.esi, CATS.mbb);
+  const r = await ctx.analytics.runTask('operations.repeats', { filters: input.filters, asOf: p.asOf });
   const privacy = volumePrivacy(ctx);
   const own = ownProvider(ctx);
   const byCategory: Repeats['byCategory'] = [];
@@ -560,62 +467,33 @@ export type FlaggedEpisodes = {
   next: { date: string; episodeId: number } | null;
 };
 
-export function flaggedEpisodes(ctx: Ctx, input: FlaggedInput): FlaggedEpisodes {
+export async function flaggedEpisodes(ctx: Ctx, input: FlaggedInput): Promise<FlaggedEpisodes> {
   const p = prepare(ctx, input.filters);
   const own = ownProvider(ctx);
   if (ctx.user?.role !== 'admin' && own === null) throw new DomainError('FORBIDDEN', 'You do not have access to patient records.');
-  const s = p.store;
-  // One row per episode: its latest flagged session (lines come newest first).
-  const seen = new Set<number>();
-  const all: number[] = [];
-  for (const i of flaggedLines(s, p.c, CATS.esi)) {
-    const e = s.episode[i]!;
-    if (seen.has(e)) continue;
-    if (own !== null && s.epProvider[e] !== own) continue;
-    seen.add(e);
-    all.push(i);
-  }
-  const after = input.cursor ?? null;
-  const start = after
-    ? all.findIndex((i) => {
-        const d = daysToIso(s.day[i]!);
-        return d < after.date || (d === after.date && s.episode[i]! < after.episodeId);
-      })
-    : 0;
-  const page = start < 0 ? [] : all.slice(start, start + input.limit);
-  const rows = page.map((i) => {
-    const e = s.episode[i]!;
-    const pStart = s.patientStart[s.patient[i]!]!;
-    const pEnd = pStart + s.patientCount[s.patient[i]!]!;
-    const windowDates: string[] = [];
-    for (let j = pStart; j < pEnd; j++) {
-      if (s.head[j] && s.category[j] === CATS.esi && s.region[j] === s.region[i] && s.day[j]! <= s.day[i]! && s.day[j]! >= s.day[i]! - (ROLLING_DAYS - 1)) {
-        windowDates.push(daysToIso(s.day[j]!));
-      }
-    }
-    return {
-      episodeId: e,
-      patientId: s.patient[i]!,
-      indexDate: daysToIso(s.epDay[e]!),
-      provider: p.names.providers.get(s.epProvider[e]!) ?? `Provider ${s.epProvider[e]}`,
-      site: p.names.sites.get(s.site[i]!) ?? `Site ${s.site[i]}`,
-      region: regionLabel(s.region[i]!),
-      flaggedOn: daysToIso(s.day[i]!),
-      sessionsInWindow: s.esiInWindow[i]!,
-      windowDates,
-    };
-  });
+  const cursor = input.cursor ? { day: parseIsoDate(input.cursor.date)!, episodeId: input.cursor.episodeId } : null;
+  const f = await ctx.analytics.runTask('operations.flagged', { filters: input.filters, own, limit: input.limit, cursor });
+  const rows = f.rows.map((x) => ({
+    episodeId: x.episodeId,
+    patientId: x.patientId,
+    indexDate: daysToIso(x.indexDay),
+    provider: p.names.providers.get(x.providerId) ?? `Provider ${x.providerId}`,
+    site: p.names.sites.get(x.siteId) ?? `Site ${x.siteId}`,
+    region: regionLabel(x.region),
+    flaggedOn: daysToIso(x.day),
+    sessionsInWindow: x.inWindow,
+    windowDates: x.windowDays.map(daysToIso),
+  }));
   auditPatientRead(ctx, 'operations.flaggedEpisodes', [...new Set(rows.map((r) => r.patientId))]);
   const lastRow = rows.at(-1);
-  const more = start >= 0 && start + input.limit < all.length;
-  return { rows, total: all.length, next: more && lastRow ? { date: lastRow.flaggedOn, episodeId: lastRow.episodeId } : null };
+  return { rows, total: f.total, next: f.more && lastRow ? { date: lastRow.flaggedOn, episodeId: lastRow.episodeId } : null };
 }
 
 // ---- follow-up completion and the comparison table ----------------------------------------------------
 
 export type FollowUpInput = {
   filters: OutcomeFilters;
-  measure: string;
+  measure: Measure;
   window: FollowUpWindow;
   definition: FlagName;
   by: 'provider' | 'site';
@@ -637,45 +515,27 @@ type PartsTable = {
  * cells (withheld when any part is), so no response gives back a cell
  * another withheld.
  */
-function partsTable(ctx: Ctx, p: Prepared, input: FollowUpInput): PartsTable {
+async function partsTable(ctx: Ctx, p: Prepared, input: FollowUpInput): Promise<PartsTable> {
   const defs = currentDefinitions(ctx.db).windows;
-  const w = FOLLOW_UP_WINDOW_NAMES.indexOf(input.window);
-  const own = ownProvider(ctx);
-  const s = p.store;
-  const group = input.by === 'provider' ? (id: number) => (own !== null && s.epProvider[id] !== own ? -1 : s.epProvider[id]!) : (id: number) => s.epSite[id]!;
-  const parts = followUpParts(s, p.c, {
+  const raw = await ctx.analytics.runTask('operations.parts', {
+    filters: input.filters,
     measure: input.measure,
-    window: w,
+    window: FOLLOW_UP_WINDOW_NAMES.indexOf(input.window),
     windowEnd: defs[input.window].to,
-    flag: FLAG_NAMES.indexOf(input.definition),
+    flag: input.definition,
     asOf: p.asOf,
-    group,
+    by: input.by,
+    own: ownProvider(ctx),
     period: input.period,
   });
-  const groups = new Set<number>();
-  const buckets = new Set<number>();
-  for (const key of parts.keys()) {
-    const [g, b] = key.split(':').map(Number);
-    groups.add(g!);
-    buckets.add(b!);
-  }
-  const gs = [...groups].sort((a, b) => a - b);
-  const bs = [...buckets].sort((a, b) => a - b);
+  const gs = [...new Set(raw.map((r) => r.group))].sort((a, b) => a - b);
+  const bs = [...new Set(raw.map((r) => r.bucket))].sort((a, b) => a - b);
   if (!gs.length) return { groups: [], buckets: [], cells: [], totals: [] };
-  const raw = gs.flatMap((g) => bs.map((b) => [...(parts.get(`${g}:${b}`) ?? new Int32Array(PARTS.length))]));
-  const masked = privacyFor(ctx).table({ cells: raw, rowTotals: true });
+  const at = new Map(raw.map((r) => [`${r.group}:${r.bucket}`, r.parts]));
+  const cells = gs.flatMap((g) => bs.map((b) => at.get(`${g}:${b}`) ?? new Array<number>(PARTS.length).fill(0)));
+  // One masked table per request; followUp and comparison ask with the same input, so they mask the same table.
+  const masked = privacyFor(ctx).table({ cells, rowTotals: true });
   return { groups: gs, buckets: bs, cells: masked.cells, totals: masked.rowTotals! };
-}
-
-const partsCache = new WeakMap<object, { key: string; table: PartsTable }>();
-
-function partsFor(ctx: Ctx, p: Prepared, input: FollowUpInput): PartsTable {
-  const key = JSON.stringify([p.store.version, ctx.user?.role, ctx.user?.providerId, ctx.privacy.smallCellThreshold, Math.floor(ctx.now() / 86_400_000), input]);
-  const hit = partsCache.get(p.store);
-  if (hit && hit.key === key) return hit.table;
-  const table = partsTable(ctx, p, input);
-  partsCache.set(p.store, { key, table });
-  return table;
 }
 
 type Sums = { episodes: Count; withBaseline: Count; eligible: Count; scored: Count; responders: Count };
@@ -716,9 +576,9 @@ function groupName(p: Prepared, by: 'provider' | 'site', g: number): { key: stri
 }
 
 /** Follow-up completion per provider or site, overall and per index-date bucket. */
-export function followUp(ctx: Ctx, input: FollowUpInput): FollowUp {
+export async function followUp(ctx: Ctx, input: FollowUpInput): Promise<FollowUp> {
   const p = prepare(ctx, input.filters);
-  const t = partsFor(ctx, p, input);
+  const t = await partsTable(ctx, p, input);
   const privacy = privacyFor(ctx);
   const nb = t.buckets.length;
   return {
@@ -765,14 +625,14 @@ export type ComparisonRow = {
 export type Comparison = { by: 'provider' | 'site'; window: FollowUpWindow; measure: string; definition: FlagName; rows: ComparisonRow[]; practice: ComparisonRow; updating: boolean };
 
 /** The provider or site comparison table: volume, mix, follow-up completion and responder rate with its Wilson interval. */
-export function comparison(ctx: Ctx, input: FollowUpInput): Comparison {
+export async function comparison(ctx: Ctx, input: FollowUpInput): Promise<Comparison> {
   const p = prepare(ctx, input.filters);
-  const t = partsFor(ctx, p, input);
+  const [t, mixRows] = await Promise.all([partsTable(ctx, p, input), ctx.analytics.runTask('operations.mixByGroup', { filters: input.filters, by: input.by })]);
   const outcomePrivacy = privacyFor(ctx);
   const vp = volumePrivacy(ctx);
   const own = ownProvider(ctx);
   const nb = t.buckets.length;
-  const rawMix = sessionMix(p.store, p.c, input.by);
+  const rawMix = new Map(mixRows.map((r) => [r.group, new Map(r.categories)]));
   if (own !== null && input.by === 'provider') {
     const merged = new Map<number, number>();
     for (const [g, m] of rawMix) {
@@ -810,7 +670,3 @@ export function comparison(ctx: Ctx, input: FollowUpInput): Comparison {
   return { by: input.by, window: input.window, measure: input.measure, definition: input.definition, rows, practice, updating: p.updating };
 }
 
-/** For the bench and tests: the store, synced. */
-export function storeOf(db: Db): OperationsStore {
-  return operationsStore(db);
-}

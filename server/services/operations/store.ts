@@ -1,29 +1,27 @@
 /**
- * The Operations page's data in memory, as typed columns, kept exact as the
- * records change (docs/decisions/010-operations.md).
+ * The Operations page's data in memory, as typed columns, derived from the
+ * shared analytic store (server/services/analytics/, decision 008) once per
+ * state of it (docs/decisions/010-operations.md).
  *
  * - Procedure lines: every interventional treatment row, with its episode's
  *   facts copied on (care path, condition, region, site) so a scan needs no
- *   join. Grouped by patient, contiguous, in (day, category, region, code, id)
- *   order; the first line of each session (patient, day, category, region)
- *   carries the session's repeat and payer-rule facts (rules.ts), computed
- *   once per patient when the patient's records change.
- * - Episodes: dense by episode id, from outcome_episodes (the derived facts the
- *   Outcomes page groups by), and per outcome measure a bit field of which
- *   figures exist (baseline, a score in each window, responder flags).
+ *   indirection. Grouped by patient, contiguous, in (day, category, region,
+ *   code) order; the first line of each session (patient, day, category,
+ *   region) carries the session's repeat and payer-rule facts (rules.ts).
+ * - Episodes: dense by episode id, and per outcome measure a bit field of
+ *   which figures exist (baseline, a score in each window, responder flags).
+ * - Profiles and the day cube (below): what makes a request read a few
+ *   columns per line, or a few hundred thousand cube entries instead of
+ *   millions of lines.
  *
- * Staying exact: the outcome refresh appends every re-derived episode to the
- * change log (decision 005), and a treatment change queues every episode of
- * its patient. `sync` reads the log since its position, and reloads the
- * patients of those episodes (old and new patient): their lines are appended
- * and the old ones marked dead; a large change (or a reset) reloads all.
+ * Staying exact: the analytic store applies the refresh's change log before
+ * every task; `operationsStoreOf` rebuilds this derivation when the store's
+ * version moved (payer rules need each patient's whole history, across
+ * episodes), in memory, without SQL.
  */
-import type Database from 'better-sqlite3';
-import type { Db } from '../../../db/index.ts';
-import { CARE_PATHS, CONDITION_GROUP_NAMES, CPT_FAMILIES, FOLLOW_UP_WINDOW_NAMES, INTERVENTIONAL_CATEGORIES, LATERALITIES, MEASURE_NAMES, REGIONS, SEXES, TREATMENT_CATEGORIES, cptFamilyOf } from '../../../db/schema/vocabulary.ts';
-import { parseIsoDate } from '../../domain/dates.ts';
+import { CPT_FAMILIES, FOLLOW_UP_WINDOW_NAMES, INTERVENTIONAL_CATEGORIES, TREATMENT_CATEGORIES, cptFamilyOf, type Measure } from '../../../db/schema/vocabulary.ts';
+import type { AnalyticStore } from '../analytics/store.ts';
 import { AGE_BANDS } from '../outcomes/derive-rules.ts';
-import { outcomeChangesSince } from '../outcomes/refresh.ts';
 import { ESI_CATEGORY, MBB_CATEGORY, RFA_CATEGORY, ROLLING_DAYS, sessionFacts, type Session } from './rules.ts';
 
 export const FAMILY_NAMES = [...Object.keys(CPT_FAMILIES), 'other', 'none'] as const;
@@ -36,20 +34,14 @@ export const BIT_BASELINE = 1;
 export const windowBit = (w: number): number => 1 << (1 + w);
 export const flagBit = (flag: number, w: number): number => 1 << (6 + 5 * flag + w);
 
-const idx = <T extends string>(list: readonly T[]) => new Map<string, number>(list.map((v, i) => [v, i]));
-const CATEGORY_INDEX = idx(TREATMENT_CATEGORIES);
-const PATH_INDEX = idx(CARE_PATHS);
-const CONDITION_INDEX = idx(CONDITION_GROUP_NAMES);
-const REGION_INDEX = idx(REGIONS); // stored + 1; 0 = not recorded
-const LATERALITY_INDEX = idx(LATERALITIES); // stored + 1
-const AGE_INDEX = idx(AGE_BAND_NAMES);
-const SEX_INDEX = idx(SEXES);
-const FAMILY_INDEX = idx(FAMILY_NAMES);
+const FAMILY_INDEX = new Map<string, number>(FAMILY_NAMES.map((v, i) => [v, i]));
+const CATEGORY_INDEX = new Map<string, number>(TREATMENT_CATEGORIES.map((v, i) => [v, i]));
 export const CATS = { esi: CATEGORY_INDEX.get(ESI_CATEGORY)!, mbb: CATEGORY_INDEX.get(MBB_CATEGORY)!, rfa: CATEGORY_INDEX.get(RFA_CATEGORY)! };
-const INTERVENTIONAL_SQL = INTERVENTIONAL_CATEGORIES.map((c) => `'${c}'`).join(', ');
-
-/** Above this many changed patients, a full reload is cheaper than patching. */
-const PATCH_LIMIT = 20_000;
+const IS_PROCEDURE = new Uint8Array(256);
+for (const c of INTERVENTIONAL_CATEGORIES) IS_PROCEDURE[CATEGORY_INDEX.get(c)!] = 1;
+/** The analytic store's null markers (server/services/analytics/store.ts). */
+const NULL_INT = -2147483648;
+const NONE = 255;
 
 const grow = <A extends Int32Array | Uint8Array | Uint16Array>(a: A, size: number): A => {
   if (a.length >= size) return a;
@@ -58,12 +50,9 @@ const grow = <A extends Int32Array | Uint8Array | Uint16Array>(a: A, size: numbe
   return b;
 };
 
-type LineRow = [id: number, patient: number, episode: number, date: string, category: string, code: string | null, laterality: string | null, provider: number, site: number, path: string, condition: string, region: string | null];
-
 export class OperationsStore {
   // ---- procedure lines ----
   n = 0;
-  dead = 0;
   day = new Int32Array(0);
   /** Calendar month index: year * 12 + month - 1. */
   month = new Int32Array(0);
@@ -115,6 +104,8 @@ export class OperationsStore {
   // ---- episodes, dense by id ----
   epMax = 0;
   epAlive = new Uint8Array(0);
+  /** The episode's row in the analytic store. */
+  epRow = new Int32Array(0);
   epPatient = new Int32Array(0);
   epDay = new Int32Array(0);
   epMonth = new Int32Array(0);
@@ -131,19 +122,13 @@ export class OperationsStore {
   epProfile = new Int32Array(0);
   epProfiles = new ProfileTable(['path', 'category', 'code', 'condition', 'provider', 'site', 'age', 'sex'] as const);
   /** Per measure: bit fields of present figures (BIT_BASELINE, windowBit, flagBit); loaded when first asked for. */
-  private measureBits = new Map<string, Int32Array>();
+  private measureBits = new Map<Measure, Int32Array>();
 
-  /** Change-log position the columns are exact up to. */
-  seq = 0;
-  /** Data version: bumped on every change, for caches of derived answers. */
-  version = 0;
+  /** The analytic store's version this was derived from. */
+  version = -1;
   loadMs = 0;
 
-  constructor(private readonly db: Db) {}
-
-  private get sqlite(): Database.Database {
-    return this.db.$client;
-  }
+  private constructor(private readonly source: AnalyticStore) {}
 
   codeNumber(code: string | null): number {
     const c = code ?? '';
@@ -156,97 +141,110 @@ export class OperationsStore {
     return i;
   }
 
-  /** Reads everything (at start, after a reset of the derived tables, after a large change). */
-  loadAll(): void {
+  /** Derives everything from the analytic store's current state. */
+  static from(a: AnalyticStore): OperationsStore {
     const t0 = performance.now();
-    const changes = outcomeChangesSince(this.db, null);
-    this.n = 0;
-    this.dead = 0;
-    this.patientStart = new Int32Array(0);
-    this.patientCount = new Int32Array(0);
-    this.epMax = 0;
-    this.epAlive = new Uint8Array(0);
-    this.measureBits.clear();
-    this.profiles = new ProfileTable(this.profiles.fields);
-    this.coarse = new ProfileTable(this.coarse.fields);
-    this.cube = new Cube();
-    this.epProfiles = new ProfileTable(this.epProfiles.fields);
-    // Episodes first: lines take their episode's age band and sex.
-    this.loadEpisodes(null);
-    this.loadLines(null);
-    this.seq = changes.seq;
-    this.version++;
-    this.loadMs = performance.now() - t0;
-  }
-
-  /** Brings the columns up to date with the change log; returns the number of episodes it looked at (-1: full reload). */
-  sync(): number {
-    if (this.version === 0) {
-      this.loadAll();
-      return -1;
-    }
-    const changes = outcomeChangesSince(this.db, this.seq);
-    if (changes.episodes === 'all') {
-      this.loadAll();
-      return -1;
-    }
-    if (changes.episodes.length === 0) {
-      this.seq = changes.seq;
-      return 0;
-    }
-    const episodeIds = [...new Set(changes.episodes)];
-    const patients = new Set<number>();
-    for (const id of episodeIds) if (id <= this.epMax && this.epAlive[id]) patients.add(this.epPatient[id]!);
-    for (let i = 0; i < episodeIds.length; i += 500) {
-      const chunk = episodeIds.slice(i, i + 500);
-      const rows = this.sqlite.prepare(`SELECT patient_id FROM episodes WHERE id IN (${chunk.map(() => '?').join(',')})`).pluck().all(...chunk) as number[];
-      for (const p of rows) patients.add(p);
-    }
-    if (patients.size > PATCH_LIMIT || this.dead > this.n / 4) {
-      this.loadAll();
-      return -1;
-    }
-    // Episode rows first (lines read age band and sex through them), then the patients' lines.
-    this.loadEpisodes(episodeIds);
-    this.loadLines([...patients]);
-    this.seq = changes.seq;
-    this.version++;
-    return episodeIds.length;
+    const s = new OperationsStore(a);
+    s.version = a.version;
+    s.loadEpisodes();
+    s.loadLines();
+    s.loadMs = performance.now() - t0;
+    return s;
   }
 
   // ---- lines -------------------------------------------------------------------------
 
-  private loadLines(patients: number[] | null): void {
-    const select = `SELECT t.id, e.patient_id, t.episode_id, t.date, t.category, t.code, t.laterality, coalesce(t.provider_id, e.provider_id),
-        e.site_id, e.care_path, e.condition_group, e.region
-      FROM treatments t JOIN episodes e ON e.id = t.episode_id
-      WHERE t.category IN (${INTERVENTIONAL_SQL})`;
-    const order = `ORDER BY e.patient_id, t.date, t.category, e.region, t.code, t.id`;
-    if (patients === null) {
-      const total = this.sqlite.prepare(`SELECT count(*) FROM treatments WHERE category IN (${INTERVENTIONAL_SQL})`).pluck().get() as number;
-      this.ensureLines(total);
-      this.appendRows(this.sqlite.prepare(`${select} ${order}`).raw().iterate() as Iterable<LineRow>);
-      return;
+  /**
+   * Procedure lines grouped by patient (a counting sort by patient id), each
+   * patient's in (day, category, region, code) order (an insertion sort of a
+   * handful of lines), then the session rules per patient.
+   */
+  private loadLines(): void {
+    const a = this.source;
+    const t = a.treatments();
+    const ep = a.episodes;
+    const codeOf = new Int32Array(a.dicts.code.length).fill(-1);
+    let maxPatient = 0;
+    let total = 0;
+    for (let i = 0; i < t.length; i++) {
+      const er = t.episodeRow[i]!;
+      if (er < 0 || !ep.alive[er] || !IS_PROCEDURE[t.category[i]!]) continue;
+      total++;
+      const p = ep.patientId[er]!;
+      if (p > maxPatient) maxPatient = p;
     }
-    // Old lines of these patients die; their current lines are appended.
-    for (const p of patients) {
-      if (p < this.patientStart.length && this.patientCount[p]! > 0) {
-        const s = this.patientStart[p]!;
-        for (let i = s; i < s + this.patientCount[p]!; i++) {
-          this.alive[i] = 0;
-          this.cubeAdd(i, -1);
+    const start = new Int32Array(maxPatient + 2);
+    for (let i = 0; i < t.length; i++) {
+      const er = t.episodeRow[i]!;
+      if (er < 0 || !ep.alive[er] || !IS_PROCEDURE[t.category[i]!]) continue;
+      start[ep.patientId[er]! + 1]!++;
+    }
+    for (let p = 1; p < start.length; p++) start[p]! += start[p - 1]!;
+    const fill = start.slice();
+    const order = new Int32Array(total);
+    for (let i = 0; i < t.length; i++) {
+      const er = t.episodeRow[i]!;
+      if (er < 0 || !ep.alive[er] || !IS_PROCEDURE[t.category[i]!]) continue;
+      order[fill[ep.patientId[er]!]!++] = i;
+    }
+    this.ensureLines(total);
+    this.patientStart = new Int32Array(maxPatient + 1);
+    this.patientCount = new Int32Array(maxPatient + 1);
+    // One number per line orders it within its patient: day, category, region, then the code (a primary code
+    // sorts before its add-on codes, and no code first, as in SQL).
+    const dictCodes = a.dicts.code;
+    const ranked = dictCodes.map((c, k) => [c ?? '', k] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    const rank = new Float64Array(dictCodes.length);
+    ranked.forEach(([, k], r) => (rank[k] = r));
+    const sortKey = new Float64Array(t.length);
+    for (let j = 0; j < total; j++) {
+      const i = order[j]!;
+      const er = t.episodeRow[i]!;
+      const region = ep.region[er] === NONE ? 0 : ep.region[er]! + 1;
+      sortKey[i] = ((t.day[i]! * 32 + t.category[i]!) * 8 + region) * 65536 + rank[t.code[i]!]!;
+    }
+    let n = 0;
+    for (let p = 0; p <= maxPatient; p++) {
+      const from = start[p]!;
+      const to = start[p + 1]!;
+      if (from === to) continue;
+      // Insertion sort: a patient has a few procedure lines.
+      for (let j = from + 1; j < to; j++) {
+        const v = order[j]!;
+        let k = j - 1;
+        while (k >= from && sortKey[v]! < sortKey[order[k]!]!) {
+          order[k + 1] = order[k]!;
+          k--;
         }
-        this.dead += this.patientCount[p]!;
-        this.patientCount[p] = 0;
+        order[k + 1] = v;
       }
+      const first = n;
+      for (let j = from; j < to; j++) {
+        const i = order[j]!;
+        const er = t.episodeRow[i]!;
+        const c = t.code[i]!;
+        let cn = codeOf[c]!;
+        if (cn < 0) codeOf[c] = cn = this.codeNumber(a.dicts.code[c] ?? null);
+        const code = this.codes[cn] || null;
+        this.day[n] = t.day[i]!;
+        this.month[n] = monthIndexOfDay(t.day[i]!);
+        this.patient[n] = p;
+        this.episode[n] = ep.episodeId[er]!;
+        this.code[n] = cn;
+        this.family[n] = FAMILY_INDEX.get(cptFamilyOf(code) ?? 'none')!;
+        this.category[n] = t.category[i]!;
+        this.laterality[n] = t.laterality[i] === NONE ? 0 : t.laterality[i]! + 1;
+        this.provider[n] = t.providerId[i] === NULL_INT ? ep.providerId[er]! : t.providerId[i]!;
+        this.site[n] = ep.siteId[er]!;
+        this.path[n] = ep.carePath[er]!;
+        this.condition[n] = ep.conditionGroup[er]!;
+        this.region[n] = ep.region[er] === NONE ? 0 : ep.region[er]! + 1;
+        this.alive[n] = 1;
+        n++;
+      }
+      this.closePatient(p, first, n);
     }
-    const sorted = [...patients].sort((a, b) => a - b);
-    for (let i = 0; i < sorted.length; i += 500) {
-      const chunk = sorted.slice(i, i + 500);
-      const rows = this.sqlite.prepare(`${select} AND e.patient_id IN (${chunk.map(() => '?').join(',')}) ${order}`).raw().all(...chunk) as LineRow[];
-      this.ensureLines(this.n + rows.length);
-      this.appendRows(rows);
-    }
+    this.n = n;
   }
 
   private ensureLines(size: number): void {
@@ -274,43 +272,6 @@ export class OperationsStore {
     this.lineCoarse = grow(this.lineCoarse, size);
   }
 
-  private appendRows(rows: Iterable<LineRow>): void {
-    let currentPatient = -1;
-    let start = this.n;
-    const dateCache = new Map<string, number>();
-    for (const r of rows) {
-      const i = this.n;
-      if (i >= this.day.length) this.ensureLines(i + 1);
-      const p = r[1];
-      if (p !== currentPatient) {
-        if (currentPatient >= 0) this.closePatient(currentPatient, start, i);
-        currentPatient = p;
-        start = i;
-      }
-      let day = dateCache.get(r[3]);
-      if (day === undefined) {
-        day = parseIsoDate(r[3]) ?? 0;
-        dateCache.set(r[3], day);
-      }
-      this.day[i] = day;
-      this.month[i] = Number(r[3].slice(0, 4)) * 12 + Number(r[3].slice(5, 7)) - 1;
-      this.patient[i] = p;
-      this.episode[i] = r[2];
-      this.code[i] = this.codeNumber(r[5]);
-      this.family[i] = FAMILY_INDEX.get(cptFamilyOf(r[5]) ?? 'none')!;
-      this.category[i] = CATEGORY_INDEX.get(r[4])!;
-      this.laterality[i] = r[6] === null ? 0 : LATERALITY_INDEX.get(r[6])! + 1;
-      this.provider[i] = r[7];
-      this.site[i] = r[8];
-      this.path[i] = PATH_INDEX.get(r[9])!;
-      this.condition[i] = CONDITION_INDEX.get(r[10])!;
-      this.region[i] = r[11] === null ? 0 : REGION_INDEX.get(r[11])! + 1;
-      this.alive[i] = 1;
-      this.n = i + 1;
-    }
-    if (currentPatient >= 0) this.closePatient(currentPatient, start, this.n);
-  }
-
   private lineProfile(i: number): number {
     const e = this.episode[i]!;
     const known = e < this.epAlive.length && this.epAlive[e] === 1;
@@ -331,10 +292,6 @@ export class OperationsStore {
 
   /** Records where a patient's lines are and runs the session rules over them. */
   private closePatient(p: number, start: number, end: number): void {
-    if (p >= this.patientStart.length) {
-      this.patientStart = grow(this.patientStart, p + 1);
-      this.patientCount = grow(this.patientCount, p + 1);
-    }
     this.patientStart[p] = start;
     this.patientCount[p] = end - start;
     const sessions: Session[] = [];
@@ -402,28 +359,37 @@ export class OperationsStore {
     this.epAge = grow(this.epAge, size);
     this.epSex = grow(this.epSex, size);
     this.epProfile = grow(this.epProfile, size);
-    for (const [m, bits] of this.measureBits) this.measureBits.set(m, grow(bits, size));
+    this.epRow = grow(this.epRow, size);
   }
 
-  private loadEpisodes(ids: number[] | null): void {
-    const cols = `episode_id, patient_id, index_day, index_month, care_path, category, code, condition_group, provider_id, site_id, age_band, sex`;
-    type Row = [number, number, number, number, string, string | null, string | null, string, number, number, string, string];
-    const put = (r: Row) => {
-      const id = r[0];
-      if (id >= this.epAlive.length) this.ensureEpisodes(id + 1);
-      if (id > this.epMax) this.epMax = id;
+  private loadEpisodes(): void {
+    const ep = this.source.episodes;
+    const rows = this.source.rows;
+    let max = 0;
+    for (let r = 0; r < rows; r++) if (ep.alive[r] && ep.episodeId[r]! > max) max = ep.episodeId[r]!;
+    this.ensureEpisodes(max + 1);
+    this.epMax = max;
+    const codeOf = new Int32Array(this.source.dicts.code.length).fill(-1);
+    for (let r = 0; r < rows; r++) {
+      if (!ep.alive[r]) continue;
+      const id = ep.episodeId[r]!;
+      const c = ep.code[r]!;
+      let cn = codeOf[c]!;
+      if (cn < 0) codeOf[c] = cn = this.codeNumber(this.source.dicts.code[c] ?? null);
+      const m = ep.indexMonth[r]!;
       this.epAlive[id] = 1;
-      this.epPatient[id] = r[1];
-      this.epDay[id] = r[2];
-      this.epMonth[id] = Math.floor(r[3] / 100) * 12 + (r[3] % 100) - 1;
-      this.epPath[id] = PATH_INDEX.get(r[4])!;
-      this.epCategory[id] = r[5] === null ? 0 : CATEGORY_INDEX.get(r[5])! + 1;
-      this.epCode[id] = this.codeNumber(r[6]);
-      this.epCondition[id] = CONDITION_INDEX.get(r[7])!;
-      this.epProvider[id] = r[8];
-      this.epSite[id] = r[9];
-      this.epAge[id] = AGE_INDEX.get(r[10]) ?? 0;
-      this.epSex[id] = SEX_INDEX.get(r[11]) ?? 0;
+      this.epRow[id] = r;
+      this.epPatient[id] = ep.patientId[r]!;
+      this.epDay[id] = ep.indexDay[r]!;
+      this.epMonth[id] = Math.floor(m / 100) * 12 + (m % 100) - 1;
+      this.epPath[id] = ep.carePath[r]!;
+      this.epCategory[id] = ep.category[r] === NONE ? 0 : ep.category[r]! + 1;
+      this.epCode[id] = cn;
+      this.epCondition[id] = ep.conditionGroup[r]!;
+      this.epProvider[id] = ep.providerId[r]!;
+      this.epSite[id] = ep.siteId[r]!;
+      this.epAge[id] = ep.ageBand[r] === NONE ? 0 : ep.ageBand[r]!;
+      this.epSex[id] = ep.sex[r] === NONE ? 0 : ep.sex[r]!;
       this.epProfile[id] = this.epProfiles.id([
         this.epPath[id]!,
         this.epCategory[id]!,
@@ -434,55 +400,32 @@ export class OperationsStore {
         this.epAge[id]!,
         this.epSex[id]!,
       ]);
-    };
-    if (ids === null) {
-      const max = (this.sqlite.prepare('SELECT coalesce(max(episode_id), 0) FROM outcome_episodes').pluck().get() as number) ?? 0;
-      this.ensureEpisodes(max + 1);
-      for (const r of this.sqlite.prepare(`SELECT ${cols} FROM outcome_episodes`).raw().iterate() as Iterable<Row>) put(r);
-      return;
-    }
-    const measures = [...this.measureBits.keys()];
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      for (const id of chunk) if (id < this.epAlive.length) this.epAlive[id] = 0;
-      const marks = chunk.map(() => '?').join(',');
-      for (const r of this.sqlite.prepare(`SELECT ${cols} FROM outcome_episodes WHERE episode_id IN (${marks})`).raw().all(...chunk) as Row[]) put(r);
-      for (const m of measures) {
-        const bits = this.measureBits.get(m)!;
-        for (const id of chunk) if (id < bits.length) bits[id] = 0;
-        this.readMeasure(m, bits, `AND episode_id IN (${marks})`, chunk);
-      }
     }
   }
 
-  /** The measure's bit fields, dense by episode id (read on first use, then patched by sync). */
-  bitsOf(measure: string): Int32Array {
+  /** The measure's bit fields, dense by episode id (made on first use from the analytic store's columns). */
+  bitsOf(measure: Measure): Int32Array {
     let bits = this.measureBits.get(measure);
-    if (!bits) {
-      bits = new Int32Array(this.epAlive.length);
-      this.readMeasure(measure, bits, '', []);
-      this.measureBits.set(measure, bits);
-    }
-    return bits;
-  }
-
-  private readMeasure(measure: string, bits: Int32Array, extra: string, params: number[]): void {
-    const m = MEASURE_NAMES.indexOf(measure as (typeof MEASURE_NAMES)[number]) + 1;
-    if (m <= 0) throw new RangeError(`unknown measure ${measure}`);
-    const K = 2 ** 40;
-    const flagCols = FOLLOW_UP_WINDOW_NAMES.flatMap((w) => [`${w}_value IS NOT NULL`, ...FLAG_NAMES.map((f) => `coalesce(${w}_${f}, 0)`)]);
-    const sql = `SELECT episode_id, baseline_value IS NOT NULL, ${flagCols.join(', ')} FROM outcome_measures WHERE id BETWEEN ? AND ? ${extra}`;
-    const per = 1 + FLAG_NAMES.length;
-    for (const r of this.sqlite.prepare(sql).raw().iterate(m * K, (m + 1) * K - 1, ...params) as Iterable<number[]>) {
-      const id = r[0]!;
-      if (id >= bits.length) continue;
-      let b = r[1] ? BIT_BASELINE : 0;
-      for (let w = 0; w < FOLLOW_UP_WINDOW_NAMES.length; w++) {
-        if (r[2 + w * per]) b |= windowBit(w);
-        for (let f = 0; f < FLAG_NAMES.length; f++) if (r[3 + w * per + f]) b |= flagBit(f, w);
+    if (bits) return bits;
+    bits = new Int32Array(this.epAlive.length);
+    const m = this.source.measure(measure);
+    const windows = FOLLOW_UP_WINDOW_NAMES.map((w) => m.windows[w]);
+    for (let id = 1; id <= this.epMax; id++) {
+      if (!this.epAlive[id]) continue;
+      const r = this.epRow[id]!;
+      if (!m.present[r]) continue;
+      const base = m.baselineValue[r]!;
+      let b = base === base ? BIT_BASELINE : 0;
+      for (let w = 0; w < windows.length; w++) {
+        const win = windows[w]!;
+        const v = win.value[r]!;
+        if (v === v) b |= windowBit(w);
+        for (let f = 0; f < FLAG_NAMES.length; f++) if (win.flags[FLAG_NAMES[f]!]?.[r] === 1) b |= flagBit(f, w);
       }
       bits[id] = b;
     }
+    this.measureBits.set(measure, bits);
+    return bits;
   }
 }
 
@@ -549,12 +492,17 @@ export class ProfileTable<F extends string = string> {
   }
 }
 
-const stores = new WeakMap<object, OperationsStore>();
+const derived = new WeakMap<AnalyticStore, OperationsStore>();
 
-/** The store of a database, up to date with its change log (a few key lookups when nothing changed). */
-export function operationsStore(db: Db): OperationsStore {
-  let s = stores.get(db.$client);
-  if (!s) stores.set(db.$client, (s = new OperationsStore(db)));
-  s.sync();
+/** The Operations derivation of an analytic store, made again when the store's version moved. */
+export function operationsStoreOf(a: AnalyticStore): OperationsStore {
+  let s = derived.get(a);
+  if (!s || s.version !== a.version) derived.set(a, (s = OperationsStore.from(a)));
   return s;
+}
+
+/** Month index (year * 12 + month - 1) of a day since 1970-01-01. */
+export function monthIndexOfDay(day: number): number {
+  const d = new Date(day * 86_400_000);
+  return d.getUTCFullYear() * 12 + d.getUTCMonth();
 }

@@ -12,9 +12,7 @@ import { createTestDb, type Db } from '../../../db/index.ts';
 import { CPT_FAMILIES, INTERVENTIONAL_CATEGORIES } from '../../../db/schema/vocabulary.ts';
 import { createContextInner, type ContextInner } from '../../../server/context.ts';
 import { generateDemoPractice } from '../../../server/services/demo/index.ts';
-import { compile, repeatCounts, volumeCounts } from '../../../server/services/operations/aggregate.ts';
-import { calendar, comparison, followUp, mix, movers, repeats, storeOf, volume } from '../../../server/services/operations/service.ts';
-import { CATS, OperationsStore } from '../../../server/services/operations/store.ts';
+import { calendar, comparison, followUp, mix, movers, repeats, volume } from '../../../server/services/operations/service.ts';
 import type { OutcomeFilters } from '../../../server/services/outcomes/filters.ts';
 import { refreshOutcomes } from '../../../server/services/outcomes/refresh.ts';
 
@@ -76,7 +74,7 @@ const tally = <T>(rows: T[], key: (r: T) => string, weight: (r: T) => number = (
 };
 
 /** The service's series as key "bucket|group" -> count (only shown, non-zero cells). */
-function seriesCells(v: ReturnType<typeof volume>): Map<string, number> {
+function seriesCells(v: Awaited<ReturnType<typeof volume>>): Map<string, number> {
   const m = new Map<string, number>();
   v.groups.forEach((g) =>
     g.counts.forEach((c, b) => {
@@ -94,15 +92,15 @@ const median = (xs: number[]): number | null => {
 };
 
 describe('procedure volume', () => {
-  it('sessions by CPT family and month equal a SQL count of distinct patient, day, type and region', () => {
-    const v = volume(admin, { filters: {}, period: 'month', by: 'family', unit: 'sessions' });
+  it('sessions by CPT family and month equal a SQL count of distinct patient, day, type and region', async () => {
+    const v = await volume(admin, { filters: {}, period: 'month', by: 'family', unit: 'sessions' });
     const expected = tally(sessions(), (s) => `${s.date.slice(0, 7)}|${s.family}`);
     expect(seriesCells(v)).toEqual(expected);
     expect(v.total).toBe(sessions().length);
   });
 
-  it('lines by code and week equal a SQL count of treatment rows', () => {
-    const v = volume(admin, { filters: {}, period: 'week', by: 'code', unit: 'lines' });
+  it('lines by code and week equal a SQL count of treatment rows', async () => {
+    const v = await volume(admin, { filters: {}, period: 'week', by: 'code', unit: 'lines' });
     const rows = db.$client.prepare(`SELECT date, code FROM treatments WHERE category IN (${INTERVENTIONAL})`).all() as Array<{ date: string; code: string }>;
     // Weeks start on Monday.
     const weekOf = (iso: string) => {
@@ -123,7 +121,7 @@ describe('procedure volume', () => {
     expect(v.periodChange[last]).toBeCloseTo((totals.get(v.buckets[last]!.label)! - totals.get(v.buckets[last - 1]!.label)!) / totals.get(v.buckets[last - 1]!.label)!, 12);
   });
 
-  it('with filters on the procedure and on the episode (line scan and cube alike)', () => {
+  it('with filters on the procedure and on the episode (line scan and cube alike)', async () => {
     const cases: Array<{ filters: OutcomeFilters; where: string; keep: (s: SessionRow) => boolean }> = [
       {
         filters: { providers: [2, 3], from: '2025-02-10', to: '2026-03-31', categories: ['epidural_steroid_injection', 'medial_branch_block'] },
@@ -138,7 +136,7 @@ describe('procedure volume', () => {
       { filters: { codes: ['64483', '62323'], sites: [1] }, where: '1', keep: (s) => ['64483', '62323'].includes(s.code ?? '') && s.site === 1 },
     ];
     for (const c of cases) {
-      const v = volume(admin, { filters: c.filters, period: 'quarter', by: 'provider', unit: 'sessions' });
+      const v = await volume(admin, { filters: c.filters, period: 'quarter', by: 'provider', unit: 'sessions' });
       const quarter = (iso: string) => `${iso.slice(0, 4)}-Q${Math.floor((Number(iso.slice(5, 7)) - 1) / 3) + 1}`;
       const expected = tally(sessions(c.where).filter(c.keep), (s) => `${quarter(s.date)}|${s.provider}`);
       expect(expected.size).toBeGreaterThan(0);
@@ -146,16 +144,16 @@ describe('procedure volume', () => {
     }
   });
 
-  it('the calendar counts sessions per day of the year', () => {
-    const c = calendar(admin, { filters: {}, year: 2025 });
+  it('the calendar counts sessions per day of the year', async () => {
+    const c = await calendar(admin, { filters: {}, year: 2025 });
     const expected = tally(sessions().filter((s) => s.date.startsWith('2025')), (s) => s.date);
     expect(c.days).toHaveLength(365);
     expect(new Map(c.days.filter((d) => d.count !== 0).map((d) => [d.date, d.count]))).toEqual(expected);
     expect(c.days[0]).toMatchObject({ date: '2025-01-01', weekday: 2 }); // a Wednesday (0 = Monday)
   });
 
-  it('top movers compare the latest month with the one before and a year before', () => {
-    const m = movers(admin, { filters: {}, period: 'month', unit: 'sessions' });
+  it('top movers compare the latest month with the one before and a year before', async () => {
+    const m = await movers(admin, { filters: {}, period: 'month', unit: 'sessions' });
     const all = sessions();
     const last = m.current!;
     const prev = m.previous!;
@@ -169,8 +167,8 @@ describe('procedure volume', () => {
     expect(changes).toEqual([...changes].sort((a, b) => b - a));
   });
 
-  it('the interventional share of episodes per quarter equals a SQL count', () => {
-    const x = mix(admin, { filters: {}, period: 'quarter' });
+  it('the interventional share of episodes per quarter equals a SQL count', async () => {
+    const x = await mix(admin, { filters: {}, period: 'quarter' });
     const rows = db.$client
       .prepare(`SELECT index_quarter AS q, sum(care_path = 'interventional') AS i, sum(care_path = 'conservative') AS c FROM outcome_episodes GROUP BY 1 ORDER BY 1`)
       .all() as Array<{ q: number; i: number; c: number }>;
@@ -192,8 +190,8 @@ function chains(all: SessionRow[]): Map<string, SessionRow[]> {
 }
 
 describe('repeats and payer rules', () => {
-  it('intervals, 12-month repeat rates, ESI flags and MBB -> RFA conversion equal a brute-force recount', () => {
-    const r = repeats(admin, { filters: {} });
+  it('intervals, 12-month repeat rates, ESI flags and MBB -> RFA conversion equal a brute-force recount', async () => {
+    const r = await repeats(admin, { filters: {} });
     const all = sessions();
     const ch = chains(all);
     const gaps = new Map<string, number[]>();
@@ -255,10 +253,10 @@ describe('repeats and payer rules', () => {
 });
 
 describe('follow-up completion and the comparison table', () => {
-  it('per provider: episodes, baselines, due windows, scores and responders equal a SQL count of the derived tables', () => {
-    const input = { filters: {}, measure: 'pain_nrs', window: 'm6' as const, definition: 'pct30' as const, by: 'provider' as const, period: 'quarter' as const };
-    const f = followUp(admin, input);
-    const c = comparison(admin, input);
+  it('per provider: episodes, baselines, due windows, scores and responders equal a SQL count of the derived tables', async () => {
+    const input = { filters: {}, measure: 'pain_nrs' as const, window: 'm6' as const, definition: 'pct30' as const, by: 'provider' as const, period: 'quarter' as const };
+    const f = await followUp(admin, input);
+    const c = await comparison(admin, input);
     const rows = db.$client
       .prepare(
         `SELECT e.provider_id AS g, count(*) AS episodes, count(m.baseline_value) AS baseline,
@@ -279,9 +277,9 @@ describe('follow-up completion and the comparison table', () => {
     for (const g of f.groups) expect(g.series.reduce((a, s) => a + (s.episodes as number), 0)).toBe(g.episodes);
   });
 
-  it('stays exact after records change: the store patches the changed patients from the change log', () => {
-    const mbbLines = () => volume(admin, { filters: { categories: ['medial_branch_block'] }, period: 'month', by: 'none', unit: 'lines' }).total;
-    const before = mbbLines() as number;
+  it('stays exact after records change: the analytic store applies the change log and the derivation follows its version', async () => {
+    const mbbLines = async () => (await volume(admin, { filters: { categories: ['medial_branch_block'] }, period: 'month', by: 'none', unit: 'lines' })).total;
+    const before = (await mbbLines()) as number;
     const patient = db.$client
       .prepare(`SELECT e.patient_id FROM treatments t JOIN episodes e ON e.id = t.episode_id WHERE t.category = 'epidural_steroid_injection' GROUP BY 1 HAVING count(*) >= 3 LIMIT 1`)
       .pluck()
@@ -298,23 +296,19 @@ describe('follow-up completion and the comparison table', () => {
       .prepare(`INSERT INTO treatments (key, episode_id, date, category, code) VALUES ('ops-test-added', ?, '2024-06-03', 'medial_branch_block', '64493')`)
       .run(episode);
     refreshOutcomes(db);
-    const after = repeats(admin, { filters: {} });
+    const after = await repeats(admin, { filters: {} });
     const all = sessions();
     expect(after.esi.sessions).toBe(all.filter((s) => s.category === 'epidural_steroid_injection').length);
-    expect(mbbLines()).toBe(before + 1);
-    const v = volume(admin, { filters: {}, period: 'month', by: 'family', unit: 'sessions' });
+    expect(await mbbLines()).toBe(before + 1);
+    const v = await volume(admin, { filters: {}, period: 'month', by: 'family', unit: 'sessions' });
     expect(seriesCells(v)).toEqual(tally(all, (s) => `${s.date.slice(0, 7)}|${s.family}`));
-    // A store loaded from scratch over the same records gives the same counts as the patched one.
-    const fresh = new OperationsStore(db);
-    fresh.loadAll();
-    const patched = storeOf(db);
-    expect(patched.dead).toBeGreaterThan(0);
-    const counts = (s: OperationsStore) => repeatCounts(s, compile(s, {}), AS_OF, CATS.esi, CATS.mbb);
-    expect(counts(patched)).toEqual(counts(fresh));
-    const monthly = (s: OperationsStore) => volumeCounts(s, compile(s, { conditions: ['radiculopathy'] }), { period: 'month', by: 'code', unit: 'lines', fromDay: DAY('2024-01-01'), toDay: DAY('2026-10-31') });
-    const a = monthly(patched);
-    const b = monthly(fresh);
-    const byCode = (v: typeof a, s: OperationsStore) => new Map([...v.groups].map(([g, arr]) => [s.codes[g], [...arr]]));
-    expect(byCode(a, patched)).toEqual(byCode(b, fresh));
+    // The derivation follows the analytic store's version: the line-scan path (a condition filter) agrees too.
+    const radiculopathy = await volume(admin, { filters: { conditions: ['radiculopathy'] }, period: 'month', by: 'code', unit: 'lines' });
+    const lines = db.$client
+      .prepare(`SELECT substr(t.date, 1, 7) AS m, t.code FROM treatments t JOIN episodes e ON e.id = t.episode_id WHERE t.category IN (${INTERVENTIONAL}) AND e.condition_group = 'radiculopathy'`)
+      .all() as Array<{ m: string; code: string }>;
+    const top = [...tally(lines, (r) => r.code).entries()].sort((x, y) => y[1] - x[1]);
+    const named = new Set(top.slice(0, 8).map(([c]) => c));
+    expect(seriesCells(radiculopathy)).toEqual(tally(lines, (r) => `${r.m}|${named.has(r.code) ? r.code : 'others'}`));
   });
 });

@@ -34,23 +34,23 @@ function esiAt(p: Practice, patient: string, offsets: number[], region: 'lumbar'
 }
 
 describe('ESI sessions beyond 4 per region in a rolling 12 months', () => {
-  it('flags a 5th session within 365 days (first to fifth 364 days apart), not one spread over 366 days', () => {
+  it('flags a 5th session within 365 days (first to fifth 364 days apart), not one spread over 366 days', async () => {
     const { db, p, admin } = practice();
     esiAt(p, 'A', [0, 90, 180, 270, 364]); // five sessions within 365 calendar days: the fifth is flagged
     esiAt(p, 'B', [0, 90, 180, 270, 365]); // five sessions over 366 days: no window holds five
     esiAt(p, 'C', [0, 30, 60, 90]); // exactly four: allowed
     refreshOutcomes(db);
-    const r = repeats(admin, { filters: {} });
+    const r = await repeats(admin, { filters: {} });
     expect(r.esi.sessions).toBe(14);
     expect(r.esi.flagged).toBe(1);
     expect(r.esi.patients).toBe(1);
-    const list = flaggedEpisodes(admin, { filters: {}, limit: 10 });
+    const list = await flaggedEpisodes(admin, { filters: {}, limit: 10 });
     expect(list.rows.map((x) => [x.flaggedOn, x.sessionsInWindow])).toEqual([[plus('2025-01-06', 364), 5]]);
     expect(list.rows[0]!.windowDates).toHaveLength(5);
     expect(list.rows[0]!.episodeId).toBe(p.episodeId('A-lumbar'));
   });
 
-  it('counts left, right and bilateral injections on one day as one session, and on different days as separate sessions of the region', () => {
+  it('counts left, right and bilateral injections on one day as one session, and on different days as separate sessions of the region', async () => {
     const { db, p, admin } = practice();
     // Patient D: four days with left + right (one session each), then a bilateral one: five sessions, flagged.
     for (const o of [0, 60, 120, 180]) {
@@ -62,23 +62,23 @@ describe('ESI sessions beyond 4 per region in a rolling 12 months', () => {
     esiAt(p, 'E', [0, 50], 'lumbar', 'left');
     esiAt(p, 'E', [100, 150], 'lumbar', 'right');
     refreshOutcomes(db);
-    let r = repeats(admin, { filters: {} });
+    let r = await repeats(admin, { filters: {} });
     expect(r.esi.sessions).toBe(5 + 4);
     expect(r.esi.flagged).toBe(1);
     // ... until a fifth on the other side: laterality does not make another region.
     esiAt(p, 'E', [200], 'lumbar', 'left');
     refreshOutcomes(db);
-    r = repeats(admin, { filters: {} });
+    r = await repeats(admin, { filters: {} });
     expect(r.esi.flagged).toBe(2);
     expect(r.esi.patients).toBe(2);
   });
 
-  it('counts each region on its own: four lumbar and four cervical sessions are not flagged', () => {
+  it('counts each region on its own: four lumbar and four cervical sessions are not flagged', async () => {
     const { db, p, admin } = practice();
     esiAt(p, 'F', [0, 40, 80, 120], 'lumbar');
     esiAt(p, 'F', [10, 50, 90, 130], 'cervical');
     refreshOutcomes(db);
-    const r = repeats(admin, { filters: {} });
+    const r = await repeats(admin, { filters: {} });
     expect(r.esi.sessions).toBe(8);
     expect(r.esi.flagged).toBe(0);
     expect(r.esi.byRegion.map((x) => [x.key, x.sessions, x.flagged])).toEqual([
@@ -88,27 +88,27 @@ describe('ESI sessions beyond 4 per region in a rolling 12 months', () => {
     // A fifth lumbar one is flagged, in the lumbar row only.
     esiAt(p, 'F', [160], 'lumbar');
     refreshOutcomes(db);
-    const again = repeats(admin, { filters: {} });
+    const again = await repeats(admin, { filters: {} });
     expect(again.esi.byRegion.map((x) => [x.key, x.sessions, x.flagged])).toEqual([
       ['cervical', 4, 0],
       ['lumbar', 5, 1],
     ]);
   });
 
-  it('counts sessions across episodes of the same region, and flags every session beyond the 4th while the window holds more than 4', () => {
+  it('counts sessions across episodes of the same region, and flags every session beyond the 4th while the window holds more than 4', async () => {
     const { db, p, admin } = practice();
     esiAt(p, 'G', [0, 30, 60], 'lumbar', null, 'G-first');
     esiAt(p, 'G', [90, 120, 150], 'lumbar', null, 'G-second');
     refreshOutcomes(db);
-    const r = repeats(admin, { filters: {} });
+    const r = await repeats(admin, { filters: {} });
     expect(r.esi.flagged).toBe(2);
     expect(r.esi.episodes).toBe(1);
-    expect(flaggedEpisodes(admin, { filters: {}, limit: 10 }).rows.map((x) => x.sessionsInWindow)).toEqual([6]);
+    expect((await flaggedEpisodes(admin, { filters: {}, limit: 10 })).rows.map((x) => x.sessionsInWindow)).toEqual([6]);
   });
 });
 
 describe('medial branch block -> radiofrequency ablation conversion', () => {
-  it('counts a series once, converted when an RFA of the same region follows within 365 days, and leaves out series younger than 12 months', () => {
+  it('counts a series once, converted when an RFA of the same region follows within 365 days, and leaves out series younger than 12 months', async () => {
     const { db, p, admin } = practice();
     p.patient('M1');
     p.episode('M1-e', 'M1', '2025-01-06', { region: 'lumbar' });
@@ -128,7 +128,7 @@ describe('medial branch block -> radiofrequency ablation conversion', () => {
     p.episode('M4-e', 'M4', '2027-01-06', { region: 'lumbar' });
     p.treatment('M4-mbb', 'M4-e', '2027-01-06', { category: 'medial_branch_block', code: '64493' }); // under 12 months before NOW
     refreshOutcomes(db);
-    const r = repeats(admin, { filters: {} });
+    const r = await repeats(admin, { filters: {} });
     expect(r.mbb.series).toBe(3);
     expect(r.mbb.converted).toBe(1);
     expect(r.mbb.rate.p).toBeCloseTo(1 / 3, 12);
@@ -139,7 +139,7 @@ describe('medial branch block -> radiofrequency ablation conversion', () => {
 
 describe('sessionFacts (pure)', () => {
   const cats = { esi: 0, mbb: 2, rfa: 3 };
-  it('gives the gap to the next session of the same type and region only', () => {
+  it('gives the gap to the next session of the same type and region only', async () => {
     const f = sessionFacts(
       [
         { day: 0, category: 0, region: 3 },
@@ -152,7 +152,7 @@ describe('sessionFacts (pure)', () => {
     expect([...f.nextGap]).toEqual([40, -1, -1, -1]);
     expect([...f.esiInWindow]).toEqual([1, 0, 1, 2]);
   });
-  it('starts a new MBB series after 365 days without a block', () => {
+  it('starts a new MBB series after 365 days without a block', async () => {
     const f = sessionFacts(
       [
         { day: 0, category: 2, region: 3 },
