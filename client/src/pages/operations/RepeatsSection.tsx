@@ -14,9 +14,9 @@ import { ChartFrame, IntervalHistogram } from './ChartFrame.tsx';
 export const ESI_RULE =
   'Epidural steroid injection sessions of one patient in one region (cervical, thoracic, lumbar, sacroiliac…; left, right and bilateral count as the same region), counted over a rolling 12 months: the 365 days ending on the session, both ends included. A session is flagged when it is the 5th or later in such a window (the Medicare LCD L39242 / L33906 rule of thumb of at most 4 sessions per region per rolling 12 months). A rule of thumb, not a coverage decision.';
 export const MBB_RULE =
-  'A diagnostic series starts with a medial branch block with no block of the same region in the 364 days before (a second, confirmatory block belongs to the same series). Converted: a radiofrequency ablation of the same patient and region within 365 days after it. Only series whose 12 months have passed are counted.';
+  'A diagnostic series starts with a medial branch block with no block of the same region in the 364 days before (a second, confirmatory block belongs to the same series). Converted: a radiofrequency ablation of the same patient and region within 12 months (364 days) after it. Only series whose 12 months have passed are counted.';
 export const REPEAT_RULE =
-  'Interval: days from a session to the next session of the same patient, procedure type and region, in any episode. Repeat rate: of the sessions at least 12 months old, the share followed by another within 365 days.';
+  'Interval: days from a session to the next session of the same patient, procedure type and region, in any episode. Repeat rate: of the sessions at least 12 months old, the share followed by another within 12 months (364 days).';
 
 type Props = {
   repeats: OpsQuery<Repeats>;
