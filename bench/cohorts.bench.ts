@@ -17,6 +17,7 @@ import { cohortData } from '../server/services/cohorts/data.ts';
 import { CohortDefinition } from '../server/services/cohorts/definition.ts';
 import { MaskCache, runFunnel } from '../server/services/cohorts/funnel.ts';
 import { exportRequest } from '../server/services/export/request.ts';
+import { inProcessAnalytics } from '../server/services/analytics/runtime.ts';
 import { exportZip } from '../server/services/export/stream.ts';
 import type { ExportFormat, ExportShape } from '../server/services/export/tables.ts';
 import { openPracticeReadOnly } from './outcomes-practice.ts';
@@ -92,7 +93,7 @@ export async function run(args: string[]): Promise<void> {
   ];
   for (const [shape, format] of cases) {
     if (args.includes('--quick') && format === 'json') continue;
-    const { request } = exportRequest(db, everyone, { shape, format, identified: false, cohort: null, now: Date.now() });
+    const { request } = await exportRequest({ db, analytics: inProcessAnalytics(db) }, everyone, { shape, format, identified: false, cohort: null, now: Date.now() });
     const rssStart = memoryUsage().rss;
     const samples: Array<{ at: number; rss: number }> = [];
     const timer = setInterval(() => samples.push({ at: performance.now(), rss: memoryUsage().rss }), 100);

@@ -53,17 +53,17 @@ const ExportInput = z.object({
 
 const cohortCtx = (ctx: ContextInner): CohortCtx => ({ ...ctx, privacy: privacyFor(ctx) });
 
-function startExport(ctx: ContextInner & { user: NonNullable<ContextInner['user']> }, input: z.infer<typeof ExportInput>, identified: boolean) {
+async function startExport(ctx: ContextInner & { user: NonNullable<ContextInner['user']> }, input: z.infer<typeof ExportInput>, identified: boolean) {
   const c = cohortCtx(ctx);
   const cohort = input.cohortId === null ? null : getCohort(c, input.cohortId);
-  const { request, run } = exportRequest(ctx.db, input.definition, {
+  const { request, run } = await exportRequest(c, input.definition, {
     shape: input.shape,
     format: input.format,
     identified,
     cohort: cohort ? { id: cohort.id, name: cohort.name, revision: cohort.revision } : null,
     now: ctx.now(),
   });
-  const final = run.funnel.steps.at(-1) ?? run.funnel.start;
+  const final = run.steps.at(-1) ?? run.start;
   const action = identified ? ('export.identified' as const) : ('export.deidentified' as const);
   audit(ctx, {
     action,

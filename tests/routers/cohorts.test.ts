@@ -142,7 +142,7 @@ describe('characterisation', () => {
     expect(age.cells[1]!.sd).toBeCloseTo(Math.sqrt(sc.v), 9);
     expect(age.smd).toBeCloseTo((si.m - sc.m) / Math.sqrt((si.v + sc.v) / 2), 9);
     const female = c.table.rows.find((r) => r.variable === 'sex' && r.kind === 'level' && r.level === 'female')!;
-    expect(female.cells.map((x) => x.count)).toEqual([group('interventional').filter((r) => r.sex === 'female').length, group('conservative').filter((r) => r.sex === 'female').length]);
+    expect((female.cells as Array<{ count: unknown }>).map((x) => x.count)).toEqual([group('interventional').filter((r) => r.sex === 'female').length, group('conservative').filter((r) => r.sex === 'female').length]);
     // Outcome figures: every episode of this cohort has a 3-month pain score (a criterion), so complete = with baseline.
     expect(c.outcomes.overall.episodes).toBe(ids.length);
     expect(c.outcomes.groups.map((g) => g.key)).toEqual(['interventional', 'conservative']);
@@ -154,7 +154,7 @@ describe('characterisation', () => {
     for (const r of c.table.rows) {
       if (r.kind === 'level') for (const cell of r.cells) if (typeof cell.count === 'number') expect(cell.count === 0 || cell.count >= 11).toBe(true);
       if (r.kind === 'continuous') for (const cell of r.cells) if (typeof cell.n !== 'number' || cell.n < 11) expect(cell.mean).toBeNull();
-      if (r.cells.some((x) => typeof ('count' in x ? x.count : x.n) !== 'number')) expect(r.smd).toBeNull();
+      if ((r.cells as Array<{ count?: unknown; n?: unknown }>).some((x) => typeof ('count' in x ? x.count : x.n) !== 'number')) expect(r.smd).toBeNull();
     }
   });
 

@@ -172,7 +172,7 @@ export function tableOne(data: CohortData, groups: [Group, Group], privacy: Priv
   );
   levels('region', 'Region', 'Spinal or body region of the episode.', [...REGIONS, 'not recorded'], (i) => (data.region[i] === NONE8 ? REGIONS.length : data.region[i]!));
   for (const m of MEASURE_NAMES) {
-    const col = data.baseline[MEASURE_NAMES.indexOf(m)]!;
+    const col = data.baselineOf(m);
     continuous(
       `baseline_${m}`,
       `Baseline ${MEASURES[m].label}`,
@@ -223,7 +223,7 @@ export function outcomeSummary(
   const change = detail.change[w]!;
   const flags = detail.flags[w]!;
   const bit = RESPONDER_BIT[q.definition];
-  const baseline = data.baseline[MEASURE_NAMES.indexOf(q.measure as Measure)]!;
+  const baseline = data.baselineOf(q.measure as Measure);
   const inputs = groups.map((g) => {
     let episodes = 0;
     let withBaseline = 0;

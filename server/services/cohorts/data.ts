@@ -43,45 +43,57 @@ export const NONE16 = 0xffff;
 /** Bits of `followUp[m][i]`: bit k set when window FOLLOW_UP_WINDOW_NAMES[k] has an observation of the measure. */
 export const WINDOW_BIT = Object.fromEntries(FOLLOW_UP_WINDOW_NAMES.map((w, k) => [w, 1 << k])) as Record<string, number>;
 
+type Col = ArrayLike<number>;
+
+/**
+ * The columns the funnel and the characterisation read. Two sources give
+ * them: `loadCohortData` below (this module's own loader, kept for tests and
+ * the bench) and the shared analytic store (store-columns.ts), which the
+ * server uses.
+ */
 export type CohortData = {
   state: DataState;
+  /** Rows (episodes); with `alive`, a row whose value is 0 is a deleted episode and never a member. */
   n: number;
-  episodeId: Int32Array;
-  patientId: Int32Array;
+  alive: Uint8Array | null;
+  episodeId: Col;
+  patientId: Col;
   /** One more than the largest patient id (for per-patient marks). */
   patientIdLimit: number;
   /** Index in CARE_PATHS. */
-  carePath: Uint8Array;
-  /** Index in `conditionCodes`. */
-  conditionCode: Uint16Array;
-  conditionCodes: string[];
+  carePath: Col;
+  /** Index in `conditionCodes` (an entry may be null). */
+  conditionCode: Col;
+  conditionCodes: ReadonlyArray<string | null>;
   /** Index in CONDITION_GROUP_NAMES. */
-  conditionGroup: Uint8Array;
+  conditionGroup: Col;
   /** Index in REGIONS, NONE8 when not recorded. */
-  region: Uint8Array;
+  region: Col;
   /** Index in SEXES. */
-  sex: Uint8Array;
+  sex: Col;
   /** Whole years on the index date. */
-  age: Int16Array;
+  age: Col;
   /** Days since 1970-01-01. */
-  indexDay: Int32Array;
+  indexDay: Col;
   /** NaN when unknown. */
-  painDuration: Float32Array;
-  priorProcedures: Int32Array;
-  /** The primary treatment: index in TREATMENT_CATEGORIES (NONE8: none) and in `codes` (NONE16: none). */
-  primaryCategory: Uint8Array;
-  primaryCode: Uint16Array;
+  painDuration: Col;
+  priorProcedures: Col;
+  /** The primary treatment: index in TREATMENT_CATEGORIES (NONE8: none) and in `codes` (an entry of `codes` that is null, or NONE16: none). */
+  primaryCategory: Col;
+  primaryCode: Col;
   /** Every treatment of the episode: bit k = TREATMENT_CATEGORIES[k] given. */
-  categoryMask: Uint32Array;
+  categoryMask: Col;
   /** Distinct treatment codes of episode i: codeList[codeStart[i] .. codeStart[i+1]), indexes in `codes`. */
-  codeStart: Int32Array;
-  codeList: Uint16Array;
-  codes: string[];
-  /** Per measure (MEASURE_NAMES order): the baseline value (NaN: none) and the windows with a follow-up (WINDOW_BIT). */
-  baseline: Float32Array[];
-  followUp: Uint8Array[];
-  /** Row of an episode id (-1: none), for loading more columns later. */
-  rowOf: Int32Array;
+  codeStart: Col;
+  codeList: Col;
+  codes: ReadonlyArray<string | null>;
+  /** Per measure: the baseline value (NaN: none) and the windows with a follow-up (WINDOW_BIT). */
+  baselineOf(m: Measure): Col;
+  followUpOf(m: Measure): Col;
+  /** Change and responder flags of a measure (loaded on first use). */
+  detailOf(m: Measure): MeasureDetail;
+  /** Row of an episode id (-1: none). */
+  rowOfEpisode(episodeId: number): number;
 };
 
 const cache = new WeakMap<Database.Database, { data: CohortData; loadedAt: number }>();
@@ -290,9 +302,10 @@ export function loadCohortData(db: Db): CohortData {
       followUp.push(f);
     }
 
-    return {
+    const data: CohortData = {
       state,
       n,
+      alive: null,
       episodeId,
       patientId,
       patientIdLimit: maxPatient + 1,
@@ -312,10 +325,12 @@ export function loadCohortData(db: Db): CohortData {
       codeStart: newStart,
       codeList: codeList.slice(0, out),
       codes,
-      baseline,
-      followUp,
-      rowOf,
-    } satisfies CohortData;
+      baselineOf: (m) => baseline[measureIndex(m)]!,
+      followUpOf: (m) => followUp[measureIndex(m)]!,
+      detailOf: (m) => measureDetail(db, data, rowOf, m),
+      rowOfEpisode: (e) => (e >= 0 && e < rowOf.length ? rowOf[e]! : -1),
+    };
+    return data;
   };
   return sqlite.inTransaction ? read() : sqlite.transaction(read).deferred();
 }
@@ -325,15 +340,15 @@ export const measureIndex = (m: Measure): number => MEASURE_NAMES.indexOf(m);
 /** Change and responder flags of one measure at every window: loaded on first use per data copy. */
 export type MeasureDetail = {
   /** Per window (FOLLOW_UP_WINDOW_NAMES order): change from baseline (positive = better), NaN without baseline or follow-up. */
-  change: Float32Array[];
+  change: Array<ArrayLike<number>>;
   /** Per window: responder flags, bits RESPONDER_BIT. */
-  flags: Uint8Array[];
+  flags: Array<ArrayLike<number>>;
 };
 export const RESPONDER_BIT = { pct30: 1, pct50: 2, mcid: 4, pain_free: 8, stopped: 16 } as const;
 
 const details = new WeakMap<CohortData, Map<Measure, MeasureDetail>>();
 
-export function measureDetail(db: Db, data: CohortData, m: Measure): MeasureDetail {
+function measureDetail(db: Db, data: CohortData, rowOf: Int32Array, m: Measure): MeasureDetail {
   let byMeasure = details.get(data);
   if (!byMeasure) details.set(data, (byMeasure = new Map()));
   const found = byMeasure.get(m);
@@ -348,7 +363,7 @@ export function measureDetail(db: Db, data: CohortData, m: Measure): MeasureDeta
     .iterate(lo, hi) as IterableIterator<Array<number | null>>;
   for (const r of rows) {
     const ep = r[0]!;
-    const row = ep < data.rowOf.length ? data.rowOf[ep]! : -1;
+    const row = ep < rowOf.length ? rowOf[ep]! : -1;
     if (row < 0) continue;
     for (let k = 0; k < FOLLOW_UP_WINDOW_NAMES.length; k++) {
       const o = 1 + k * 6;

@@ -9,7 +9,7 @@
  */
 import { CARE_PATHS, FOLLOW_UP_WINDOW_NAMES, REGIONS, SEXES, TREATMENT_CATEGORIES } from '../../../db/schema/vocabulary.ts';
 import { parseIsoDate } from '../../domain/dates.ts';
-import { NONE16, NONE8, measureIndex, type CohortData } from './data.ts';
+import { NONE16, NONE8, type CohortData } from './data.ts';
 import { conditionMatches, criterionKey, type CohortDefinition, type Criterion } from './definition.ts';
 
 export type FunnelStep = {
@@ -34,7 +34,7 @@ export function criterionMask(data: CohortData, c: Criterion): Uint8Array {
     case 'condition': {
       const ok = new Uint8Array(data.conditionCodes.length);
       data.conditionCodes.forEach((code, k) => {
-        ok[k] = c.codes.some((p) => conditionMatches(code, p)) ? 1 : 0;
+        ok[k] = code !== null && c.codes.some((p) => conditionMatches(code, p)) ? 1 : 0;
       });
       const col = data.conditionCode;
       for (let i = 0; i < n; i++) mask[i] = ok[col[i]!]!;
@@ -55,11 +55,11 @@ export function criterionMask(data: CohortData, c: Criterion): Uint8Array {
         bits |= 1 << k;
         catOk[k] = 1;
       }
-      const codeOk = new Uint8Array(NONE16 + 1);
+      const codeOk = new Uint8Array(Math.max(NONE16 + 1, data.codes.length));
       const wanted = new Set(c.codes);
       let anyCode = false;
       data.codes.forEach((code, k) => {
-        if (wanted.has(code)) {
+        if (code !== null && wanted.has(code)) {
           codeOk[k] = 1;
           anyCode = true;
         }
@@ -112,7 +112,7 @@ export function criterionMask(data: CohortData, c: Criterion): Uint8Array {
     }
     case 'baseline': {
       // Values are stored as float32: compare with the bounds rounded the same way, so "max 7.3" keeps a stored 7.3.
-      const col = data.baseline[measureIndex(c.measure)]!;
+      const col = data.baselineOf(c.measure);
       const lo = c.min === null ? -Infinity : Math.fround(c.min);
       const hi = c.max === null ? Infinity : Math.fround(c.max);
       for (let i = 0; i < n; i++) {
@@ -132,7 +132,7 @@ export function criterionMask(data: CohortData, c: Criterion): Uint8Array {
       rangeMask(mask, data.priorProcedures, c.min, c.max);
       break;
     case 'followUp': {
-      const col = data.followUp[measureIndex(c.measure)]!;
+      const col = data.followUpOf(c.measure);
       const bit = 1 << FOLLOW_UP_WINDOW_NAMES.indexOf(c.window);
       for (let i = 0; i < n; i++) mask[i] = (col[i]! & bit) !== 0 ? 1 : 0;
       break;
@@ -176,7 +176,7 @@ export function maskCacheFor(data: CohortData): MaskCache {
 /** Applies the criteria in order: the episodes and patients remaining after each, and the final members. */
 export function runFunnel(data: CohortData, def: Pick<CohortDefinition, 'criteria'>, masks: MaskCache = maskCacheFor(data)): Funnel {
   const n = data.n;
-  const members = new Uint8Array(n).fill(1);
+  const members = data.alive ? Uint8Array.from(data.alive) : new Uint8Array(n).fill(1);
   const stamp = new Int32Array(data.patientIdLimit);
   const patients = data.patientId;
   const count = (step: number): FunnelStep => {
@@ -204,12 +204,30 @@ export function runFunnel(data: CohortData, def: Pick<CohortDefinition, 'criteri
   return { start, steps, members };
 }
 
-/** The episode ids of the members, ascending. */
-export function memberIds(data: CohortData, members: Uint8Array): Int32Array {
+/** The members' episode ids ascending, with each one's patient id and index day (aligned). */
+export function memberRows(data: CohortData, members: Uint8Array): { episodeIds: Int32Array; patientIds: Int32Array; indexDays: Int32Array } {
   let k = 0;
   for (let i = 0; i < data.n; i++) k += members[i]!;
-  const ids = new Int32Array(k);
+  const rows = new Int32Array(k);
   let j = 0;
-  for (let i = 0; i < data.n; i++) if (members[i]) ids[j++] = data.episodeId[i]!;
-  return ids;
+  for (let i = 0; i < data.n; i++) if (members[i]) rows[j++] = i;
+  // Rows of the shared store are in no particular order: sort by episode id.
+  const ids = data.episodeId;
+  let sorted = true;
+  for (let q = 1; q < k; q++)
+    if (ids[rows[q]!]! < ids[rows[q - 1]!]!) {
+      sorted = false;
+      break;
+    }
+  if (!sorted) rows.sort((a, b) => ids[a]! - ids[b]!);
+  return {
+    episodeIds: Int32Array.from(rows, (r) => ids[r]!),
+    patientIds: Int32Array.from(rows, (r) => data.patientId[r]!),
+    indexDays: Int32Array.from(rows, (r) => data.indexDay[r]!),
+  };
+}
+
+/** The episode ids of the members, ascending. */
+export function memberIds(data: CohortData, members: Uint8Array): Int32Array {
+  return memberRows(data, members).episodeIds;
 }

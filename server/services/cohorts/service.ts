@@ -4,21 +4,23 @@
  * revised, re-runnable against a recorded data state), and their
  * characterisation. See docs/decisions/011-cohorts-and-export.md.
  */
-import { createHash } from 'node:crypto';
 import type { Db } from '../../../db/index.ts';
+import type { Analytics } from '../analytics/runtime.ts';
 import type { Privacy } from '../../auth/privacy.ts';
 import { isShown, type Count } from '../../auth/suppression.ts';
 import type { ContextInner } from '../../context.ts';
 import { DomainError, notFound } from '../../errors.ts';
 import { outcomesPending } from '../outcomes/refresh.ts';
-import { carePathGroups, outcomeSummary, tableOne, type Group, type OutcomeSummary, type TableOne } from './characterise.ts';
-import { cohortData, measureDetail, type CohortData, type DataState } from './data.ts';
+import type { OutcomeSummary, TableOne } from './characterise.ts';
+import { currentDataState, type DataState } from './data.ts';
 import { parseCohortDefinition, type CohortDefinition } from './definition.ts';
-import { memberIds, runFunnel, type Funnel } from './funnel.ts';
+import { fingerprintOf } from './fingerprint.ts';
+import type { FunnelStep } from './funnel.ts';
+import type { Members } from './tasks.ts';
 import type { Denominator, OutcomeMeasure, ResponderDefinition } from '../outcomes/query.ts';
 import type { FollowUpWindow } from '../../../db/schema/vocabulary.ts';
 
-export type CohortCtx = Pick<ContextInner, 'db' | 'user' | 'ip' | 'now' | 'secrets'> & { privacy: Privacy };
+export type CohortCtx = Pick<ContextInner, 'db' | 'user' | 'ip' | 'now' | 'secrets'> & { privacy: Privacy; analytics: Analytics };
 
 /** A funnel count as published: the number, or why it is withheld. */
 export type FunnelView = {
@@ -52,7 +54,7 @@ export function maskSequence(counts: readonly number[], privacy: Pick<Privacy, '
   });
 }
 
-export function funnelView(f: Funnel, privacy: Privacy, dataState: DataState, updating: boolean): FunnelView {
+export function funnelView(f: { start: FunnelStep; steps: FunnelStep[] }, privacy: Privacy, dataState: DataState, updating: boolean): FunnelView {
   const e = maskSequence([f.start.episodes, ...f.steps.map((s) => s.episodes)], privacy);
   const p = maskSequence([f.start.patients, ...f.steps.map((s) => s.patients)], privacy);
   const steps = f.steps.map((_, k) => {
@@ -71,22 +73,26 @@ export function funnelView(f: Funnel, privacy: Privacy, dataState: DataState, up
 }
 
 /** The cohort's episode set: a hash of its sorted episode ids (what "the same result" means). */
-export function fingerprint(ids: Int32Array): string {
-  return createHash('sha256').update(new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength)).digest('hex').slice(0, 32);
+export const fingerprint = fingerprintOf;
+
+/** The state of the data a run saw: the store's change-log position, with the import and derivation of the database. */
+function stateOf(db: Db, version: number, episodes: number): DataState {
+  return { ...currentDataState(db), outcomeSeq: version, episodes };
 }
 
-export type CohortRun = { data: CohortData; funnel: Funnel; ids: Int32Array; fingerprint: string };
+export type CohortRun = Members & { dataState: DataState };
 
-export function runCohort(db: Db, def: CohortDefinition): CohortRun {
-  const data = cohortData(db);
-  const funnel = runFunnel(data, def);
-  const ids = memberIds(data, funnel.members);
-  return { data, funnel, ids, fingerprint: fingerprint(ids) };
+/** Runs a definition on the analytic store: its funnel and members, and the data state they come from. */
+export async function runCohort(ctx: Pick<CohortCtx, 'db' | 'analytics'>, def: CohortDefinition): Promise<CohortRun> {
+  const { version, results } = await ctx.analytics.runTasks([['cohorts.members', { criteria: def.criteria }]] as const);
+  const m = results[0];
+  return { ...m, dataState: stateOf(ctx.db, version, m.start.episodes) };
 }
 
-export function previewFunnel(ctx: CohortCtx, def: CohortDefinition): FunnelView {
-  const run = runCohort(ctx.db, def);
-  return funnelView(run.funnel, ctx.privacy, run.data.state, !outcomesPending(ctx.db).consistent);
+export async function previewFunnel(ctx: CohortCtx, def: CohortDefinition): Promise<FunnelView> {
+  const { version, results } = await ctx.analytics.runTasks([['cohorts.funnel', { criteria: def.criteria }]] as const);
+  const f = results[0];
+  return funnelView(f, ctx.privacy, stateOf(ctx.db, version, f.episodes), !outcomesPending(ctx.db).consistent);
 }
 
 // ---- saved cohorts ------------------------------------------------------------------
@@ -155,15 +161,18 @@ export function getCohort(ctx: CohortCtx, id: number): SavedCohort {
 }
 
 function lastRunOf(run: CohortRun, now: number): LastRun {
-  const f = run.funnel;
-  const final = f.steps.length ? f.steps[f.steps.length - 1]! : f.start;
-  return { dataState: run.data.state, episodes: final.episodes, patients: final.patients, fingerprint: run.fingerprint, at: new Date(now).toISOString() };
+  const final = run.steps.at(-1) ?? run.start;
+  return { dataState: run.dataState, episodes: final.episodes, patients: final.patients, fingerprint: run.fingerprint, at: new Date(now).toISOString() };
 }
 
 /** Saves a new cohort, or a new revision of one (its owner or an admin only). */
-export function saveCohort(ctx: CohortCtx, input: { id?: number; name: string; description: string; definition: CohortDefinition }): SavedCohort {
+export async function saveCohort(ctx: CohortCtx, input: { id?: number; name: string; description: string; definition: CohortDefinition }): Promise<SavedCohort> {
   const sqlite = ctx.db.$client;
-  const run = runCohort(ctx.db, input.definition);
+  if (input.id !== undefined) {
+    const existing = rowOf(ctx, input.id);
+    if (existing.created_by !== ctx.user?.id && ctx.user?.role !== 'admin') throw new DomainError('FORBIDDEN', 'Only the cohort’s author or an administrator can change it. Save it as a new cohort instead.');
+  }
+  const run = await runCohort(ctx, input.definition);
   const at = new Date(ctx.now()).toISOString();
   const last = JSON.stringify(lastRunOf(run, ctx.now()));
   const doc = JSON.stringify(input.definition);
@@ -175,8 +184,6 @@ export function saveCohort(ctx: CohortCtx, input: { id?: number; name: string; d
         .run(input.name, input.description, doc, ctx.user?.id ?? null, at, at, last).lastInsertRowid,
     );
   } else {
-    const existing = rowOf(ctx, input.id);
-    if (existing.created_by !== ctx.user?.id && ctx.user?.role !== 'admin') throw new DomainError('FORBIDDEN', 'Only the cohort’s author or an administrator can change it. Save it as a new cohort instead.');
     sqlite
       .prepare(`UPDATE cohorts SET name = ?, description = ?, definition = ?, revision = revision + 1, updated_at = ?, last_run = ? WHERE id = ?`)
       .run(input.name, input.description, doc, at, last, input.id);
@@ -204,12 +211,12 @@ export type Rerun = {
 };
 
 /** Runs a saved cohort again and says whether the data and the result are what they were at its last run. */
-export function rerunCohort(ctx: CohortCtx, id: number): Rerun {
+export async function rerunCohort(ctx: CohortCtx, id: number): Promise<Rerun> {
   const cohort = rowOf(ctx, id);
   const def = parseCohortDefinition(JSON.parse(cohort.definition));
-  const run = runCohort(ctx.db, def);
+  const run = await runCohort(ctx, def);
   const last = cohort.last_run ? (JSON.parse(cohort.last_run) as LastRun) : null;
-  const s = run.data.state;
+  const s = run.dataState;
   const sameData =
     last !== null &&
     last.dataState.outcomeSeq === s.outcomeSeq &&
@@ -221,7 +228,7 @@ export function rerunCohort(ctx: CohortCtx, id: number): Rerun {
     : [];
   return {
     cohort: toSaved(ctx, cohort),
-    funnel: funnelView(run.funnel, ctx.privacy, s, !outcomesPending(ctx.db).consistent),
+    funnel: funnelView(run, ctx.privacy, s, !outcomesPending(ctx.db).consistent),
     sameData,
     sameResult: last !== null && last.fingerprint === run.fingerprint,
     importsSince,
@@ -234,28 +241,31 @@ export type OutcomeQuery = { measure: OutcomeMeasure; window: FollowUpWindow; de
 
 export type Characterisation = { table: TableOne; outcomes: OutcomeSummary; dataState: DataState };
 
+const privacyInput = (ctx: CohortCtx) => ({ suppress: ctx.privacy.suppress, threshold: ctx.privacy.threshold });
+
 /** Table 1 of the cohort by care path, and its outcome figures by care path. */
-export function characteriseCohort(ctx: CohortCtx, def: CohortDefinition, q: OutcomeQuery): Characterisation {
-  const run = runCohort(ctx.db, def);
-  const groups = carePathGroups(run.data, run.funnel.members) as [Group, Group];
-  const detail = measureDetail(ctx.db, run.data, q.measure);
-  return { table: tableOne(run.data, groups, ctx.privacy), outcomes: outcomeSummary(run.data, detail, groups, q, ctx.privacy), dataState: run.data.state };
+export async function characteriseCohort(ctx: CohortCtx, def: CohortDefinition, q: OutcomeQuery): Promise<Characterisation> {
+  const { version, results } = await ctx.analytics.runTasks([
+    ['cohorts.characterise', { criteria: def.criteria, outcome: q, privacy: privacyInput(ctx) }],
+    ['cohorts.funnel', { criteria: [] }],
+  ] as const);
+  return { table: results[0].table, outcomes: results[0].outcomes, dataState: stateOf(ctx.db, version, results[1].episodes) };
 }
 
 /** Two saved cohorts side by side: Table 1 (SMD of the first against the second) and both outcome summaries. */
-export function compareCohorts(ctx: CohortCtx, ids: [number, number], q: OutcomeQuery): Characterisation & { cohorts: [SavedCohort, SavedCohort]; overlap: Count } {
+export async function compareCohorts(ctx: CohortCtx, ids: [number, number], q: OutcomeQuery): Promise<Characterisation & { cohorts: [SavedCohort, SavedCohort]; overlap: Count }> {
   const saved = ids.map((id) => getCohort(ctx, id)) as [SavedCohort, SavedCohort];
-  const data = cohortData(ctx.db);
-  const runs = saved.map((c) => runFunnel(data, c.definition));
-  const groups = saved.map((c, k) => ({ key: `cohort:${c.id}`, label: c.name, members: runs[k]!.members })) as [Group, Group];
-  let overlap = 0;
-  for (let i = 0; i < data.n; i++) overlap += groups[0].members[i]! & groups[1].members[i]!;
-  const detail = measureDetail(ctx.db, data, q.measure);
+  const side = (c: SavedCohort) => ({ key: `cohort:${c.id}`, label: c.name, criteria: c.definition.criteria });
+  const { version, results } = await ctx.analytics.runTasks([
+    ['cohorts.compare', { a: side(saved[0]), b: side(saved[1]), outcome: q, privacy: privacyInput(ctx) }],
+    ['cohorts.funnel', { criteria: [] }],
+  ] as const);
+  const r = results[0];
   return {
     cohorts: saved,
-    overlap: ctx.privacy.independent({ overlap }).overlap,
-    table: tableOne(data, groups, ctx.privacy),
-    outcomes: outcomeSummary(data, detail, groups, q, ctx.privacy),
-    dataState: data.state,
+    overlap: ctx.privacy.independent({ overlap: r.overlap }).overlap,
+    table: r.table,
+    outcomes: r.outcomes,
+    dataState: stateOf(ctx.db, version, results[1].episodes),
   };
 }

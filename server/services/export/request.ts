@@ -3,9 +3,8 @@
  * episodes (with their patients and index days, for the study ids and the
  * relative days), the definition, the data state it ran on.
  */
-import type { Db } from '../../../db/index.ts';
 import type { CohortDefinition } from '../cohorts/definition.ts';
-import { runCohort, type CohortRun } from '../cohorts/service.ts';
+import { runCohort, type CohortCtx, type CohortRun } from '../cohorts/service.ts';
 import type { ExportRequest } from './job.ts';
 import type { ExportFormat, ExportShape } from './tables.ts';
 
@@ -17,16 +16,8 @@ export type ExportOptions = {
   now: number;
 };
 
-export function exportRequest(db: Db, definition: CohortDefinition, opts: ExportOptions): { request: ExportRequest; run: CohortRun } {
-  const run = runCohort(db, definition);
-  const { data, ids } = run;
-  const patientIds = new Int32Array(ids.length);
-  const indexDays = new Int32Array(ids.length);
-  for (let k = 0; k < ids.length; k++) {
-    const row = data.rowOf[ids[k]!]!;
-    patientIds[k] = data.patientId[row]!;
-    indexDays[k] = data.indexDay[row]!;
-  }
+export async function exportRequest(ctx: Pick<CohortCtx, 'db' | 'analytics'>, definition: CohortDefinition, opts: ExportOptions): Promise<{ request: ExportRequest; run: CohortRun }> {
+  const run = await runCohort(ctx, definition);
   return {
     run,
     request: {
@@ -35,9 +26,9 @@ export function exportRequest(db: Db, definition: CohortDefinition, opts: Export
       identified: opts.identified,
       definition,
       cohort: opts.cohort,
-      dataState: data.state,
+      dataState: run.dataState,
       createdAt: new Date(opts.now).toISOString(),
-      members: { episodeIds: ids, patientIds, indexDays },
+      members: { episodeIds: run.episodeIds, patientIds: run.patientIds, indexDays: run.indexDays },
     },
   };
 }

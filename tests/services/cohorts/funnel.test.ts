@@ -10,6 +10,9 @@ import { cohortData, forgetCohortData } from '../../../server/services/cohorts/d
 import { CohortDefinition, conditionMatches, parseCohortDefinition, type Criterion } from '../../../server/services/cohorts/definition.ts';
 import { memberIds, MaskCache, runFunnel } from '../../../server/services/cohorts/funnel.ts';
 import { fingerprint, maskSequence, runCohort } from '../../../server/services/cohorts/service.ts';
+import { storeColumns } from '../../../server/services/cohorts/store-columns.ts';
+import { inProcessAnalytics } from '../../../server/services/analytics/runtime.ts';
+import { buildStore } from '../../../server/services/analytics/store.ts';
 import { generateDemoPractice } from '../../../server/services/demo/index.ts';
 import { refreshOutcomes } from '../../../server/services/outcomes/refresh.ts';
 import { RecordStore } from '../../../server/services/records/store.ts';
@@ -73,6 +76,15 @@ describe('the funnel equals the counts recomputed from the records', () => {
     expect([...memberIds(data, f.members)]).toEqual(o.ids);
   });
 
+  it.each(CASES)('the shared analytic store gives the same funnel and members: %s', (_name, d) => {
+    const own = cohortData(db);
+    const shared = storeColumns(buildStore(db));
+    const a = runFunnel(own, d);
+    const b = runFunnel(shared, d);
+    expect([b.start, ...b.steps]).toEqual([a.start, ...a.steps]);
+    expect(memberIds(shared, b.members)).toEqual(memberIds(own, a.members));
+  });
+
   it('the typical cohort is neither empty nor the whole practice (the test can fail)', () => {
     const f = runFunnel(cohortData(db), TYPICAL);
     expect(f.steps.at(-1)!.episodes).toBeGreaterThan(10);
@@ -111,7 +123,7 @@ describe('criteria', () => {
   it('a baseline bound equal to a stored value keeps it (float32 columns)', () => {
     const data = cohortData(db);
     const values = new Set<number>();
-    for (const v of data.baseline[0]!) if (!Number.isNaN(v)) values.add(Math.round(v * 100) / 100);
+    for (const v of Array.from(data.baselineOf('pain_nrs'))) if (!Number.isNaN(v)) values.add(Math.round(v * 100) / 100);
     const v = [...values].find((x) => !Number.isInteger(x)) ?? [...values][0]!;
     const exact = runFunnel(data, def([{ type: 'baseline', measure: 'pain_nrs', min: v, max: v }])).steps[0]!.episodes;
     expect(exact).toBe(oracleFunnel(db, def([{ type: 'baseline', measure: 'pain_nrs', min: v, max: v }]).criteria).steps[1]!.episodes);
@@ -131,12 +143,14 @@ describe('criteria', () => {
 });
 
 describe('re-running', () => {
-  it('gives the same episodes and data state on the same data, and a new state after data arrives', () => {
-    const first = runCohort(db, TYPICAL);
+  it('gives the same episodes and data state on the same data, and a new state after data arrives', async () => {
+    const ctx = { db, analytics: inProcessAnalytics(db) };
+    const first = await runCohort(ctx, TYPICAL);
     forgetCohortData(db);
-    const again = runCohort(db, TYPICAL);
+    const again = await runCohort(ctx, TYPICAL);
     expect(again.fingerprint).toBe(first.fingerprint);
-    expect(again.data.state).toEqual(first.data.state);
+    expect(again.dataState).toEqual(first.dataState);
+    expect(first.fingerprint).toBe(fingerprint(memberIds(cohortData(db), runFunnel(cohortData(db), TYPICAL).members)));
     expect(fingerprint(new Int32Array([1, 2, 3]))).not.toBe(fingerprint(new Int32Array([1, 2, 4])));
 
     // A new pain score in an episode's 3-month window: re-derived, the state moves and the data reloads.
@@ -151,9 +165,9 @@ describe('re-running', () => {
     const store = new RecordStore(db);
     db.$client.transaction(() => store.writeObservations([{ key: null, patientMrn: row.mrn, episodeKey: row.episodeKey, date, measure: 'pain_nrs', value: 4 }], null))();
     refreshOutcomes(db);
-    const later = runCohort(db, def([{ type: 'followUp', measure: 'pain_nrs', window: 'm3' }]));
-    expect(later.data.state.outcomeSeq).toBeGreaterThan(first.data.state.outcomeSeq);
-    expect([later.funnel.start, ...later.funnel.steps]).toEqual(oracleFunnel(db, [{ type: 'followUp', exclude: false, measure: 'pain_nrs', window: 'm3' }]).steps);
+    const later = await runCohort(ctx, def([{ type: 'followUp', measure: 'pain_nrs', window: 'm3' }]));
+    expect(later.dataState.outcomeSeq).toBeGreaterThan(first.dataState.outcomeSeq);
+    expect([later.start, ...later.steps]).toEqual(oracleFunnel(db, [{ type: 'followUp', exclude: false, measure: 'pain_nrs', window: 'm3' }]).steps);
   });
 });
 

@@ -13,6 +13,7 @@ import { createDb, createTestDb, migrateDb, type Db } from '../../../db/index.ts
 import { FOLLOW_UP_WINDOW_NAMES, MEASURE_NAMES } from '../../../db/schema/vocabulary.ts';
 import { CohortDefinition, parseCohortDefinition } from '../../../server/services/cohorts/definition.ts';
 import { runCohort } from '../../../server/services/cohorts/service.ts';
+import { inProcessAnalytics } from '../../../server/services/analytics/runtime.ts';
 import { generateDemoPractice } from '../../../server/services/demo/index.ts';
 import { encodeTable } from '../../../server/services/export/encode.ts';
 import { tableSpecs, type ExportFormat } from '../../../server/services/export/tables.ts';
@@ -29,11 +30,11 @@ const COHORT = CohortDefinition.parse({
 });
 let memberIds: number[];
 
-beforeAll(() => {
+beforeAll(async () => {
   db = createTestDb();
   generateDemoPractice(db, { patients: 300, seed: 5 });
   refreshOutcomes(db);
-  memberIds = [...runCohort(db, COHORT).ids];
+  memberIds = [...(await runCohort({ db, analytics: inProcessAnalytics(db) }, COHORT)).episodeIds];
 });
 
 const FORMATS: ExportFormat[] = ['csv', 'json', 'parquet'];
@@ -163,7 +164,7 @@ describe('the download describes itself', () => {
     const out = await runExport(db, COHORT, { shape: 'wide', format: 'json' });
     const doc = JSON.parse(out.files['cohort_definition.json']!.toString('utf8'));
     expect(parseCohortDefinition(doc.definition)).toEqual(COHORT);
-    expect(doc.dataState).toEqual(runCohort(db, COHORT).data.state);
+    expect(doc.dataState).toEqual((await runCohort({ db, analytics: inProcessAnalytics(db) }, COHORT)).dataState);
     expect(doc.export).toMatchObject({ shape: 'wide', format: 'json', episodes: memberIds.length, deidentification: expect.stringContaining('Safe Harbor') });
   });
 });

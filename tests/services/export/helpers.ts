@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Db } from '../../../db/index.ts';
 import type { CohortDefinition } from '../../../server/services/cohorts/definition.ts';
 import { exportRequest } from '../../../server/services/export/request.ts';
+import { inProcessAnalytics } from '../../../server/services/analytics/runtime.ts';
 import { exportZip } from '../../../server/services/export/stream.ts';
 import type { ExportFormat, ExportShape, RowCounts } from '../../../server/services/export/tables.ts';
 
@@ -20,7 +21,7 @@ export async function runExport(
   definition: CohortDefinition,
   opts: { shape: ExportShape; format: ExportFormat; identified?: boolean; worker?: boolean; sqlite?: Db['$client'] },
 ): Promise<Unpacked> {
-  const { request } = exportRequest(db, definition, { shape: opts.shape, format: opts.format, identified: opts.identified ?? false, cohort: null, now: Date.now() });
+  const { request } = await exportRequest({ db, analytics: inProcessAnalytics(db) }, definition, { shape: opts.shape, format: opts.format, identified: opts.identified ?? false, cohort: null, now: Date.now() });
   const out = exportZip(opts.sqlite ?? db.$client, request, { worker: opts.worker ?? false });
   const chunks: Buffer[] = [];
   for await (const c of out.stream) chunks.push(c as Buffer);
