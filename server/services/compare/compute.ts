@@ -606,7 +606,10 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
 export function adjustedWarnings(a: AdjustedComparison, count: (n: number) => string): string[] {
   if (a.status !== 'ok') return a.reason ? [a.reason] : [];
   const warnings: string[] = [];
-  const episodes = (n: number) => `${count(n)} ${n === 1 ? 'episode' : 'episodes'}`;
+  const episodes = (n: number) => {
+    const c = count(n);
+    return `${c} ${c === '1' ? 'episode' : 'episodes'}`;
+  };
   if (a.imbalanced.length > 0) {
     warnings.push(
       `After weighting the paths still differ in ${a.imbalanced.join(', ')} (standardised difference of 0.1 or more): the adjusted difference may still be confounded by ${a.imbalanced.length === 1 ? 'it' : 'them'} and is not a settled answer.`,

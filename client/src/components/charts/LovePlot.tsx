@@ -25,12 +25,12 @@ export function LovePlot({ rows, title, afterLabel = 'After weighting' }: { rows
     <svg viewBox={`0 0 ${W} ${height}`} width="100%" role="img" aria-label={title} className="love-plot" style={{ maxWidth: W }}>
       <title>{title}</title>
       <g fontSize={12} fill={NEUTRAL.muted}>
-        <circle cx={LEFT + 6} cy={12} r={5} fill="#fff" stroke={NEUTRAL.muted} strokeWidth={1.5} />
-        <text x={LEFT + 16} y={16}>Before weighting</text>
-        <circle cx={LEFT + 146} cy={12} r={5} fill={NEUTRAL.ink} />
-        <text x={LEFT + 156} y={16}>{afterLabel}</text>
-        <line x1={LEFT + 300} x2={LEFT + 318} y1={12} y2={12} stroke="#b00020" strokeDasharray="4 3" />
-        <text x={LEFT + 324} y={16}>|SMD| = 0.1 (balanced below)</text>
+        <circle cx={LEFT - 150} cy={12} r={5} fill="#fff" stroke={NEUTRAL.muted} strokeWidth={1.5} />
+        <text x={LEFT - 140} y={16}>Before weighting</text>
+        <circle cx={LEFT} cy={12} r={5} fill={NEUTRAL.ink} />
+        <text x={LEFT + 10} y={16}>{afterLabel}</text>
+        <line x1={LEFT + 140} x2={LEFT + 158} y1={12} y2={12} stroke="#b00020" strokeDasharray="4 3" />
+        <text x={LEFT + 164} y={16}>|SMD| = 0.1 (balanced below)</text>
       </g>
       <line x1={sx(0.1)} x2={sx(0.1)} y1={TOP - 4} y2={bottom} stroke="#b00020" strokeDasharray="4 3" />
       {rows.map((r, i) => {
