@@ -286,15 +286,21 @@ const MAJOR = COMPLICATIONS.indexOf('major');
 export function complicationsByCategoryTask(store: AnalyticStore, q: { filters: OutcomeFilters }): ComplicationGroup[] {
   const t = store.treatments();
   const sel = episodeSelection(store, q.filters);
-  // counts[category * 4 + status]: status 0..2 = none, minor, major; 3 = not recorded.
+  // counts[category * 4 + status]: status 0..2 = none, minor, major; 3 = not recorded. One byte per
+  // treatment holds both (kept until the data change), so the scan reads one array.
+  const { tStart, tCount } = t;
+  const both = store.memoize('outcomes.treatmentCategoryStatus', () => {
+    const out = new Uint8Array(t.length);
+    for (let j = 0; j < t.length; j++) {
+      const x = t.complication[j]!;
+      out[j] = t.category[j]! * 4 + (x === NONE ? 3 : x);
+    }
+    return out;
+  });
   const counts = new Float64Array(256 * 4);
-  const { category, complication, tStart, tCount } = t;
   for (let k = 0; k < sel.length; k++) {
     const r = sel[k]!;
-    for (let j = tStart[r]!, end = j + tCount[r]!; j < end; j++) {
-      const x = complication[j]!;
-      counts[category[j]! * 4 + (x === NONE ? 3 : x)]!++;
-    }
+    for (let j = tStart[r]!, end = j + tCount[r]!; j < end; j++) counts[both[j]!]!++;
   }
   const names = ENUMS.category as readonly string[];
   const out: ComplicationGroup[] = [];
