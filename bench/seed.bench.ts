@@ -35,7 +35,7 @@ export async function run(args: string[]): Promise<void> {
         const now = performance.now();
         if (p.phase === 'indexing') {
           indexingAt = now;
-          console.log(`  ${secs(now - t0)} s  rows written; building indexes`);
+          console.log(`  ${secs(now - t0)} s  rows written (peak RSS so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB); building indexes`);
         } else if (now - last > 15_000) {
           last = now;
           const rate = Math.round(p.patientsDone / ((now - t0) / 1000));

@@ -640,7 +640,6 @@ export function generateDemoPractice(db: Db, options: DemoOptions): DemoCounts {
         check('episodes', store.writeEpisodes(sink.episodes, null));
         check('treatments', store.writeTreatments(sink.treatments, null));
         check('observations', store.writeObservations(sink.observations, null));
-        store.rematchObservations();
       });
       // A batch refers only to its own patients and episodes: the store keeps no
       // keys of earlier batches (memory stays at one batch at any scale).

@@ -164,6 +164,7 @@ export class RecordStore {
    * committed or own-transaction rows either way).
    */
   forgetKeys(): void {
+    // touchedPatients stays (numbers only): rematchObservations still owes them a re-match.
     this.lookupMode = true;
     this.patientIds = new Map();
     this.episodeRefs = new Map();
@@ -176,6 +177,18 @@ export class RecordStore {
       episode: this.sqlite.prepare('SELECT id, patient_id, start_date FROM episodes WHERE key = ?').raw(),
       episodesOf: this.sqlite.prepare('SELECT id, start_date FROM episodes WHERE patient_id = ?').raw(),
     });
+  }
+
+  /** Lookup mode: loads the stored episodes of these keys that the map lacks, 500 keys per query. */
+  private prefetchEpisodes(keys: string[]): void {
+    const missing = keys.filter((k) => !this.episodeRefs!.has(k));
+    for (let i = 0; i < missing.length; i += 500) {
+      const chunk = missing.slice(i, i + 500);
+      const sql = `SELECT key, id, patient_id, start_date FROM episodes WHERE key IN (${chunk.map(() => '?').join(', ')})`;
+      for (const [key, id, patientId, start] of this.sqlite.prepare(sql).raw().iterate(chunk) as Iterable<[string, number, number, string]>) {
+        this.episodeRefs!.set(key, { id, patientId, start: parseIsoDate(start)! });
+      }
+    }
   }
 
   /** The patient's episodes (all of them: in lookup mode loaded from the database on first use). */
@@ -273,7 +286,7 @@ export class RecordStore {
   writeEpisodes(rows: EpisodeRow[], importId: number | null): WriteResult {
     this.loadEpisodes();
     // In lookup mode, bring what each key refers to now into the map before the upsert changes it.
-    if (this.lookupMode) for (const r of rows) this.episode(r.key);
+    if (this.lookupMode) this.prefetchEpisodes(rows.map((r) => r.key));
     const resolved = rows.map((r) => ({
       ...r,
       patientId: this.require(this.patientId(r.patientMrn), 'episodes', 'patient_id'),
