@@ -120,6 +120,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(`\ncrude figures (compare.crude, worker round trip): p50 ${f1(pct(crude, 0.5))} ms, max ${f1(Math.max(...crude))} ms (inside the worker p50 ${f1(pct(crudeInside, 0.5))} ms) — target <= 100 ms`);
   console.log(`whole comparison (crude + full, one measure and window): p50 ${f0(pct(whole, 0.5))} ms, max ${f0(Math.max(...whole))} ms — target <= 1000 ms`);
   console.log(`  parts inside the worker (p50): ${Object.entries(parts).map(([k, v]) => `${k} ${f0(pct(v, 0.5))} ms`).join(', ')}`);
+  console.log(`  adjusted in all (p50 of the sum): ${f0(pct(Object.values(parts).length ? [...Array(rounds).keys()].map((i) => Object.entries(parts).filter(([k]) => k.startsWith('adjusted')).reduce((s, [, v]) => s + (v[i] ?? 0), 0)) : [0], 0.5))} ms`);
   console.log(`  ${last!.adjusted.n1 + last!.adjusted.n0} complete cases, ${last!.adjusted.patterns} covariate patterns; durability: ${last!.durability.n} responders`);
   console.log(
     `main thread while it ran: ${pings.length} light requests, latency p50 ${f1(pct(pings, 0.5))} ms, p99 ${f1(pct(pings, 0.99))} ms, max ${f1(Math.max(...pings))} ms; ` +

@@ -344,7 +344,12 @@ interface Cells {
  * table is computed over the cells (balance-cells.ts). The weights and their
  * truncation percentiles are computed over the rows, as the spec defines them.
  */
-export function adjustedComparison(rows: CompareRows, s: CompareSettings): { result: AdjustedComparison; internals: AdjustedInternals | null } {
+export function adjustedComparison(
+  rows: CompareRows,
+  s: CompareSettings,
+  /** Called after each step with its name (benchmarks time the steps). */
+  lap: (step: string) => void = () => {},
+): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
   const pop = adjustedPopulation(rows);
   // Positivity: a sex or condition seen on one path only has no counterpart to be compared with. Those
@@ -395,7 +400,9 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
 
   // The covariate patterns of the population (rows of `idx`), and each pattern's covariates.
   const order = [rows.age, rows.baseline, rows.duration, rows.prior, rows.sex, rows.condition] as const;
+  lap('population');
   const groups = groupRows(order, undefined, idx) ?? identityGroups(m);
+  lap('patterns');
   const G = groups.groups;
   const at = (v: ArrayLike<number>) => {
     const out = new Float64Array(G);
@@ -437,6 +444,7 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
   const factor = conditions.length > 1 ? { name: 'condition_', codes: condCodes, levels: conditions.map((c) => CONDITION_GROUP_NAMES[c]!) } : null;
 
   const fit = factorLogistic(prepareFactorDesign({ numeric, factor }), share, { weights: groups.count, level });
+  lap('propensity model');
   if (fit.status === 'rank_deficient') return refuse(`The propensity model cannot separate ${fit.aliased.map(LABEL_OF_TERM).join(', ')} from the other covariates here.`);
   if (fit.status === 'too_few_observations') return refuse('Too few episodes to fit the propensity model.');
   if (fit.status !== 'converged') {
@@ -458,6 +466,7 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
   }
 
   const tw = ipw(treat, ps);
+  lap('weights');
   const w = tw.weights;
   const ov = overlap(ps, treat);
 
@@ -487,7 +496,9 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
     ...(sexes.length > 1 ? sexes.map((sx) => ({ name: `sex_${SEXES[sx]}`, label: sexLabel(sx), values: indicator(cellCov.sex, sx), binary: true })) : []),
     ...(conditions.length > 1 ? conditions.map((c) => ({ name: `condition_${CONDITION_GROUP_NAMES[c]}`, label: `Condition: ${conditionLabelOf(c)}`, values: indicator(cellCov.condition, c), binary: true })) : []),
   ];
+  lap('overlap and cells');
   const balance = balanceFromCells(balanceCovs, cells.treat, cells.count, cells.weight, SMD_THRESHOLD).map((r, j) => ({ ...r, label: balanceCovs[j]!.label }));
+  lap('balance');
 
   // Outcomes: change and the responder flag (complete cases), summed per cell around a shift.
   const rule = ruleOf(s);
@@ -547,7 +558,9 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
     const dr = factorOls(prepared, mean, { weights: cells.weight, vcov: 'HC1', level, cells: { counts: cells.count, sumSquares: ss } });
     return { ipwEst, dr };
   };
+  lap('outcomes');
   const ch = outcome(change);
+  lap('doubly robust (change)');
   const drOut = (r: ReturnType<typeof factorOls>) => {
     if (r.status !== 'ok') return null;
     const c = r.coefficients[1]!;
@@ -555,6 +568,7 @@ export function adjustedComparison(rows: CompareRows, s: CompareSettings): { res
   };
   const drChange = drOut(ch.dr);
   const rs = resp ? outcome(resp) : null;
+  lap('doubly robust (responders)');
   const responders = rs ? { ipw: rs.ipwEst, doublyRobust: drOut(rs.dr) } : null;
 
   // The covariate part of the outcome model per cell, for the subgroups.

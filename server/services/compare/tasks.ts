@@ -49,10 +49,10 @@ const settingsOf = (i: CompareTaskInput): CompareSettings => ({ measure: i.measu
 // The adjusted analysis of the last query, for the matched comparison that follows it on the same page.
 let lastAdjusted: { rows: CompareRows; result: AdjustedComparison; internals: AdjustedInternals | null } | null = null;
 
-function adjustedFor(store: AnalyticStore, input: CompareTaskInput) {
+function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step: string) => void) {
   const { rows } = loadCompareRows(store, { ...input, fresh: false });
   if (!input.fresh && lastAdjusted && lastAdjusted.rows === rows) return lastAdjusted;
-  const { result, internals } = adjustedComparison(rows, settingsOf(input));
+  const { result, internals } = adjustedComparison(rows, settingsOf(input), lap);
   lastAdjusted = { rows, result, internals };
   return lastAdjusted;
 }
@@ -74,8 +74,8 @@ export function compareFullTask(store: AnalyticStore, input: CompareTaskInput): 
   };
   const { rows } = loadCompareRows(store, input);
   lap('load');
-  const a = adjustedFor(store, input);
-  lap('adjusted');
+  const a = adjustedFor(store, input, (step) => lap(`adjusted: ${step}`));
+  lap('adjusted: subgroup adjustment');
   const subgroups = subgroupComparison(rows, a.internals, settingsOf(input));
   lap('subgroups');
   const dur = durability(rows, settingsOf(input));
