@@ -16,13 +16,14 @@ import { CPT_FAMILIES, FOLLOW_UP_WINDOW_NAMES, REGIONS, TREATMENT_CATEGORIES, ty
 import type { ContextInner } from '../../context.ts';
 import { auditPatientRead, isPhysician } from '../../auth/scope.ts';
 import { privacyFor, type Privacy } from '../../auth/privacy.ts';
-import { isShown, rate, type Count } from '../../auth/suppression.ts';
+import { COMPLEMENTARY_DISPLAY, isShown, rate, type Count } from '../../auth/suppression.ts';
 import { daysToIso, parseIsoDate } from '../../domain/dates.ts';
 import { DomainError } from '../../errors.ts';
 import { proportion, type ProportionFigure } from '../outcomes/figures.ts';
 import type { OutcomeFilters } from '../outcomes/filters.ts';
 import { categoryLabel, codeLabel, loadNames, type Names } from '../outcomes/labels.ts';
 import { currentDefinitions } from '../outcomes/query.ts';
+import { MaskedTable, type PublishedSum } from '../outcomes/masking.ts';
 import { outcomesPending } from '../outcomes/refresh.ts';
 import { bucketLabel, bucketStart, quantilesOfCounts, PARTS, YEAR_LAG, type Period, type Unit, type VolumeGrouping } from './aggregate.ts';
 import { ESI_SESSIONS_ALLOWED, ROLLING_DAYS } from './rules.ts';
@@ -55,14 +56,6 @@ function assertProviderFilter(ctx: Ctx, f: OutcomeFilters): void {
   }
 }
 
-const sumShown = (cells: readonly Count[]): Count => {
-  let s = 0;
-  for (const c of cells) {
-    if (!isShown(c)) return c;
-    s += c;
-  }
-  return s;
-};
 
 // ---- context ---------------------------------------------------------------------------
 
@@ -500,20 +493,38 @@ export type FollowUpInput = {
   period: 'month' | 'quarter';
 };
 
-type PartsTable = {
-  groups: number[];
-  buckets: number[];
-  /** Masked parts per (group, bucket) row, in groups x buckets order, with the row totals (episodes). */
-  cells: Count[][];
-  totals: Count[];
-};
+type GroupParts = { group: number; table: MaskedTable };
+type PartsTable = { buckets: number[]; groups: GroupParts[] };
+
+/** Columns of the parts table (PARTS order) that make each published sum. */
+const WITH_BASELINE = [1, 2, 3, 4];
+const ELIGIBLE = [2, 3, 4];
+const SCORED = [3, 4];
+const RESPONDERS = [4];
+/**
+ * The published counts are nested (episodes ⊇ with a baseline ⊇ due ⊇ scored ⊇
+ * responders), so the difference of any two is a run of adjacent parts: every
+ * such run is declared, and none of 1..T-1 may be worked out.
+ */
+const PUBLISHED: PublishedSum[] = PARTS.flatMap((_, a) =>
+  PARTS.slice(a).flatMap((__, k) => {
+    const cols = Array.from({ length: k + 1 }, (___, j) => a + j);
+    return [
+      { rows: 'each' as const, cols },
+      { rows: 'all' as const, cols },
+    ];
+  }),
+);
 
 /**
- * The one masked table behind every follow-up and responder figure of a
- * request: rows are group x index-date bucket, columns the five parts of
- * PARTS. Per-group figures and the comparison table are sums of its shown
- * cells (withheld when any part is), so no response gives back a cell
- * another withheld.
+ * The masked tables behind every follow-up and responder figure of a request:
+ * per provider or site, index buckets (rows) by the five PARTS (columns), with
+ * their margins, masked as one with the sums the responses publish declared
+ * (outcomes/masking.ts: a sum is shown only when it follows from what is
+ * shown and is not a small count; more cells are withheld until none is).
+ * followUp and comparison ask with the same input, so they publish the same
+ * masks. Groups share no cell; the practice row is the sum of the groups'
+ * figures, shown only when all of them are.
  */
 async function partsTable(ctx: Ctx, p: Prepared, input: FollowUpInput): Promise<PartsTable> {
   const defs = currentDefinitions(ctx.db).windows;
@@ -530,27 +541,41 @@ async function partsTable(ctx: Ctx, p: Prepared, input: FollowUpInput): Promise<
   });
   const gs = [...new Set(raw.map((r) => r.group))].sort((a, b) => a - b);
   const bs = [...new Set(raw.map((r) => r.bucket))].sort((a, b) => a - b);
-  if (!gs.length) return { groups: [], buckets: [], cells: [], totals: [] };
   const at = new Map(raw.map((r) => [`${r.group}:${r.bucket}`, r.parts]));
-  const cells = gs.flatMap((g) => bs.map((b) => at.get(`${g}:${b}`) ?? new Array<number>(PARTS.length).fill(0)));
-  // One masked table per request; followUp and comparison ask with the same input, so they mask the same table.
-  const masked = privacyFor(ctx).table({ cells, rowTotals: true });
-  return { groups: gs, buckets: bs, cells: masked.cells, totals: masked.rowTotals! };
+  const privacy = privacyFor(ctx);
+  return {
+    buckets: bs,
+    groups: gs.map((g) => ({
+      group: g,
+      table: new MaskedTable(
+        privacy,
+        bs.map((b) => at.get(`${g}:${b}`) ?? new Array<number>(PARTS.length).fill(0)),
+        PARTS.length,
+        PUBLISHED,
+      ),
+    })),
+  };
 }
 
 type Sums = { episodes: Count; withBaseline: Count; eligible: Count; scored: Count; responders: Count };
 
-function sumsOf(rows: Count[][], totals: Count[]): Sums {
-  const col = (j: number) => sumShown(rows.map((r) => r[j]!));
-  const parts = PARTS.map((_, j) => col(j));
-  const [, notDue, missing, non, resp] = parts;
-  return {
-    episodes: sumShown(totals),
-    withBaseline: sumShown([notDue!, missing!, non!, resp!]),
-    eligible: sumShown([missing!, non!, resp!]),
-    scored: sumShown([non!, resp!]),
-    responders: resp!,
-  };
+/** A withheld sum: not known to be small, so marked as a complementary withholding. */
+const WITHHELD: Count = { suppressed: 'complementary', display: COMPLEMENTARY_DISPLAY };
+const sumOrWithheld = (cells: readonly Count[]): Count => (cells.every(isShown) ? cells.reduce<number>((a, c) => a + (c as number), 0) : WITHHELD);
+
+/** One bucket's figures (row i), or the group's over every bucket (row null). */
+function sumsOf(t: MaskedTable, i: number | null): Sums {
+  if (i === null) {
+    return { episodes: t.grandTotal(), withBaseline: t.totalSum(WITH_BASELINE), eligible: t.totalSum(ELIGIBLE), scored: t.totalSum(SCORED), responders: t.totalSum(RESPONDERS) };
+  }
+  return { episodes: t.rowTotal(i), withBaseline: t.sum(i, WITH_BASELINE), eligible: t.sum(i, ELIGIBLE), scored: t.sum(i, SCORED), responders: t.cell(i, 4) };
+}
+
+/** The practice's figures: the sum of every group's (withheld unless all are shown). */
+function practiceSums(t: PartsTable): Sums {
+  const all = t.groups.map((g) => sumsOf(g.table, null));
+  const sum = (k: keyof Sums) => sumOrWithheld(all.map((x) => x[k]));
+  return { episodes: sum('episodes'), withBaseline: sum('withBaseline'), eligible: sum('eligible'), scored: sum('scored'), responders: sum('responders') };
 }
 
 export type FollowUp = {
@@ -580,24 +605,21 @@ export async function followUp(ctx: Ctx, input: FollowUpInput): Promise<FollowUp
   const p = prepare(ctx, input.filters);
   const t = await partsTable(ctx, p, input);
   const privacy = privacyFor(ctx);
-  const nb = t.buckets.length;
   return {
     by: input.by,
     window: input.window,
     measure: input.measure,
     asOf: daysToIso(p.asOf),
     buckets: t.buckets.map((b) => ({ key: b, label: bucketLabel(input.period, b) })),
-    groups: t.groups.map((g, gi) => {
-      const rows = t.cells.slice(gi * nb, (gi + 1) * nb);
-      const totals = t.totals.slice(gi * nb, (gi + 1) * nb);
-      const all = sumsOf(rows, totals);
+    groups: t.groups.map((g) => {
+      const all = sumsOf(g.table, null);
       return {
-        ...groupName(p, input.by, g),
+        ...groupName(p, input.by, g.group),
         episodes: all.episodes,
         baseline: proportion(privacy, all.withBaseline, all.episodes),
         completion: proportion(privacy, all.scored, all.eligible),
         series: t.buckets.map((b, bi) => {
-          const one = sumsOf([rows[bi]!], [totals[bi]!]);
+          const one = sumsOf(g.table, bi);
           return {
             bucket: bucketLabel(input.period, b),
             episodes: one.episodes,
@@ -631,7 +653,6 @@ export async function comparison(ctx: Ctx, input: FollowUpInput): Promise<Compar
   const outcomePrivacy = privacyFor(ctx);
   const vp = volumePrivacy(ctx);
   const own = ownProvider(ctx);
-  const nb = t.buckets.length;
   const rawMix = new Map(mixRows.map((r) => [r.group, new Map(r.categories)]));
   if (own !== null && input.by === 'provider') {
     const merged = new Map<number, number>();
@@ -642,7 +663,7 @@ export async function comparison(ctx: Ctx, input: FollowUpInput): Promise<Compar
     }
     if (merged.size) rawMix.set(-1, merged);
   }
-  const groups = [...new Set([...t.groups, ...rawMix.keys()])].sort((a, b) => a - b);
+  const groups = [...new Set([...t.groups.map((g) => g.group), ...rawMix.keys()])].sort((a, b) => a - b);
   const cats = [...new Set([...rawMix.values()].flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
   const volume = groups.length && cats.length ? vp.table({ cells: groups.map((g) => cats.map((c) => rawMix.get(g)?.get(c) ?? 0)), rowTotals: true, colTotals: true, grandTotal: true }) : null;
   const mixOf = (cells: Count[], total: Count) =>
@@ -659,14 +680,11 @@ export async function comparison(ctx: Ctx, input: FollowUpInput): Promise<Compar
     responders: proportion(outcomePrivacy, sums.responders, sums.scored),
   });
   const rows = groups.map((g, gi) => {
-    const ti = t.groups.indexOf(g);
-    const sums: Sums =
-      ti >= 0
-        ? sumsOf(t.cells.slice(ti * nb, (ti + 1) * nb), t.totals.slice(ti * nb, (ti + 1) * nb))
-        : { episodes: 0, withBaseline: 0, eligible: 0, scored: 0, responders: 0 };
+    const parts = t.groups.find((x) => x.group === g);
+    const sums: Sums = parts ? sumsOf(parts.table, null) : { episodes: 0, withBaseline: 0, eligible: 0, scored: 0, responders: 0 };
     return rowOf(groupName(p, input.by, g), volume ? volume.rowTotals![gi]! : 0, volume ? volume.cells[gi]! : [], sums);
   });
-  const practice = rowOf({ key: 'practice', label: 'Whole practice' }, volume ? volume.grandTotal! : 0, volume ? volume.colTotals! : [], sumsOf(t.cells, t.totals));
+  const practice = rowOf({ key: 'practice', label: 'Whole practice' }, volume ? volume.grandTotal! : 0, volume ? volume.colTotals! : [], practiceSums(t));
   return { by: input.by, window: input.window, measure: input.measure, definition: input.definition, rows, practice, updating: p.updating };
 }
 

@@ -277,6 +277,41 @@ describe('follow-up completion and the comparison table', () => {
     for (const g of f.groups) expect(g.series.reduce((a, s) => a + (s.episodes as number), 0)).toBe(g.episodes);
   });
 
+  it('for a practice manager: no published count of 1 to 10, and none by one subtraction of two published counts', async () => {
+    const manager = createContextInner({ db, user: { id: 2, role: 'practice_manager', providerId: null }, now: () => NOW });
+    const small = (x: unknown) => typeof x === 'number' && x >= 1 && x <= 10;
+    let checked = 0;
+    let shownFigures = 0;
+    for (const by of ['provider', 'site'] as const) {
+      for (const window of ['w2', 'm12'] as const) {
+        const input = { filters: { conditions: ['radiculopathy' as const] }, measure: 'pain_nrs' as const, window, definition: 'pct50' as const, by, period: 'month' as const };
+        const f = await followUp(manager, input);
+        const c = await comparison(manager, input);
+        const lines = [
+          ...f.groups.flatMap((g) => [g, ...g.series]).map((x) => ({ episodes: x.episodes, withBaseline: x.baseline.x, eligible: x.completion.n, scored: x.completion.x, responders: null as unknown })),
+          ...[...c.rows, c.practice].map((r) => ({ episodes: r.episodes, withBaseline: r.baseline.x, eligible: r.completion.n, scored: r.responders.n, responders: r.responders.x })),
+        ];
+        for (const l of lines) {
+          const nested = [l.episodes, l.withBaseline, l.eligible, l.scored, l.responders];
+          for (const x of nested) {
+            expect(small(x)).toBe(false);
+            if (typeof x === 'number') shownFigures++;
+          }
+          for (let a = 0; a < nested.length; a++)
+            for (let b = a + 1; b < nested.length; b++) {
+              const [x, y] = [nested[a], nested[b]];
+              if (typeof x === 'number' && typeof y === 'number') {
+                expect(small(x - y), JSON.stringify({ by, window, a, b, l })).toBe(false);
+                checked++;
+              }
+            }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+    expect(shownFigures).toBeGreaterThan(50);
+  });
+
   it('stays exact after records change: the analytic store applies the change log and the derivation follows its version', async () => {
     const mbbLines = async () => (await volume(admin, { filters: { categories: ['medial_branch_block'] }, period: 'month', by: 'none', unit: 'lines' })).total;
     const before = (await mbbLines()) as number;
