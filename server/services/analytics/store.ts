@@ -65,8 +65,8 @@ export type EnumName = keyof typeof ENUMS;
 export const DICTS = ['code', 'cptFamily', 'conditionCode'] as const;
 export type DictName = (typeof DICTS)[number];
 
-type Kind = 'i32' | 'i16' | 'i8' | 'f64' | 'u8' | 'u32';
-type TypedArray = Int32Array | Int16Array | Int8Array | Float64Array | Uint8Array | Uint32Array;
+type Kind = 'i32' | 'i16' | 'i8' | 'f64' | 'u8' | 'u16' | 'u32';
+type TypedArray = Int32Array | Int16Array | Int8Array | Float64Array | Uint8Array | Uint16Array | Uint32Array;
 type ColSpec = {
   key: string;
   sql: string;
@@ -80,13 +80,14 @@ type ColSpec = {
 };
 const emptyOf = (s: ColSpec) => s.empty ?? NULL_OF[s.kind];
 
-const NULL_OF: Record<Kind, number> = { i32: NULL_INT, i16: NULL_DAY, i8: -1, f64: Number.NaN, u8: NONE, u32: 0 };
+const NULL_OF: Record<Kind, number> = { i32: NULL_INT, i16: NULL_DAY, i8: -1, f64: Number.NaN, u8: NONE, u16: 0, u32: 0 };
 const CTOR: Record<Kind, new (n: number) => TypedArray> = {
   i32: Int32Array,
   i16: Int16Array,
   i8: Int8Array,
   f64: Float64Array,
   u8: Uint8Array,
+  u16: Uint16Array,
   u32: Uint32Array,
 };
 
@@ -183,8 +184,12 @@ export type WindowColumns = {
   readonly change: Float64Array;
   /** The responder flags the spec defines for the measure (RESPONDER_RULES), -1 null / 0 / 1. Absent: not defined. */
   flags: Partial<Record<ResponderFlag, Int8Array>>;
-  /** The change as an index into changeValues (0 = null): group by change with integer counts. */
-  changeCode: Uint32Array;
+  /**
+   * The change as an index into changeValues (0 = null): group by change with
+   * integer counts. Uint16 (a measure with more than 65,535 distinct changes at
+   * a window gets Uint32 codes).
+   */
+  changeCode: Uint16Array | Uint32Array;
   /** Distinct changes seen; entry 0 is NaN (null). Unordered; grows only. */
   changeValues: number[];
 };
@@ -205,7 +210,7 @@ export type MeasureColumns = {
 
 const FLAG_SQL: Record<ResponderFlag, string> = { pct30: 'pct30', pct50: 'pct50', mcid: 'mcid', pain_free: 'pain_free', stopped: 'stopped' };
 
-function measureSpecs(measure: Measure): ColSpec[] {
+function measureSpecs(measure: Measure, wide: boolean): ColSpec[] {
   const flags = Object.keys(RESPONDER_RULES[measure]) as ResponderFlag[];
   return [
     { key: 'present', sql: '1', kind: 'u8', empty: 0 },
@@ -215,7 +220,7 @@ function measureSpecs(measure: Measure): ColSpec[] {
       { key: `${w}.value`, sql: `${w}_value`, kind: 'f64' },
       { key: `${w}.day`, sql: `${w}_day`, kind: 'i16' },
       ...flags.map((f): ColSpec => ({ key: `${w}.${f}`, sql: `${w}_${FLAG_SQL[f]}`, kind: 'i8' })),
-      { key: `${w}.changeCode`, sql: `${w}_change`, kind: 'u32', changeOf: w },
+      { key: `${w}.changeCode`, sql: `${w}_change`, kind: wide ? 'u32' : 'u16', changeOf: w },
     ]),
     { key: 'responseDay', sql: 'response_day', kind: 'i16' },
     { key: 'lossDay', sql: 'loss_day', kind: 'i16' },
@@ -223,11 +228,11 @@ function measureSpecs(measure: Measure): ColSpec[] {
   ];
 }
 
-const readSpecCache = new Map<Measure, ColSpec[]>();
+const readSpecCache = new Map<string, ColSpec[]>();
 /** The columns read from outcome_measures (the rest are computed). */
-function readSpecs(m: Measure): ColSpec[] {
-  let s = readSpecCache.get(m);
-  if (!s) readSpecCache.set(m, (s = measureSpecs(m).filter((x) => x.key !== 'present')));
+function readSpecs(m: Measure, wide: boolean): ColSpec[] {
+  let s = readSpecCache.get(`${m}:${wide}`);
+  if (!s) readSpecCache.set(`${m}:${wide}`, (s = measureSpecs(m, wide).filter((x) => x.key !== 'present')));
   return s;
 }
 
@@ -384,6 +389,8 @@ const CHUNK = 500;
 const MEMO_ENTRIES = 48;
 
 export class AnalyticStore {
+  /** The largest change code kept in 16 bits (tests lower it to exercise the widening). */
+  static narrowCodeLimit = 0xffff;
   /** The change-log position (outcome_changes seq) the columns reflect. */
   version = 0;
   /** Episode rows in use (alive or not). */
@@ -398,6 +405,9 @@ export class AnalyticStore {
   private readonly measures = new Map<Measure, { cols: Columns; changeDicts: Record<FollowUpWindow, ChangeDict>; view: MeasureColumns }>();
   private tr: { cols: Columns; length: number; dead: number; tStart: Int32Array; tCount: Int32Array; view: TreatmentColumns } | null = null;
   private readonly memo = new Map<string, { version: number; value: unknown }>();
+  /** Measures whose change codes are 32-bit (more than 65,535 distinct changes at a window), and those found to need it. */
+  private readonly wide = new Set<Measure>();
+  private readonly overflow = new Set<Measure>();
 
   private constructor(private readonly sqlite: Database.Database) {
     this.dicts = { code: this.dictObjs.code.values, cptFamily: this.dictObjs.cptFamily.values, conditionCode: this.dictObjs.conditionCode.values };
@@ -566,7 +576,7 @@ export class AnalyticStore {
   }
 
   private newMeasure(m: Measure, capacity: number) {
-    const cols = new Columns(measureSpecs(m), capacity);
+    const cols = new Columns(measureSpecs(m, this.wide.has(m)), capacity);
     const changeDicts = Object.fromEntries(FOLLOW_UP_WINDOW_NAMES.map((w) => [w, new ChangeDict()])) as Record<FollowUpWindow, ChangeDict>;
     const entry = { cols, changeDicts, view: null as unknown as MeasureColumns };
     this.refreshMeasureView(m, entry);
@@ -588,7 +598,7 @@ export class AnalyticStore {
             value: c.get(`${w}.value`) as Float64Array,
             day: c.get(`${w}.day`) as Int16Array,
             flags: Object.fromEntries(flags.map((f) => [f, c.get(`${w}.${f}`) as Int8Array])),
-            changeCode: c.get(`${w}.changeCode`) as Uint32Array,
+            changeCode: c.get(`${w}.changeCode`) as Uint16Array | Uint32Array,
             changeValues: entry.changeDicts[w].values,
           }),
         ]),
@@ -616,12 +626,13 @@ export class AnalyticStore {
   }
 
   private measureSelect(m: Measure, where: string): string {
-    return `SELECT episode_id, ${readSpecs(m).map((s) => s.sql).join(', ')} FROM outcome_measures ${where}`;
+    return `SELECT episode_id, ${readSpecs(m, this.wide.has(m)).map((s) => s.sql).join(', ')} FROM outcome_measures ${where}`;
   }
 
   /** A writer of outcome_measures rows (episode_id first, then the columns of measureSelect), for the arrays as they are now. */
   private measureWriter(entry: { cols: Columns; changeDicts: Record<FollowUpWindow, ChangeDict> }, m: Measure): (row: number, r: unknown[]) => void {
-    const specs = readSpecs(m);
+    const wide = this.wide.has(m);
+    const specs = readSpecs(m, wide);
     const c = entry.cols;
     const arrays = c.list(specs);
     const present = c.get('present');
@@ -631,7 +642,11 @@ export class AnalyticStore {
       for (let j = 0; j < specs.length; j++) {
         const x = r[j + 1] as number | null;
         const d = dicts[j];
-        arrays[j]![row] = d ? d.encode(x) : x === null ? NULL_OF[specs[j]!.kind] : x;
+        if (d) {
+          const code = d.encode(x);
+          if (code > AnalyticStore.narrowCodeLimit && !wide) this.overflow.add(m);
+          arrays[j]![row] = code;
+        } else arrays[j]![row] = x === null ? NULL_OF[specs[j]!.kind] : x;
       }
     };
   }
@@ -648,6 +663,17 @@ export class AnalyticStore {
     this.refreshMeasureView(m, entry);
     this.measures.set(m, entry);
     this.loadMs[m] = performance.now() - t0;
+    this.widenIfNeeded();
+  }
+
+  /** A measure whose changes outgrew 16-bit codes is read again with 32-bit ones (same transaction, same state). */
+  private widenIfNeeded(): void {
+    for (const m of [...this.overflow]) {
+      this.overflow.delete(m);
+      this.wide.add(m);
+      this.memo.clear();
+      this.loadMeasure(m);
+    }
   }
 
   private treatmentSelect(where: string): string {
@@ -800,6 +826,7 @@ export class AnalyticStore {
         if (row >= 0) write(row, r);
       }
     }
+    this.widenIfNeeded();
     // Treatments: the changed episodes' rows die; their current rows are appended, grouped.
     if (this.tr) {
       const tr = this.tr;

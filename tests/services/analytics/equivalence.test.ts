@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type Db } from '../../../db/index.ts';
 import { CARE_PATHS, CONDITION_GROUP_NAMES, FOLLOW_UP_WINDOW_NAMES, SEXES, TREATMENT_CATEGORIES } from '../../../db/schema/vocabulary.ts';
 import { daysToIso, parseIsoDate } from '../../../server/domain/dates.ts';
-import { buildStore, type AnalyticStore } from '../../../server/services/analytics/store.ts';
+import { AnalyticStore, buildStore } from '../../../server/services/analytics/store.ts';
 import { inProcessAnalytics } from '../../../server/services/analytics/runtime.ts';
 import { generateDemoPractice } from '../../../server/services/demo/index.ts';
 import { AGE_BAND_LABELS, GROUPINGS, type OutcomeFilters } from '../../../server/services/outcomes/filters.ts';
@@ -218,6 +218,29 @@ describe('store tasks = SQL reference', () => {
     expect(a.size).toBe(b.size);
     expect(a.size).toBe(db.$client.prepare('SELECT count(*) FROM outcome_episodes').pluck().get());
     for (const [id, row] of b) expect(a.get(id), `episode ${id}`).toEqual(row);
+  });
+
+  it('a measure with more distinct changes than 16-bit codes hold is read with 32-bit codes, and answers the same', () => {
+    const limit = AnalyticStore.narrowCodeLimit;
+    AnalyticStore.narrowCodeLimit = 6;
+    try {
+      const wide = buildStore(db);
+      const pain = wide.measure('pain_nrs');
+      expect(pain.windows.m3.changeValues.length).toBeGreaterThan(7);
+      expect(pain.windows.m3.changeCode).toBeInstanceOf(Uint32Array);
+      const q = { measure: 'pain_nrs', window: 'm3', definition: 'pct30', filters: {}, groupBy: 'category' } as const;
+      expectSame(changeByGroupTask(wide, q), changeByGroup(db, q), 'change');
+      expectSame(trajectoryByGroupTask(wide, q), trajectoryByGroup(db, q), 'trajectory');
+      // After an edit the sync writes codes into the 32-bit columns.
+      edit(db, 14);
+      refreshOutcomes(db);
+      wide.sync();
+      expect(wide.measure('pain_nrs').windows.m3.changeCode).toBeInstanceOf(Uint32Array);
+      expectSame(changeByGroupTask(wide, q), changeByGroup(db, q), 'change after sync');
+    } finally {
+      AnalyticStore.narrowCodeLimit = limit;
+    }
+    expect(buildStore(db).measure('pain_nrs').windows.m3.changeCode).toBeInstanceOf(Uint16Array);
   });
 
   it('the in-process runtime answers a batch from one state, with its version', async () => {
