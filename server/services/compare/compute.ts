@@ -94,7 +94,10 @@ export interface CrudeComparison {
 }
 
 /** One pass: moments per path, responder counts, and the (path, baseline) cells of the ANCOVA. */
-export function crudeComparison(rows: CompareRows, counts: EpisodeCounts, s: CompareSettings): CrudeComparison {
+/** The columns the crude comparison reads. */
+export type CrudeRows = Pick<CompareRows, 'n' | 'path' | 'baseline' | 'value' | 'change'>;
+
+export function crudeComparison(rows: CrudeRows, counts: EpisodeCounts, s: CompareSettings): CrudeComparison {
   const level = s.level ?? 0.95;
   const rule = ruleOf(s);
   const n = rows.n;
@@ -109,6 +112,7 @@ export function crudeComparison(rows: CompareRows, counts: EpisodeCounts, s: Com
   const higher = HIGHER_IS_BETTER[s.measure];
   // ANCOVA cells: (path, baseline) with sums of the follow-up value.
   const cellKey = new Map<number, number>();
+  const slotOf = new Int32Array(40_000).fill(-1);
   const cellPath: number[] = [];
   const cellBase: number[] = [];
   const cellN: number[] = [];
@@ -127,11 +131,18 @@ export function crudeComparison(rows: CompareRows, counts: EpisodeCounts, s: Com
     sum[t] = sum[t]! + d;
     sumSq[t] = sumSq[t]! + d * d;
     if (rule && isResponder(rule, b, v, c)) resp[t]!++;
-    const key = b * 2 + t;
-    let k = cellKey.get(key);
+    // Baselines are whole points, halves or tenths: a direct slot per tenth (a Map for anything else).
+    const tenth = b * 10;
+    let k: number | undefined;
+    const direct = tenth === Math.round(tenth) && tenth >= 0 && tenth < 20_000;
+    if (direct) {
+      const slot = slotOf[tenth * 2 + t]!;
+      k = slot >= 0 ? slot : undefined;
+    } else k = cellKey.get(b * 2 + t);
     if (k === undefined) {
+      if (direct) slotOf[tenth * 2 + t] = cellPath.length;
+      else cellKey.set(b * 2 + t, cellPath.length);
       k = cellPath.length;
-      cellKey.set(key, k);
       cellPath.push(t);
       cellBase.push(b);
       cellN.push(0);

@@ -23,7 +23,7 @@ import {
   type MatchedComparison,
   type SubgroupFamily,
 } from './compute.ts';
-import { loadCompareRows } from './load.ts';
+import { loadCompareRows, loadCrudeRows } from './load.ts';
 import type { CompareRows } from './rows.ts';
 
 export interface CompareTaskInput {
@@ -59,7 +59,7 @@ function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step:
 
 export function compareCrudeTask(store: AnalyticStore, input: CompareTaskInput): CrudeComparison & { ms: number } {
   const t0 = performance.now();
-  const { rows, counts } = loadCompareRows(store, input);
+  const { rows, counts } = loadCrudeRows(store, input);
   const out = crudeComparison(rows, counts, settingsOf(input));
   return { ...out, ms: performance.now() - t0 };
 }
