@@ -8,7 +8,7 @@
  * integers; changes are counted by their dictionary code, so a group's
  * distribution of change is an array of counts.
  */
-import { FOLLOW_UP_WINDOW_NAMES, type FollowUpWindow } from '../../../db/schema/vocabulary.ts';
+import { FOLLOW_UP_WINDOW_NAMES, type FollowUpWindow, type Measure } from '../../../db/schema/vocabulary.ts';
 import { compareRawKeys, episodeSelection, groupCodes } from '../analytics/scan.ts';
 import { COMPLICATIONS } from '../../../db/schema/vocabulary.ts';
 import { ENUMS, NONE, type AnalyticStore, type WindowColumns } from '../analytics/store.ts';
@@ -32,6 +32,16 @@ function present(keys: RawKey[], n: ArrayLike<number>): number[] {
   const out: number[] = [];
   for (let g = 0; g < keys.length; g++) if (n[g]! > 0) out.push(g);
   return out.sort((a, b) => compareRawKeys(keys[a]!, keys[b]!));
+}
+
+/** 1 where the episode has a baseline of the measure: one byte a row for scans instead of the 8-byte value (kept until the data change). */
+function hasBaseline(store: AnalyticStore, measure: Measure): Uint8Array {
+  return store.memoize(`outcomes.hasBaseline:${measure}`, () => {
+    const b = store.measure(measure).baselineValue;
+    const out = new Uint8Array(store.rows);
+    for (let i = 0; i < out.length; i++) out[i] = b[i] === b[i] ? 1 : 0;
+    return out;
+  });
 }
 
 /** Largest dense table of counts (groups × distinct changes) a scan allocates; beyond it, counts go to a Map. */
@@ -70,7 +80,7 @@ function scanChange(store: AnalyticStore, q: ChangeQuery) {
   const { codes, keys } = groupCodes(store, q.groupBy);
   const win = m.windows[q.window];
   const flag = q.definition && definitionApplies(q.measure, q.definition) ? (win.flags[q.definition] ?? null) : null;
-  const base = m.baselineValue;
+  const base = hasBaseline(store, q.measure);
   const code = win.changeCode;
   const D = win.changeValues.length;
   const K = keys.length;
@@ -87,8 +97,7 @@ function scanChange(store: AnalyticStore, q: ChangeQuery) {
       const i = sel[k]!;
       const g = codes[i]!;
       episodes[g]!++;
-      const b = base[i]!;
-      if (b !== b) continue;
+      if (base[i] === 0) continue;
       withBaseline[g]!++;
       const c = code[i]!;
       if (c !== 0) {
@@ -103,8 +112,7 @@ function scanChange(store: AnalyticStore, q: ChangeQuery) {
       const i = sel[k]!;
       const g = codes[i]!;
       episodes[g]!++;
-      const b = base[i]!;
-      if (b !== b) continue;
+      if (base[i] === 0) continue;
       withBaseline[g]!++;
       const c = code[i]!;
       if (c !== 0) sparse.set(g * D + c, (sparse.get(g * D + c) ?? 0) + 1);
@@ -148,7 +156,7 @@ export function trajectoryByGroupTask(
   const { codes, keys } = groupCodes(store, q.groupBy);
   const applies = q.definition !== null && definitionApplies(q.measure, q.definition);
   const K = keys.length;
-  const base = m.baselineValue;
+  const base = hasBaseline(store, q.measure);
   const withBaseline = new Float64Array(K);
   const none = new Int8Array(0);
   const per = FOLLOW_UP_WINDOW_NAMES.map((w) => {
@@ -169,8 +177,7 @@ export function trajectoryByGroupTask(
     const flags = applies;
     for (let k = 0; k < sel.length; k++) {
       const i = sel[k]!;
-      const bv = base[i]!;
-      if (bv !== bv) continue;
+      if (base[i] === 0) continue;
       const g = codes[i]!;
       withBaseline[g]!++;
       let x = ka[i]!;
@@ -187,8 +194,7 @@ export function trajectoryByGroupTask(
   } else {
     for (let k = 0; k < sel.length; k++) {
       const i = sel[k]!;
-      const bv = base[i]!;
-      if (bv !== bv) continue;
+      if (base[i] === 0) continue;
       const g = codes[i]!;
       withBaseline[g]!++;
       per.forEach((p, k) => {
@@ -235,7 +241,7 @@ export function opioidsByGroupTask(store: AnalyticStore, q: { window: FollowUpWi
   const cn = new Float64Array(K);
   const cs = new Float64Array(K);
   const cq = new Float64Array(K);
-  const pb = pain.baselineValue;
+  const pb = hasBaseline(store, 'pain_nrs');
   const pv = pain.windows[q.window].value;
   const mb = mme.baselineValue;
   const mw = mme.windows[q.window];
@@ -245,7 +251,7 @@ export function opioidsByGroupTask(store: AnalyticStore, q: { window: FollowUpWi
   const reduced = mw.flags.pct50!;
   for (let k = 0; k < sel.length; k++) {
     const i = sel[k]!;
-    if (pb[i]! !== pb[i]!) continue;
+    if (pb[i] === 0) continue;
     const g = codes[i]!;
     const at = g * (NP + 1);
     parts[at + NP]!++;
