@@ -21,7 +21,7 @@ const encoder = new TextEncoder();
  * (categories, measure names, codes) are formatted once per batch.
  */
 function formatColumns(columns: readonly ColumnSpec[], b: Batch, text: (v: string) => string, none: string): string[][] {
-  return columns.map((spec, k) => {
+  return columns.slice(0, b.columns.length).map((spec, k) => {
     const col = b.columns[k]!;
     const out = new Array<string>(b.length);
     if (spec.type === 'string') {
@@ -48,13 +48,15 @@ function formatColumns(columns: readonly ColumnSpec[], b: Batch, text: (v: strin
 
 function* csv(columns: readonly ColumnSpec[], batches: Iterable<Batch>): Generator<Uint8Array> {
   yield encoder.encode(csvLine(columns.map((c) => c.name)));
-  const w = columns.length;
   for (const b of batches) {
     const cells = formatColumns(columns, b, (s) => csvField(s), '');
+    const w = cells.length;
+    const tail = b.tail;
     let out = '';
     for (let r = 0; r < b.length; r++) {
       let line = cells[0]![r]!;
       for (let k = 1; k < w; k++) line += ',' + cells[k]![r]!;
+      if (tail) line += ',' + tail[r]!;
       out += line + '\r\n';
     }
     yield encoder.encode(out);
@@ -63,16 +65,18 @@ function* csv(columns: readonly ColumnSpec[], batches: Iterable<Batch>): Generat
 
 function* json(columns: readonly ColumnSpec[], batches: Iterable<Batch>): Generator<Uint8Array> {
   const keys = columns.map((c, k) => (k === 0 ? '{' : ',') + JSON.stringify(c.name) + ':');
-  const w = columns.length;
   let first = true;
   yield encoder.encode('[');
   for (const b of batches) {
     const cells = formatColumns(columns, b, (s) => JSON.stringify(s), 'null');
+    const w = cells.length;
+    const tail = b.tail;
     let out = '';
     for (let r = 0; r < b.length; r++) {
       let line = first ? '\n' : ',\n';
       first = false;
       for (let k = 0; k < w; k++) line += keys[k]! + cells[k]![r]!;
+      if (tail) line += ',' + tail[r]!;
       out += line + '}';
     }
     yield encoder.encode(out);

@@ -107,7 +107,7 @@ export function* exportJob(sqlite: Database.Database, req: ExportRequest, opts: 
     for (const t of tableSpecs(req.shape, req.identified)) {
       yield { type: 'file', name: `${t.name}.${FILE_EXTENSION[req.format]}` } as JobEvent;
       const meta = { table: t.name, shape: req.shape, deidentification: req.identified ? 'limited data set' : 'safe harbor' };
-      for (const bytes of encodeTable(req.format, t.columns, batchesOf(sqlite, sel, req.shape, t.name, counts), meta)) yield { type: 'chunk', bytes } as JobEvent;
+      for (const bytes of encodeTable(req.format, t.columns, batchesOf(sqlite, sel, req.shape, t.name, counts, req.format), meta)) yield { type: 'chunk', bytes } as JobEvent;
     }
   };
   // One read transaction on the worker's own connection: every table describes the same state of the

@@ -39,7 +39,17 @@ export type TableName = 'episodes' | 'observations' | 'treatments';
 export type TableSpec = { name: TableName; description: string; columns: ColumnSpec[] };
 
 /** A batch of rows as columns (aligned with the table's ColumnSpec list). */
-export type Batch = { length: number; columns: Array<Array<string | number | null>> };
+export type Batch = {
+  length: number;
+  /** The leading columns' values. */
+  columns: Array<Array<string | number | null>>;
+  /**
+   * The remaining columns already written in the file's format by SQLite, one text a row (CSV cells
+   * joined by commas; JSON "name":value pairs joined by commas): the wide measure columns, so sixty
+   * values a row do not each cross into JavaScript.
+   */
+  tail?: string[];
+};
 export const BATCH_ROWS = 16_384;
 
 const col = (name: string, type: ColType, definition: string, unit: string | null = null, codeSystem: string | null = null): ColumnSpec => ({
@@ -182,13 +192,15 @@ export type RowCounts = Partial<Record<TableName, number>>;
 
 class BatchBuilder {
   columns: Array<Array<string | number | null>>;
+  tail: string[] | undefined = undefined;
   length = 0;
   constructor(private readonly width: number) {
     this.columns = Array.from({ length: width }, () => []);
   }
   take(): Batch {
-    const b = { length: this.length, columns: this.columns };
+    const b: Batch = { length: this.length, columns: this.columns, ...(this.tail ? { tail: this.tail } : {}) };
     this.columns = Array.from({ length: this.width }, () => []);
+    this.tail = undefined;
     this.length = 0;
     return b;
   }
@@ -209,17 +221,24 @@ const memberRange = (sel: Selection): [number, number] =>
   sel.episodes.length ? [sel.episodes[0]!, sel.episodes[sel.episodes.length - 1]!] : [1, 0];
 
 /** Patients' ZIP (as a number, -1: none) and birth day (days since 1970-01-01), by patient id: one scan of patients, 8 bytes a patient. */
-function patientFacts(sqlite: Database.Database): { zip: Int32Array; birth: Int32Array } {
+function patientFacts(sqlite: Database.Database): { zip: Int32Array; zip3: Int16Array; birth: Int32Array } {
   const max = (sqlite.prepare('SELECT max(id) FROM patients').pluck().get() as number | null) ?? 0;
   const zip = new Int32Array(max + 1).fill(-1);
+  // The Safe Harbor ZIP3 of each patient, worked out once per patient (not once per row): -1 none, else 0..999 (0 also for restricted areas).
+  const zip3Of = new Int16Array(max + 1).fill(-1);
   const birth = new Int32Array(max + 1);
   const pats = sqlite.prepare('SELECT id, zip, birth_date FROM patients').raw().iterate() as IterableIterator<[number, string | null, string]>;
   for (const [id, z, b] of pats) {
-    if (z !== null && /^[0-9]{5}$/.test(z)) zip[id] = Number(z);
+    if (z !== null && /^[0-9]{5}$/.test(z)) {
+      zip[id] = Number(z);
+      zip3Of[id] = Number(zip3(z));
+    }
     birth[id] = dayOf(b);
   }
-  return { zip, birth };
+  return { zip, zip3: zip3Of, birth };
 }
+
+const ZIP3_TEXT = Array.from({ length: 1000 }, (_, k) => String(k).padStart(3, '0'));
 
 const zipText = (z: number | undefined): string | null => (z === undefined || z < 0 ? null : String(z).padStart(5, '0'));
 
@@ -238,42 +257,45 @@ function codeOnly(v: string | number | null, shape: RegExp): string | null {
 }
 
 /** Episode rows (wide: with every measure's baseline and window values), in episode-id order. */
-export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape: ExportShape, counts: RowCounts): Generator<Batch> {
+export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape: ExportShape, counts: RowCounts, format: ExportFormat = 'parquet'): Generator<Batch> {
   const wide = shape === 'wide';
   const identified = sel.identified;
-  const width = episodeColumns(identified).length + (wide ? measureColumns(identified).length : 0);
+  const width = episodeColumns(identified).length + (wide && format === 'parquet' ? measureColumns(identified).length : 0);
   const facts = patientFacts(sqlite);
   const [lo, hi] = memberRange(sel);
+  // Wide: each measure's row joined by its key (measure number x 2^40 + episode id, the rowid), so SQLite
+  // does the merge and every episode comes as one row.
+  const windowCols = ['baseline_value', 'baseline_day', ...FOLLOW_UP_WINDOW_NAMES.flatMap((w) => [`${w}_value`, `${w}_day`])];
+  const perMeasure = windowCols.length;
+  const textTail = wide && format !== 'parquet';
+  const measureNames = MEASURE_NAMES.flatMap((m) => windowCols.map((c) => [m, c] as const));
+  const measureSelect = !wide
+    ? []
+    : textTail
+      ? [
+          measureNames
+            .map(([m, c], j) => {
+              const v = `m${MEASURE_NAMES.indexOf(m)}.${c}`;
+              const name = `${m}_${c === 'baseline_value' ? 'baseline' : c.replace(/_value$/, '')}`;
+              return format === 'csv' ? `${j ? "',' || " : ''}coalesce(${v}, '')` : `'${j ? ',' : ''}"${name}":' || coalesce(${v}, 'null')`;
+            })
+            .join(' || '),
+        ]
+      : MEASURE_NAMES.flatMap((m: Measure, k) => windowCols.map((c) => `m${k}.${c}`));
+  const measureJoins = wide ? MEASURE_NAMES.map((m: Measure, k) => `LEFT JOIN outcome_measures m${k} ON m${k}.id = ${measureIdRange(m)[0]} + e.episode_id`).join(' ') : '';
   const rows = sqlite
     .prepare(
-      `SELECT episode_id, patient_id, index_year, index_date, age, sex, care_path, condition_code, condition_group, region, category, code,
-              pain_duration_months, chronic, prior_procedures, treatments, procedure_sessions, complications_minor, complications_major, repeat_day
-         FROM outcome_episodes WHERE episode_id BETWEEN ? AND ? ORDER BY episode_id`,
+      `SELECT e.episode_id, e.patient_id, e.index_year, e.index_date, e.age, e.sex, e.care_path, e.condition_code, e.condition_group, e.region, e.category, e.code,
+              e.pain_duration_months, e.chronic, e.prior_procedures, e.treatments, e.procedure_sessions, e.complications_minor, e.complications_major, e.repeat_day
+              ${measureSelect.map((c) => `, ${c}`).join('')}
+         FROM outcome_episodes e ${measureJoins} WHERE e.episode_id BETWEEN ? AND ? ORDER BY e.episode_id`,
     )
     .raw()
     .iterate(lo, hi) as IterableIterator<Array<string | number | null>>;
-
-  // One cursor per measure over outcome_measures (clustered by measure, then episode): a merge join in episode order.
-  const windowCols = FOLLOW_UP_WINDOW_NAMES.flatMap((w) => [`${w}_value`, `${w}_day`]).join(', ');
-  const cursors = wide
-    ? MEASURE_NAMES.map((m: Measure) => {
-        const [mlo] = measureIdRange(m);
-        const it = sqlite
-          .prepare(`SELECT episode_id, baseline_value, baseline_day, ${windowCols} FROM outcome_measures WHERE id BETWEEN ? AND ? ORDER BY id`)
-          .raw()
-          .iterate(mlo + lo, mlo + hi) as IterableIterator<Array<number | null>>;
-        let cur = it.next();
-        return {
-          close: () => void it.return?.(),
-          /** The measure row of episode `e`, or null; advances past smaller episode ids. */
-          at(e: number): Array<number | null> | null {
-            while (!cur.done && (cur.value[0] as number) < e) cur = it.next();
-            return !cur.done && cur.value[0] === e ? cur.value : null;
-          },
-        };
-      })
-    : [];
-  const perMeasure = 2 + 2 * FOLLOW_UP_WINDOW_NAMES.length;
+  const cursors: Array<{ close: () => void }> = [{ close: () => void rows.return?.() }];
+  const measureValues = MEASURE_NAMES.length * perMeasure;
+  void perMeasure;
+  const leading = episodeColumns(identified).length;
 
   const b = new BatchBuilder(width);
   let n = 0;
@@ -285,7 +307,7 @@ export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape
     const c = b.columns;
     let k = 0;
     const p = r[1] as number;
-    const zip = zipText(facts.zip[p]);
+    const z3 = p < facts.zip3.length ? facts.zip3[p]! : -1;
     c[k++]!.push(sp);
     c[k++]!.push(sel.studyEpisode[e]!);
     c[k++]!.push(r[2] as number);
@@ -293,26 +315,22 @@ export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape
     c[k++]!.push(identified ? (r[4] as number) : safeHarborAge(r[4] as number));
     if (identified) c[k++]!.push(p < facts.birth.length ? daysToIso(facts.birth[p]!) : null);
     c[k++]!.push(r[5] as string);
-    c[k++]!.push(zip3(zip));
-    if (identified) c[k++]!.push(zip);
+    c[k++]!.push(z3 < 0 ? null : ZIP3_TEXT[z3]!);
+    if (identified) c[k++]!.push(zipText(facts.zip[p]));
     c[k++]!.push(r[6] as string);
     c[k++]!.push(codeOnly(r[7]!, ICD10));
     for (let j = 8; j <= 10; j++) c[k++]!.push(r[j] ?? null);
     c[k++]!.push(codeOnly(r[11]!, PROCEDURE_CODE_SHAPE));
     for (let j = 12; j <= 19; j++) c[k++]!.push(r[j] ?? null);
-    if (wide) {
-      for (const cur of cursors) {
-        const m = cur.at(e);
-        if (m) for (let j = 1; j <= perMeasure; j++) c[k++]!.push(m[j] ?? null);
-        else for (let j = 1; j <= perMeasure; j++) c[k++]!.push(null);
-      }
-    }
+    if (textTail) (b.tail ??= []).push(r[20] as string);
+    else if (wide) for (let j = 20; j < 20 + measureValues; j++) c[k++]!.push(r[j] ?? null);
+    void leading;
     b.length++;
     n++;
     if (b.length === BATCH_ROWS) yield b.take();
   }
   } finally {
-    // The measure cursors stop at the last member, before their range ends: close them.
+    // Close the statement when a consumer stops early (the transaction's COMMIT needs no statement running).
     for (const cur of cursors) cur.close();
   }
   if (b.length) yield b.take();
@@ -433,8 +451,8 @@ export function* treatmentBatches(sqlite: Database.Database, sel: Selection, cou
   counts.treatments = n;
 }
 
-export function batchesOf(sqlite: Database.Database, sel: Selection, shape: ExportShape, table: TableName, counts: RowCounts): Generator<Batch> {
-  if (table === 'episodes') return episodeBatches(sqlite, sel, shape, counts);
+export function batchesOf(sqlite: Database.Database, sel: Selection, shape: ExportShape, table: TableName, counts: RowCounts, format: ExportFormat = 'parquet'): Generator<Batch> {
+  if (table === 'episodes') return episodeBatches(sqlite, sel, shape, counts, format);
   if (table === 'observations') return observationBatches(sqlite, sel, counts);
   return treatmentBatches(sqlite, sel, counts);
 }
