@@ -322,6 +322,34 @@ function BalanceCard({ adjusted, matched }: { adjusted: Adjusted; matched: Match
         <p className="compare-ok">Every covariate is balanced after weighting (|SMD| &lt; 0.1) and the paths overlap well.</p>
       )}
       <LovePlot rows={loveRows(a.balance)} title="Love plot: |SMD| before and after weighting" />
+      {a.propensity ? (
+        <details className="compare-details">
+          <summary>Propensity model: who is sent to interventional care (odds ratios)</summary>
+          <table className="table table--dense">
+            <thead>
+              <tr>
+                <th scope="col">Covariate</th>
+                <th scope="col" className="numeric">Odds ratio</th>
+                <th scope="col" className="numeric">95% CI</th>
+                <th scope="col" className="numeric">p</th>
+              </tr>
+            </thead>
+            <tbody>
+              {a.propensity.coefficients
+                .filter((c) => c.name !== '(Intercept)')
+                .map((c) => (
+                  <tr key={c.name}>
+                    <th scope="row">{c.label}{c.name.startsWith('condition_') && a.propensity?.referenceCondition ? ` (vs ${a.propensity.referenceCondition})` : c.name.startsWith('sex_') && a.propensity?.referenceSex ? ` (vs ${a.propensity.referenceSex})` : ''}</th>
+                    <td className="numeric">{formatDecimal(c.oddsRatio, 2)}</td>
+                    <td className="numeric">{ci(c.lower, c.upper, 2)}</td>
+                    <td className="numeric">{pText(c.p)}</td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+          <p className="card__footnote">Logistic regression of the care path on the covariates (maximum likelihood, model-based SEs), fitted in {a.propensity.iterations} Newton steps; per year of age, per point of baseline score, per month of pain duration, per prior procedure.</p>
+        </details>
+      ) : null}
       {matched && matched.status === 'ok' ? (
         <div className="compare-matched">
           <h3 className="card__title">Matched comparison (1:1 nearest neighbour, caliper {matched.caliperSd} SD of the logit)</h3>

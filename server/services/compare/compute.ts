@@ -260,7 +260,8 @@ export interface AdjustedComparison {
   excludedMissingCovariates: number;
   /** Distinct covariate patterns the models were fitted over (exact; decision 009). */
   patterns: number | null;
-  propensity: { iterations: number; coefficients: PropensityCoefficient[] } | null;
+  /** The model's odds ratios; condition and sex against their reference levels (the first present in vocabulary order). */
+  propensity: { iterations: number; coefficients: PropensityCoefficient[]; referenceCondition: string | null; referenceSex: string | null } | null;
   weights: { lowerCut: number; upperCut: number; nTruncated: number; ess1: number; ess0: number } | null;
   overlap: (Overlap & { outsideShare: number }) | null;
   balance: (BalanceRow & { label: string })[];
@@ -611,7 +612,11 @@ export function adjustedComparison(
   const out = {
     result: {
       status: 'ok' as const, reason: null, n1, n0, excludedMissingCovariates: pop.excluded, patterns: G,
-      propensity: { iterations: fit.iterations, coefficients: coefs },
+      propensity: {
+        iterations: fit.iterations, coefficients: coefs,
+        referenceCondition: conditions.length > 1 ? conditionLabelOf(conditions[0]!) : null,
+        referenceSex: sexes.length > 1 ? SEXES[sexes[0]!]! : null,
+      },
       weights: { lowerCut: tw.lowerCut, upperCut: tw.upperCut, nTruncated: tw.nTruncated, ess1, ess0 },
       overlap: { ...ov, outsideShare },
       balance, ipw: ch.ipwEst, doublyRobust: drChange, responders, imbalanced, poorOverlap, noCounterpart, warnings: [] as string[],
