@@ -1,7 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useRef, type ReactNode } from 'react';
 import { ForestPlot } from '../components/charts/ForestPlot.tsx';
-import { KaplanMeierChart } from '../components/charts/KaplanMeierChart.tsx';
+import { KaplanMeierChart, styleOf as curveStyle } from '../components/charts/KaplanMeierChart.tsx';
 import { LovePlot } from '../components/charts/LovePlot.tsx';
 import { ChartExport, CsvExport } from '../components/export/ExportButtons.tsx';
 import { Card } from '../components/ui/Card.tsx';
@@ -436,9 +436,9 @@ function DurabilityCard({ adjusted, filters, setFilters }: { adjusted: Adjusted;
       }
       definition={<Definition of="durability">Responders: episodes with a pain score at least 30% below baseline at a follow-up. Loss of response: the first later follow-up back within 30% of baseline. A repeat procedure (same region) also ends the response. Episodes without either are censored at their last follow-up.</Definition>}
       csv={<CsvExport filename={`compare-durability-${filters.km}`} columns={KM_CSV} rows={kmCsvRows(curves)} />}
-      footnote={`Log-rank test ${byCat ? 'across categories' : 'between the paths'}: ${lr ? `χ² = ${formatDecimal(lr.chiSquare, 1)}, df ${lr.df}, ${pText(lr.p)}` : 'not available'}. Bands: 95% pointwise intervals (log-log, Greenwood variance), as R's survfit(conf.type = "log-log"). Median: first day the curve is at or below 50%.`}
+      footnote={`Log-rank test ${byCat ? 'across categories' : 'between the paths'}: ${lr ? `χ² = ${formatDecimal(lr.chiSquare, 1)}, df ${lr.df}, ${pText(lr.p)}` : 'not available'}. Bands: 95% pointwise intervals (log-log, Greenwood variance), as R's survfit(conf.type = "log-log"); drawn for up to three curves (with more they hide each other: the CSV has every curve's interval). Median: first day the curve is at or below 50%.`}
     >
-      <KaplanMeierChart curves={curves} bands={!byCat} title={title} />
+      <KaplanMeierChart curves={curves} bands={curves.length <= 3} title={title} />
       <table className="table table--dense">
         <thead>
           <tr>
@@ -449,9 +449,14 @@ function DurabilityCard({ adjusted, filters, setFilters }: { adjusted: Adjusted;
           </tr>
         </thead>
         <tbody>
-          {curves.map((c) => (
+          {curves.map((c, i) => (
             <tr key={c.key}>
-              <th scope="row">{c.label}</th>
+              <th scope="row">
+                <svg width="22" height="10" aria-hidden="true" style={{ marginRight: 6, verticalAlign: 'middle' }}>
+                  <line x1="0" x2="22" y1="5" y2="5" stroke={curveStyle(c.key, i).color} strokeWidth="2.5" strokeDasharray={curveStyle(c.key, i).dash} />
+                </svg>
+                {c.label}
+              </th>
               <td className="numeric">{countText(c.n)}</td>
               <td className="numeric">{countText(c.events)}</td>
               <td className="numeric">{medianText(c)}</td>

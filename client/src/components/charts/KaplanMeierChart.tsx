@@ -8,7 +8,8 @@ const RIGHT = 20;
 const TOP = 34;
 const PLOT_H = 260;
 
-const styleOf = (key: string, i: number) =>
+/** The colour and dash of curve i (care paths in their palette colours; categories in series colours). */
+export const styleOf = (key: string, i: number) =>
   key in CARE_PATH_STYLES
     ? CARE_PATH_STYLES[key as CarePath]
     : { label: key, color: SERIES_COLORS[(i + 2) % SERIES_COLORS.length]!, band: 'rgba(0,0,0,0.06)', dash: i % 2 ? '5 3' : undefined, marker: 'circle' as const };
