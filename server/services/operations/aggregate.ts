@@ -401,12 +401,15 @@ export function pathMix(store: OperationsStore, c: Compiled, period: Period, fro
   const hi = Math.min(c.to, toDay);
   const { epAlive, epDay, epMonth, epPath, epProfile } = store;
   const pass = c.episodes;
+  const quarter = period === 'quarter';
+  const [a0, a1] = counts;
   for (let id = 1; id <= store.epMax; id++) {
     if (epAlive[id] === 0 || pass[epProfile[id]!] === 0) continue;
     const d = epDay[id]!;
     if (d < lo || d > hi) continue;
-    const b = bucketOf(period, d, epMonth[id]!);
-    counts[epPath[id]!]![b - first]!++;
+    const b = (period === 'month' ? epMonth[id]! : quarter ? Math.floor(epMonth[id]! / 3) : bucketOf(period, d, epMonth[id]!)) - first;
+    if (epPath[id] === 0) a0[b]!++;
+    else a1[b]!++;
   }
   return { first, last, counts };
 }
@@ -428,6 +431,7 @@ export type RepeatCounts = {
 export const MAX_GAP = 4096;
 
 export function repeatCounts(store: OperationsStore, c: Compiled, asOf: number, esiCategory: number, mbbCategory: number): RepeatCounts {
+  if (c.cube) return repeatCountsFromCube(store, c, asOf, esiCategory, mbbCategory);
   const nCat = TREATMENT_CATEGORIES.length;
   const gapFlat = new Int32Array(nCat * MAX_GAP);
   const matureN = new Int32Array(nCat);
@@ -527,15 +531,128 @@ export function repeatCounts(store: OperationsStore, c: Compiled, asOf: number, 
   };
 }
 
-/** Lines of flagged ESI sessions matching the filters (for the patient-level list), newest first. */
-export function flaggedLines(store: OperationsStore, c: Compiled, esiCategory: number): number[] {
-  const lines = selectLines(store, c, { heads: true });
-  const out: number[] = [];
-  for (let k = 0; k < lines.length; k++) {
-    const i = lines[k]!;
-    if (store.category[i] === esiCategory && store.esiFlag[i]) out.push(i);
+/**
+ * The same counts when no filter needs the episode's condition, age band or
+ * sex: session counts from the day cube, interval and days-to-RFA values and
+ * the flagged patients from the store's compact lists (sessions with a next
+ * one, MBB series starts, flagged sessions), not from every line.
+ */
+function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number, esiCategory: number, mbbCategory: number): RepeatCounts {
+  const cubePass = c.cube!.heads;
+  const cube = store.cube;
+  const cv = store.coarse.values;
+  const nCat = TREATMENT_CATEGORIES.length;
+  const prov = denseGroups(store, 'provider', true);
+  const nProv = prov.values.length;
+  const matureN = new Int32Array(nCat);
+  const matureRepeated = new Int32Array(nCat);
+  const esiRegion = new Int32Array(2 * 8);
+  const esiProv = new Int32Array(2 * nProv);
+  const mbbProv = new Int32Array(2 * nProv);
+  let esiSessions = 0;
+  let esiFlagged = 0;
+  let mbbSeries = 0;
+  let mbbConverted = 0;
+  let mbbRecent = 0;
+  const matureBy = asOf - (ROLLING_DAYS - 1);
+  const lo = c.from;
+  const hi = c.to;
+  for (let e = 0; e < cube.size; e++) {
+    const p = cube.profile[e]!;
+    if (cubePass[p] === 0) continue;
+    const d = cube.day[e]!;
+    if (d < lo || d > hi) continue;
+    const n = cube.lines[e]!;
+    if (n === 0) continue;
+    const cat = cv.category[p]!;
+    if (d <= matureBy) {
+      matureN[cat]! += n;
+      matureRepeated[cat]! += cube.repeated[e]!;
+    }
+    if (cat === esiCategory) {
+      const f = cube.flagged[e]!;
+      const r = cv.region[p]!;
+      const g = prov.of[p]!;
+      esiSessions += n;
+      esiFlagged += f;
+      esiRegion[2 * r]! += n;
+      esiRegion[2 * r + 1]! += f;
+      esiProv[2 * g]! += n;
+      esiProv[2 * g + 1]! += f;
+    } else if (cat === mbbCategory) {
+      const starts = cube.mbbStart[e]!;
+      if (d > matureBy) mbbRecent += starts;
+      else {
+        const g = prov.of[p]!;
+        mbbSeries += starts;
+        mbbConverted += cube.converted[e]!;
+        mbbProv[2 * g]! += starts;
+        mbbProv[2 * g + 1]! += cube.converted[e]!;
+      }
+    }
   }
-  return out.sort((a, b) => store.day[b]! - store.day[a]! || store.episode[b]! - store.episode[a]!);
+  const pass = c.heads;
+  const { day, profile, nextGap, category, rfaGap, patient, episode } = store;
+  const gaps = new Map<number, Map<number, number>>();
+  const gapFlat = new Int32Array(nCat * MAX_GAP);
+  for (const i of store.gapLines) {
+    if (pass[profile[i]!] === 0) continue;
+    const d = day[i]!;
+    if (d < lo || d > hi) continue;
+    const gap = nextGap[i]!;
+    gapFlat[category[i]! * MAX_GAP + (gap < MAX_GAP ? gap : MAX_GAP - 1)]!++;
+  }
+  const rfaDays = new Map<number, number>();
+  for (const i of store.mbbStartLines) {
+    if (pass[profile[i]!] === 0) continue;
+    const d = day[i]!;
+    if (d < lo || d > hi || d > matureBy) continue;
+    const g = rfaGap[i]!;
+    if (g > 0) rfaDays.set(g, (rfaDays.get(g) ?? 0) + 1);
+  }
+  const patients = new Set<number>();
+  const episodes = new Set<number>();
+  for (const i of store.flaggedOrder) {
+    if (pass[profile[i]!] === 0) continue;
+    const d = day[i]!;
+    if (d < lo || d > hi) continue;
+    patients.add(patient[i]!);
+    episodes.add(episode[i]!);
+  }
+  const mature = new Map<number, { sessions: number; repeated: number }>();
+  for (let cat = 0; cat < nCat; cat++) {
+    const m = new Map<number, number>();
+    for (let g = 1; g < MAX_GAP; g++) if (gapFlat[cat * MAX_GAP + g]) m.set(g, gapFlat[cat * MAX_GAP + g]!);
+    if (m.size) gaps.set(cat, m);
+    if (matureN[cat]) mature.set(cat, { sessions: matureN[cat]!, repeated: matureRepeated[cat]! });
+  }
+  const byRegion = new Map<number, { sessions: number; flagged: number }>();
+  for (let r = 0; r < 8; r++) if (esiRegion[2 * r]) byRegion.set(r, { sessions: esiRegion[2 * r]!, flagged: esiRegion[2 * r + 1]! });
+  const esiByProvider = new Map<number, { sessions: number; flagged: number }>();
+  const mbbByProvider = new Map<number, { series: number; converted: number }>();
+  for (let g = 0; g < nProv; g++) {
+    if (esiProv[2 * g]) esiByProvider.set(prov.values[g]!, { sessions: esiProv[2 * g]!, flagged: esiProv[2 * g + 1]! });
+    if (mbbProv[2 * g]) mbbByProvider.set(prov.values[g]!, { series: mbbProv[2 * g]!, converted: mbbProv[2 * g + 1]! });
+  }
+  return {
+    gaps,
+    mature,
+    esi: { sessions: esiSessions, flagged: esiFlagged, patients: patients.size, episodes: episodes.size, byRegion, byProvider: esiByProvider },
+    mbb: { series: mbbSeries, converted: mbbConverted, days: rfaDays, recent: mbbRecent, byProvider: mbbByProvider },
+  };
+}
+
+/** Lines of flagged ESI sessions matching the filters (for the patient-level list), newest first. */
+export function flaggedLines(store: OperationsStore, c: Compiled): number[] {
+  const out: number[] = [];
+  const pass = c.heads;
+  for (const i of store.flaggedOrder) {
+    if (pass[store.profile[i]!] === 0) continue;
+    const d = store.day[i]!;
+    if (d < c.from || d > c.to) continue;
+    out.push(i);
+  }
+  return out;
 }
 
 // ---- follow-up completion and outcomes ------------------------------------------------------------
@@ -559,26 +676,63 @@ export type GroupOf = (id: number) => number;
 export function followUpParts(
   store: OperationsStore,
   c: Compiled,
-  opts: { measure: Measure; window: number; windowEnd: number; flag: number; asOf: number; group: GroupOf; period: Period | null },
-): Map<string, Int32Array> {
+  opts: { measure: Measure; window: number; windowEnd: number; flag: number; asOf: number; by: 'provider' | 'site'; own: number | null; period: 'month' | 'quarter' },
+): Array<{ group: number; bucket: number; parts: number[] }> {
   const bits = store.bitsOf(opts.measure);
-  const eps = selectEpisodes(store, c);
-  const out = new Map<string, Int32Array>();
   const wb = windowBit(opts.window);
   const fb = flagBit(opts.flag, opts.window);
-  for (let k = 0; k < eps.length; k++) {
-    const id = eps[k]!;
-    const b = id < bits.length ? bits[id]! : 0;
-    let part: number;
-    if (!(b & BIT_BASELINE)) part = 0;
-    else if (store.epDay[id]! + opts.windowEnd > opts.asOf) part = 1;
-    else if (b & wb) part = b & fb ? 4 : 3;
-    else part = 2;
-    const g = opts.group(id);
-    const key = opts.period === null ? `${g}` : `${g}:${bucketOf(opts.period, store.epDay[id]!, store.epMonth[id]!)}`;
-    let arr = out.get(key);
-    if (!arr) out.set(key, (arr = new Int32Array(PARTS.length)));
-    arr[part]!++;
+  const { epAlive, epDay, epMonth, epProfile, epProvider, epSite } = store;
+  const pass = c.episodes;
+  const src = opts.by === 'provider' ? epProvider : epSite;
+  const own = opts.by === 'provider' ? opts.own : null;
+  // Dense groups (a physician's colleagues together as -1) and buckets from the first month of the practice.
+  const groupIndex = new Map<number, number>();
+  const groups: number[] = [];
+  let firstMonth = Infinity;
+  let lastMonth = -Infinity;
+  for (let id = 1; id <= store.epMax; id++) {
+    if (epAlive[id] === 0) continue;
+    const m = epMonth[id]!;
+    if (m < firstMonth) firstMonth = m;
+    if (m > lastMonth) lastMonth = m;
+  }
+  if (!Number.isFinite(firstMonth)) return [];
+  const quarter = opts.period === 'quarter';
+  const base = quarter ? Math.floor(firstMonth / 3) : firstMonth;
+  const width = (quarter ? Math.floor(lastMonth / 3) : lastMonth) - base + 1;
+  let flat = new Int32Array(8 * width * PARTS.length);
+  const P = PARTS.length;
+  for (let id = 1; id <= store.epMax; id++) {
+    if (epAlive[id] === 0 || pass[epProfile[id]!] === 0) continue;
+    const d = epDay[id]!;
+    if (d < c.from || d > c.to) continue;
+    const raw = src[id]!;
+    const gv = own !== null && raw !== own ? -1 : raw;
+    let g = groupIndex.get(gv);
+    if (g === undefined) {
+      g = groups.length;
+      groups.push(gv);
+      groupIndex.set(gv, g);
+      if ((g + 1) * width * P > flat.length) {
+        const bigger = new Int32Array(flat.length * 2);
+        bigger.set(flat);
+        flat = bigger;
+      }
+    }
+    const b = bits[id]!;
+    const part = !(b & BIT_BASELINE) ? 0 : d + opts.windowEnd > opts.asOf ? 1 : b & wb ? (b & fb ? 4 : 3) : 2;
+    const m = epMonth[id]!;
+    const bucket = (quarter ? Math.floor(m / 3) : m) - base;
+    flat[(g * width + bucket) * P + part]!++;
+  }
+  const out: Array<{ group: number; bucket: number; parts: number[] }> = [];
+  for (let g = 0; g < groups.length; g++) {
+    for (let b = 0; b < width; b++) {
+      const at = (g * width + b) * P;
+      let any = 0;
+      for (let j = 0; j < P; j++) any += flat[at + j]!;
+      if (any) out.push({ group: groups[g]!, bucket: b + base, parts: Array.from(flat.subarray(at, at + P)) });
+    }
   }
   return out;
 }

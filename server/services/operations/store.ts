@@ -94,6 +94,10 @@ export class OperationsStore {
   coarse = new ProfileTable(['code', 'family', 'category', 'provider', 'site', 'path', 'region', 'head'] as const);
   lineCoarse = new Int32Array(0);
   cube = new Cube();
+  /** Compact lists built with the lines: sessions followed by another of their type and region (their line), flagged ESI sessions newest first, MBB series starts. */
+  gapLines = new Int32Array(0);
+  flaggedOrder = new Int32Array(0);
+  mbbStartLines = new Int32Array(0);
   /** Per patient id: where its lines start, and how many. */
   patientStart = new Int32Array(0);
   patientCount = new Int32Array(0);
@@ -245,6 +249,23 @@ export class OperationsStore {
       this.closePatient(p, first, n);
     }
     this.n = n;
+    this.buildLists();
+  }
+
+  private buildLists(): void {
+    const gaps: number[] = [];
+    const flagged: number[] = [];
+    const mbb: number[] = [];
+    for (let i = 0; i < this.n; i++) {
+      if (!this.head[i]) continue;
+      if (this.nextGap[i]! > 0) gaps.push(i);
+      if (this.esiFlag[i]) flagged.push(i);
+      if (this.mbbStart[i]) mbb.push(i);
+    }
+    flagged.sort((a, b) => this.day[b]! - this.day[a]! || this.episode[b]! - this.episode[a]!);
+    this.gapLines = Int32Array.from(gaps);
+    this.flaggedOrder = Int32Array.from(flagged);
+    this.mbbStartLines = Int32Array.from(mbb);
   }
 
   private ensureLines(size: number): void {

@@ -193,7 +193,7 @@ export function flaggedTask(a: AnalyticStore, q: { filters: OutcomeFilters; own:
   const s = operationsStoreOf(a);
   const seen = new Set<number>();
   const all: number[] = [];
-  for (const i of flaggedLines(s, compile(s, q.filters), CATS.esi)) {
+  for (const i of flaggedLines(s, compile(s, q.filters))) {
     const e = s.episode[i]!;
     if (seen.has(e)) continue;
     if (q.own !== null && s.epProvider[e] !== q.own) continue;
@@ -226,20 +226,15 @@ export function partsTask(
   q: { filters: OutcomeFilters; measure: Measure; window: number; windowEnd: number; flag: FlagName; asOf: number; by: 'provider' | 'site'; own: number | null; period: 'month' | 'quarter' },
 ): PartsRaw {
   const s = operationsStoreOf(a);
-  const own = q.own;
-  const group = q.by === 'provider' ? (id: number) => (own !== null && s.epProvider[id] !== own ? -1 : s.epProvider[id]!) : (id: number) => s.epSite[id]!;
-  const parts = followUpParts(s, compile(s, q.filters), {
+  return followUpParts(s, compile(s, q.filters), {
     measure: q.measure,
     window: q.window,
     windowEnd: q.windowEnd,
     flag: FLAG_NAMES.indexOf(q.flag),
     asOf: q.asOf,
-    group,
+    by: q.by,
+    own: q.own,
     period: q.period,
-  });
-  return [...parts].map(([key, counts]) => {
-    const [g, b] = key.split(':').map(Number);
-    return { group: g!, bucket: b!, parts: [...counts] };
   });
 }
 

@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type Db } from '../../../db/index.ts';
-import { CPT_FAMILIES, INTERVENTIONAL_CATEGORIES } from '../../../db/schema/vocabulary.ts';
+import { CPT_FAMILIES, INTERVENTIONAL_CATEGORIES, SEXES } from '../../../db/schema/vocabulary.ts';
 import { createContextInner, type ContextInner } from '../../../server/context.ts';
 import { generateDemoPractice } from '../../../server/services/demo/index.ts';
 import { calendar, comparison, followUp, mix, movers, repeats, volume } from '../../../server/services/operations/service.ts';
@@ -249,6 +249,20 @@ describe('repeats and payer rules', () => {
       expect(bins[0]).toBe(xs.filter((x) => x <= 30).length);
       expect(bins.at(-1)).toBe(xs.filter((x) => x > 360).length);
     }
+  });
+});
+
+describe('the two paths', () => {
+  it('the day cube and the line scan give the same answers (a sex filter naming every sex takes the line scan)', async () => {
+    const every = { sexes: [...SEXES] };
+    expect(await repeats(admin, { filters: every })).toEqual(await repeats(admin, { filters: {} }));
+    for (const period of ['week', 'quarter'] as const) {
+      const a = await volume(admin, { filters: every, period, by: 'code', unit: 'lines' });
+      const b = await volume(admin, { filters: {}, period, by: 'code', unit: 'lines' });
+      expect(a).toEqual(b);
+    }
+    expect(await movers(admin, { filters: every, period: 'month', unit: 'sessions' })).toEqual(await movers(admin, { filters: {}, period: 'month', unit: 'sessions' }));
+    expect(await calendar(admin, { filters: every, year: 2025 })).toEqual(await calendar(admin, { filters: {}, year: 2025 }));
   });
 });
 
