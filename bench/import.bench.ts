@@ -1,11 +1,17 @@
 /**
  * `npm run bench -- import [--rows N] [--all-or-nothing] [--batch N] [--with-ids] [--reimport]`
+ * `npm run bench -- import --schema-costs [--rows N]`
  *
  * Imports N observation rows (default 10,000,000) and the N/10 patients they
  * refer to from CSV files generated into .tmp/bench-import/ (kept between runs),
  * into a fresh database file with the production pragmas, through the same
  * service as the CLI. Prints rows per second end to end, where the time went,
  * and the peak resident memory.
+ *
+ * --schema-costs measures what SQLite alone spends per row on the observations
+ * table: N pre-built rows (default 2,000,000; no CSV, no validation) inserted
+ * with the store's statement shape into variants of the table, each constraint
+ * alone and the migrated schema (docs/decisions/003-import-design.md).
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -116,7 +122,112 @@ function generate(dir: string, rows: number, withIds: boolean): { patients: stri
   return { patients, observations };
 }
 
+const OBS_COLUMNS = ['key', 'patient_id', 'episode_id', 'episode_by_date', 'date', 'measure', 'value', 'import_id'];
+const BARE = `CREATE TABLE observations (id INTEGER PRIMARY KEY, key TEXT, patient_id INTEGER NOT NULL, episode_id INTEGER,
+  episode_by_date INTEGER NOT NULL DEFAULT 0, date TEXT NOT NULL, measure TEXT NOT NULL, value REAL NOT NULL, import_id INTEGER`;
+const IN_LIST = `measure IN ('pain_nrs', 'odi', 'promis_pi', 'promis_pf', 'mme')`;
+const OR_CHAIN = `(measure = 'pain_nrs' OR measure = 'odi' OR measure = 'promis_pi' OR measure = 'promis_pf' OR measure = 'mme')`;
+const GLOB = `date GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'`;
+const RANGE = `CASE measure WHEN 'pain_nrs' THEN value BETWEEN 0 AND 10 WHEN 'odi' THEN value BETWEEN 0 AND 100
+  WHEN 'promis_pi' THEN value BETWEEN 20 AND 80 WHEN 'promis_pf' THEN value BETWEEN 20 AND 80 WHEN 'mme' THEN value >= 0 ELSE 0 END`;
+const FKS = ', FOREIGN KEY (patient_id) REFERENCES patients(id), FOREIGN KEY (episode_id) REFERENCES episodes(id), FOREIGN KEY (import_id) REFERENCES imports(id)';
+
+/** Each variant: how the observations table is made (null: as migrated), and extra SQL after it. */
+const VARIANTS: Array<{ name: string; table: string | null; after?: string; upsert?: boolean }> = [
+  { name: 'bare: no CHECK, foreign key or index', table: `${BARE})` },
+  { name: 'bare + measure IN (...) only', table: `${BARE}, CHECK (${IN_LIST}))` },
+  { name: 'bare + measure = ... OR ... only', table: `${BARE}, CHECK ${OR_CHAIN})` },
+  { name: 'bare + date GLOB only', table: `${BARE}, CHECK (${GLOB}))` },
+  { name: 'bare + value range CASE only', table: `${BARE}, CHECK (${RANGE}))` },
+  { name: 'bare + the 3 foreign keys only', table: `${BARE}${FKS})` },
+  { name: 'bare + unique natural key only', table: `${BARE})`, after: 'CREATE UNIQUE INDEX nk ON observations (patient_id, measure, date)' },
+  { name: 'bare + episode index only', table: `${BARE})`, after: 'CREATE INDEX ep ON observations (episode_id)' },
+  { name: 'migrated schema, upsert (the store)', table: null, upsert: true },
+  { name: 'migrated schema with the IN list of 0000, upsert', table: 'IN_LIST', upsert: true },
+];
+
+/** SQLite's own cost per observation row for each variant of the table. */
+function schemaCosts(rows: number): void {
+  const dir = join('.tmp', 'bench-import');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'schema-costs.db');
+  const R = 256;
+  const measures = ['pain_nrs', 'odi', 'pain_nrs', 'pain_nrs', 'odi', 'pain_nrs', 'odi', 'pain_nrs', 'mme', 'mme'];
+  const offsets = [0, 1, 14, 42, 43, 91, 92, 182, 3, 91];
+  const dates = Array.from({ length: 1200 }, (_, d) => iso(Date.UTC(2022, 0, 1) + d * DAY));
+  const patients = Math.ceil(rows / 10) + R;
+  console.log(`schema costs: ${rows.toLocaleString('en-US')} pre-built rows per variant, ${R} rows per statement, a commit per 50,000 (load average ${loadavg()[0]!.toFixed(1)})`);
+  for (const v of VARIANTS) {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    const db = createDb(path);
+    migrateDb(db);
+    const s = db.$client;
+    s.exec("INSERT INTO imports (id, started_at, status, mode, source) VALUES (1, 'x', 'completed', 'partial', 'bench')");
+    const addPatient = s.prepare("INSERT INTO patients (id, mrn, birth_date, sex) VALUES (?, ?, '1960-01-01', 'female')");
+    s.transaction(() => {
+      for (let i = 1; i <= patients; i++) addPatient.run(i, `P${i}`);
+    })();
+    if (v.table !== null) {
+      const migrated = s.prepare("SELECT sql FROM sqlite_master WHERE name = 'observations'").pluck().get() as string;
+      s.exec('DROP TABLE observations');
+      const withInList = migrated.replace(/CHECK\(\("observations"\."measure" = [^)]*\)\)/, `CHECK (${IN_LIST})`);
+      if (v.table === 'IN_LIST' && withInList === migrated) throw new Error('the measure check of the migrated table was not found');
+      s.exec(v.table === 'IN_LIST' ? withInList : v.table);
+      if (v.table === 'IN_LIST') {
+        s.exec('CREATE UNIQUE INDEX nk ON observations (patient_id, measure, date)');
+        s.exec('CREATE UNIQUE INDEX ku ON observations (key) WHERE key IS NOT NULL');
+        s.exec('CREATE INDEX ep ON observations (episode_id)');
+      }
+      if (v.after) s.exec(v.after);
+    }
+    const one = `(${OBS_COLUMNS.map(() => '?').join(', ')})`;
+    let sql = `INSERT INTO observations (${OBS_COLUMNS.join(', ')}) VALUES ${new Array(R).fill(one).join(', ')}`;
+    if (v.upsert) {
+      sql +=
+        ' ON CONFLICT(patient_id, measure, date) DO UPDATE SET episode_id = excluded.episode_id, episode_by_date = excluded.episode_by_date,' +
+        ' value = excluded.value, import_id = excluded.import_id WHERE observations.episode_id IS NOT excluded.episode_id' +
+        ' OR observations.episode_by_date IS NOT excluded.episode_by_date OR observations.value IS NOT excluded.value';
+    }
+    const insert = s.prepare(sql);
+    const params: unknown[] = [];
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    s.exec('BEGIN IMMEDIATE');
+    let inBatch = 0;
+    for (let i = 0; i < rows; i += R) {
+      params.length = 0;
+      for (let j = i; j < i + R; j++) {
+        const p = Math.floor(j / 10);
+        const k = j % 10;
+        params.push(null, p + 1, null, 1, dates[(p % 900) + offsets[k]!], measures[k], k, 1);
+      }
+      insert.run(params);
+      inBatch += R;
+      if (inBatch >= 50_000) {
+        s.exec('COMMIT');
+        s.exec('BEGIN IMMEDIATE');
+        inBatch = 0;
+      }
+    }
+    s.exec('COMMIT');
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const n = Math.ceil(rows / R) * R;
+    console.log(
+      `  ${v.name.padEnd(52)} ${Math.round(n / seconds).toLocaleString('en-US').padStart(10)} rows/s, ` +
+        `${((cpuSeconds / n) * 1e6).toFixed(2)} us CPU per row`,
+    );
+    s.close();
+  }
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+}
+
 export async function run(args: string[]): Promise<void> {
+  if (args.includes('--schema-costs')) {
+    schemaCosts(count(flag(args, '--rows'), 2_000_000));
+    return;
+  }
   const rows = count(flag(args, '--rows'), 10_000_000);
   const batchRows = count(flag(args, '--batch'), 50_000);
   const mode: ImportMode = args.includes('--all-or-nothing') ? 'all_or_nothing' : 'partial';
