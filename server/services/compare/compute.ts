@@ -852,68 +852,84 @@ export function subgroupComparison(rows: CompareRows, internals: AdjustedInterna
     for (let b = 0; b < AGE_BANDS.length; b++) if (a <= AGE_BANDS[b]!.max) return b;
     return AGE_BANDS.length - 1;
   };
-  const families: SubgroupFamily[] = [];
+  // The five groupings' levels; every row's five keys and sums in one pass.
+  const levelsBy: Record<Subgrouping, { key: string; label: string }[]> = {
+    condition: CONDITION_GROUP_NAMES.map((c, j) => ({ key: c, label: conditionLabelOf(j) })),
+    region: [...REGION_LABELS.map((l) => ({ key: l.toLowerCase(), label: l })), { key: 'none', label: 'Not recorded' }],
+    age_band: AGE_BANDS.map((b) => ({ key: b.label, label: b.label })),
+    sex: SEXES.map((x) => ({ key: x, label: x[0]!.toUpperCase() + x.slice(1) })),
+    severity: bands.map((b, j) => ({ key: String(j), label: b.label })),
+  };
+  const offset: number[] = [];
+  let total = 0;
   for (const by of SUBGROUPINGS) {
-    let levels: { key: string; label: string }[];
-    const key = new Uint8Array(m);
-    switch (by) {
-      case 'condition':
-        levels = CONDITION_GROUP_NAMES.map((c, j) => ({ key: c, label: conditionLabelOf(j) }));
-        for (let k = 0; k < m; k++) key[k] = rows.condition[idx[k]!]!;
-        break;
-      case 'region':
-        levels = [...REGION_LABELS.map((l) => ({ key: l.toLowerCase(), label: l })), { key: 'none', label: 'Not recorded' }];
-        for (let k = 0; k < m; k++) {
-          const r = rows.region[idx[k]!]!;
-          key[k] = r === NONE ? REGION_LABELS.length : r;
-        }
-        break;
-      case 'age_band':
-        levels = AGE_BANDS.map((b) => ({ key: b.label, label: b.label }));
-        for (let k = 0; k < m; k++) key[k] = ageBandOf(rows.age[idx[k]!]!);
-        break;
-      case 'sex':
-        levels = SEXES.map((x) => ({ key: x, label: x[0]!.toUpperCase() + x.slice(1) }));
-        for (let k = 0; k < m; k++) key[k] = rows.sex[idx[k]!]!;
-        break;
-      case 'severity':
-        levels = bands.map((b, j) => ({ key: String(j), label: b.label }));
-        for (let k = 0; k < m; k++) {
-          const b = rows.baseline[idx[k]!]!;
-          let j = 0;
-          while (j < bands.length - 1 && !bands[j]!.test(b)) j++;
-          key[k] = j;
-        }
-        break;
+    offset.push(total);
+    total += levelsBy[by].length;
+  }
+  // Severity and age band of a value, through a slot per tenth (scores are whole points, halves or tenths).
+  const severitySlot = new Int8Array(20_001).fill(-1);
+  const severityOf = (b: number) => {
+    const t = b * 10;
+    if (t === Math.round(t) && t >= 0 && t <= 20_000) {
+      let v = severitySlot[t]!;
+      if (v < 0) severitySlot[t] = v = slowSeverity(b);
+      return v;
     }
-    // Per level and path: n, sum w, sum w y', sum w^2, sum w^2 y', sum w^2 y'^2 (y' = y - shift), flat.
-    const shift = m > 0 ? y[0]! : 0;
-    const L = levels.length;
-    const acc = new Float64Array(L * 2 * 6);
-    for (let k = 0; k < m; k++) {
-      const o = (key[k]! * 2 + rows.path[idx[k]!]!) * 6;
-      const wk = w[k]!;
-      const d = y[k]! - shift;
-      const w2 = wk * wk;
-      acc[o] = acc[o]! + 1;
-      acc[o + 1] = acc[o + 1]! + wk;
-      acc[o + 2] = acc[o + 2]! + wk * d;
-      acc[o + 3] = acc[o + 3]! + w2;
-      acc[o + 4] = acc[o + 4]! + w2 * d;
-      acc[o + 5] = acc[o + 5]! + w2 * d * d;
+    return slowSeverity(b);
+  };
+  const slowSeverity = (b: number) => {
+    let j = 0;
+    while (j < bands.length - 1 && !bands[j]!.test(b)) j++;
+    return j;
+  };
+  const ageSlot = new Int8Array(200).fill(-1);
+  const ageOf = (a: number) => {
+    if (a >= 0 && a < 200 && a === Math.floor(a)) {
+      let v = ageSlot[a]!;
+      if (v < 0) ageSlot[a] = v = ageBandOf(a);
+      return v;
     }
-    const sumsOf = (l: number, t: number): WeightedSums => {
-      const o = (l * 2 + t) * 6;
-      return { n: acc[o]!, sw: acc[o + 1]!, swy: acc[o + 2]!, sw2: acc[o + 3]!, sw2y: acc[o + 4]!, sw2y2: acc[o + 5]!, shift };
-    };
+    return ageBandOf(a);
+  };
+  const shift = m > 0 ? y[0]! : 0;
+  const acc = new Float64Array(total * 2 * 6);
+  const add = (slot: number, t: number, wk: number, d: number) => {
+    const o = (slot * 2 + t) * 6;
+    const w2 = wk * wk;
+    acc[o] = acc[o]! + 1;
+    acc[o + 1] = acc[o + 1]! + wk;
+    acc[o + 2] = acc[o + 2]! + wk * d;
+    acc[o + 3] = acc[o + 3]! + w2;
+    acc[o + 4] = acc[o + 4]! + w2 * d;
+    acc[o + 5] = acc[o + 5]! + w2 * d * d;
+  };
+  const [oCond, oRegion, oAge, oSex, oSev] = offset as [number, number, number, number, number];
+  const noRegion = REGION_LABELS.length;
+  for (let k = 0; k < m; k++) {
+    const i = idx[k]!;
+    const t = rows.path[i]!;
+    const wk = w[k]!;
+    const d = y[k]! - shift;
+    const region = rows.region[i]!;
+    add(oCond + rows.condition[i]!, t, wk, d);
+    add(oRegion + (region === NONE ? noRegion : region), t, wk, d);
+    add(oAge + ageOf(rows.age[i]!), t, wk, d);
+    add(oSex + rows.sex[i]!, t, wk, d);
+    add(oSev + severityOf(rows.baseline[i]!), t, wk, d);
+  }
+  const families: SubgroupFamily[] = SUBGROUPINGS.map((by, f) => {
     const est: SubgroupEstimate[] = [];
-    levels.forEach((l, j) => {
-      const s0 = sumsOf(j, 0);
-      const s1 = sumsOf(j, 1);
+    levelsBy[by].forEach((l, j) => {
+      const sumsOf = (t: number): WeightedSums => {
+        const o = ((offset[f]! + j) * 2 + t) * 6;
+        return { n: acc[o]!, sw: acc[o + 1]!, swy: acc[o + 2]!, sw2: acc[o + 3]!, sw2y: acc[o + 4]!, sw2y2: acc[o + 5]!, shift };
+      };
+      const s0 = sumsOf(0);
+      const s1 = sumsOf(1);
       if (s0.n + s1.n === 0) return;
-      const d = weightedDifferenceFromSums(s1, s0, { vcov: 'HC1', level });
+      const dd = weightedDifferenceFromSums(s1, s0, { vcov: 'HC1', level });
       est.push({
-        key: l.key, label: l.label, n1: s1.n, n0: s0.n, estimate: d.diff, se: d.se, lower: d.lower, upper: d.upper,
+        key: l.key, label: l.label, n1: s1.n, n0: s0.n, estimate: dd.diff, se: dd.se, lower: dd.lower, upper: dd.upper,
         small: s1.n < SMALL_SUBGROUP || s0.n < SMALL_SUBGROUP,
       });
     });
@@ -923,8 +939,8 @@ export function subgroupComparison(rows: CompareRows, internals: AdjustedInterna
       const h = heterogeneityTest(usable.map((e) => ({ estimate: e.estimate!, se: e.se! })));
       if (h.q !== null && h.df !== null && h.p !== null) interaction = { q: h.q, df: h.df, p: h.p, i2: h.i2 };
     }
-    families.push({ by, rows: est, interaction });
-  }
+    return { by, rows: est, interaction };
+  });
   return { adjusted: internals !== null, families };
 }
 
