@@ -94,7 +94,13 @@ export async function run(args: string[]): Promise<void> {
   for (const [, f] of page(callerAs('admin'), analytics, all[0]!)) await f();
   const first = performance.now() - t1;
   const stats = await analytics.stats();
+  const ops = await analytics.runTask('operations.stats', {});
   console.log(`analytics worker ready (episodes) in ${ms(ready)}; first Operations page ${ms(first)} (loads treatments and pain, derives the Operations columns)`);
+  console.log(
+    `  Operations derivation (per store state): ${ms(ops.buildMs)}; ${ops.lines.toLocaleString('en-US')} procedure lines, ${ops.profiles.toLocaleString('en-US')} line profiles, ` +
+      `${ops.coarseProfiles.toLocaleString('en-US')} coarse profiles, ${ops.cubeEntries.toLocaleString('en-US')} day-cube entries`,
+  );
+  console.log(`  store load per part: ${Object.entries(stats.loadMs).map(([k, v]) => `${k} ${ms(v)}`).join(', ')}`);
   console.log(`  ${stats.liveEpisodes.toLocaleString('en-US')} episodes, ${stats.treatments?.toLocaleString('en-US')} treatments; process RSS ${(rss0 / 1e6).toFixed(0)} MB before, ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB after (the worker's memory included)`);
 
   for (const role of ['admin', 'practice_manager'] as const) {

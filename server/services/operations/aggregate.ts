@@ -180,9 +180,9 @@ export function selectLines(store: OperationsStore, c: Compiled, opts: { heads?:
   const from = opts.from ?? c.from;
   const to = opts.to ?? c.to;
   const pass = opts.heads ? c.heads : c.lines;
-  const { day, alive, profile } = store;
+  const { day, profile } = store;
   for (let i = 0; i < store.n; i++) {
-    if (pass[profile[i]!] === 0 || alive[i] === 0) continue;
+    if (pass[profile[i]!] === 0) continue;
     const d = day[i]!;
     if (d < from || d > to) continue;
     out[k++] = i;
@@ -293,10 +293,10 @@ export function volumeCounts(
     }
   } else {
     const pass = unit === 'sessions' ? c.heads : c.lines;
-    const { day, month, alive, profile } = store;
+    const { day, month, profile } = store;
     for (let i = 0; i < store.n; i++) {
       const p = profile[i]!;
-      if (pass[p] === 0 || alive[i] === 0) continue;
+      if (pass[p] === 0) continue;
       const d = day[i]!;
       if (d < lo || d > hi) continue;
       const b = bucket(d, month[i]!);
@@ -329,10 +329,10 @@ export function calendarCounts(store: OperationsStore, c: Compiled, fromDay: num
     }
     return out;
   }
-  const { day, alive, profile } = store;
+  const { day, profile } = store;
   const pass = c.heads;
   for (let i = 0; i < store.n; i++) {
-    if (pass[profile[i]!] === 0 || alive[i] === 0) continue;
+    if (pass[profile[i]!] === 0) continue;
     const d = day[i]!;
     if (d < lo || d > hi) continue;
     out[d - fromDay]!++;
@@ -370,10 +370,10 @@ export function groupCounts(
     }
   }
   const pass = unit === 'sessions' ? c.heads : c.lines;
-  const { day, alive, profile } = store;
+  const { day, profile } = store;
   for (let i = 0; c.cube === null && i < store.n; i++) {
     const p = profile[i]!;
-    if (pass[p] === 0 || alive[i] === 0) continue;
+    if (pass[p] === 0) continue;
     const d = day[i]!;
     if (d < lo || d > hi) continue;
     for (let s = 0; s < spans.length; s++) {
@@ -453,13 +453,13 @@ export function repeatCounts(store: OperationsStore, c: Compiled, asOf: number, 
   let patients = 0;
   let episodes = 0;
   const matureBy = asOf - (ROLLING_DAYS - 1);
-  const { day, category, nextGap, esiFlag, mbbStart, rfaGap, patient, episode, alive, profile } = store;
+  const { day, category, nextGap, esiFlag, mbbStart, rfaGap, patient, episode, profile } = store;
   const pass = c.heads;
   const lo = c.from;
   const hi = c.to;
   for (let i = 0; i < store.n; i++) {
     const p = profile[i]!;
-    if (pass[p] === 0 || alive[i] === 0) continue;
+    if (pass[p] === 0) continue;
     const d = day[i]!;
     if (d < lo || d > hi) continue;
     const cat = category[i]!;

@@ -67,7 +67,6 @@ export class OperationsStore {
   condition = new Uint8Array(0);
   region = new Uint8Array(0);
   laterality = new Uint8Array(0);
-  alive = new Uint8Array(0);
   /** 1 on the first line of a session (patient, day, category, region). */
   head = new Uint8Array(0);
   nextGap = new Int32Array(0);
@@ -207,6 +206,7 @@ export class OperationsStore {
       const region = ep.region[er] === NONE ? 0 : ep.region[er]! + 1;
       sortKey[i] = ((t.day[i]! * 32 + t.category[i]!) * 8 + region) * 65536 + rank[t.code[i]!]!;
     }
+    const monthOf = new Map<number, number>();
     let n = 0;
     for (let p = 0; p <= maxPatient; p++) {
       const from = start[p]!;
@@ -231,7 +231,9 @@ export class OperationsStore {
         if (cn < 0) codeOf[c] = cn = this.codeNumber(a.dicts.code[c] ?? null);
         const code = this.codes[cn] || null;
         this.day[n] = t.day[i]!;
-        this.month[n] = monthIndexOfDay(t.day[i]!);
+        let mo = monthOf.get(t.day[i]!);
+        if (mo === undefined) monthOf.set(t.day[i]!, (mo = monthIndexOfDay(t.day[i]!)));
+        this.month[n] = mo;
         this.patient[n] = p;
         this.episode[n] = ep.episodeId[er]!;
         this.code[n] = cn;
@@ -243,7 +245,6 @@ export class OperationsStore {
         this.path[n] = ep.carePath[er]!;
         this.condition[n] = ep.conditionGroup[er]!;
         this.region[n] = ep.region[er] === NONE ? 0 : ep.region[er]! + 1;
-        this.alive[n] = 1;
         n++;
       }
       this.closePatient(p, first, n);
@@ -282,7 +283,6 @@ export class OperationsStore {
     this.condition = grow(this.condition, size);
     this.region = grow(this.region, size);
     this.laterality = grow(this.laterality, size);
-    this.alive = grow(this.alive, size);
     this.head = grow(this.head, size);
     this.nextGap = grow(this.nextGap, size);
     this.esiInWindow = grow(this.esiInWindow, size);
@@ -293,10 +293,37 @@ export class OperationsStore {
     this.lineCoarse = grow(this.lineCoarse, size);
   }
 
+  /** The coarse profile's fields packed into one exact number (codes < 4096, providers < 4096, sites < 256). */
+  private profileCoarseKey(i: number): number {
+    let k = this.code[i]!;
+    k = k * 16 + this.category[i]!;
+    k = k * 4096 + this.denseOf('provider', this.provider[i]!);
+    k = k * 256 + this.denseOf('site', this.site[i]!);
+    k = k * 2 + this.path[i]!;
+    k = k * 8 + this.region[i]!;
+    return k * 2 + this.head[i]!;
+  }
+
+  /** Small dense numbers for provider and site ids, so that a profile's key packs into one number. */
+  private readonly dense = { provider: new Map<number, number>(), site: new Map<number, number>() };
+  private denseOf(kind: 'provider' | 'site', id: number): number {
+    const m = this.dense[kind];
+    let v = m.get(id);
+    if (v === undefined) m.set(id, (v = m.size));
+    return v;
+  }
+
   private lineProfile(i: number): number {
     const e = this.episode[i]!;
     const known = e < this.epAlive.length && this.epAlive[e] === 1;
-    return this.profiles.id([
+    const age = known ? this.epAge[e]! : 255;
+    const sex = known ? this.epSex[e]! : 255;
+    // The coarse key with condition, age band and sex: one exact number under 2^53.
+    let key = this.profileCoarseKey(i);
+    key = key * 16 + this.condition[i]!;
+    key = key * 8 + Math.min(age, 7);
+    key = key * 8 + Math.min(sex, 7);
+    return this.profiles.idOf(key, () => [
       this.code[i]!,
       this.family[i]!,
       this.category[i]!,
@@ -305,8 +332,8 @@ export class OperationsStore {
       this.path[i]!,
       this.condition[i]!,
       this.region[i]!,
-      known ? this.epAge[e]! : 255,
-      known ? this.epSex[e]! : 255,
+      age,
+      sex,
       this.head[i]!,
     ]);
   }
@@ -326,7 +353,7 @@ export class OperationsStore {
       this.mbbStart[i] = 0;
       this.rfaGap[i] = -1;
       this.profile[i] = this.lineProfile(i);
-      this.lineCoarse[i] = this.coarse.id([
+      this.lineCoarse[i] = this.coarse.idOf(this.profileCoarseKey(i), () => [
         this.code[i]!,
         this.family[i]!,
         this.category[i]!,
@@ -411,7 +438,15 @@ export class OperationsStore {
       this.epSite[id] = ep.siteId[r]!;
       this.epAge[id] = ep.ageBand[r] === NONE ? 0 : ep.ageBand[r]!;
       this.epSex[id] = ep.sex[r] === NONE ? 0 : ep.sex[r]!;
-      this.epProfile[id] = this.epProfiles.id([
+      let key = this.epPath[id]!;
+      key = key * 16 + this.epCategory[id]!;
+      key = key * 4096 + cn;
+      key = key * 16 + this.epCondition[id]!;
+      key = key * 4096 + this.denseOf('provider', this.epProvider[id]!);
+      key = key * 256 + this.denseOf('site', this.epSite[id]!);
+      key = key * 8 + this.epAge[id]!;
+      key = key * 8 + this.epSex[id]!;
+      this.epProfile[id] = this.epProfiles.idOf(key, () => [
         this.epPath[id]!,
         this.epCategory[id]!,
         this.epCode[id]!,
@@ -501,6 +536,17 @@ export class ProfileTable<F extends string = string> {
   constructor(readonly fields: readonly F[]) {
     this.values = Object.fromEntries(fields.map((f) => [f, [] as number[]])) as unknown as Record<F, number[]>;
   }
+  /** The number of the combination whose packed key is `key` (`vals` made only for a new one). */
+  idOf(key: number, vals: () => readonly number[]): number {
+    let i = this.numeric.get(key);
+    if (i === undefined) {
+      i = this.id(vals());
+      this.numeric.set(key, i);
+    }
+    return i;
+  }
+  private readonly numeric = new Map<number, number>();
+
   id(vals: readonly number[]): number {
     const key = vals.join(',');
     let i = this.index.get(key);

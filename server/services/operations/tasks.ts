@@ -244,7 +244,14 @@ export function mixByGroupTask(a: AnalyticStore, q: { filters: OutcomeFilters; b
   return [...sessionMix(s, compile(s, q.filters), q.by)].map(([group, m]) => ({ group, categories: [...m] }));
 }
 
+/** The derivation's size and build time (bench). */
+export function statsTask(a: AnalyticStore, _q: Record<string, never>): { buildMs: number; lines: number; episodes: number; profiles: number; coarseProfiles: number; cubeEntries: number } {
+  const s = operationsStoreOf(a);
+  return { buildMs: s.loadMs, lines: s.n, episodes: s.epMax, profiles: s.profiles.size, coarseProfiles: s.coarse.size, cubeEntries: s.cube.size };
+}
+
 export const operationsTasks = {
+  'operations.stats': statsTask,
   'operations.volume': volumeTask,
   'operations.calendar': calendarTask,
   'operations.movers': moversTask,
