@@ -49,6 +49,10 @@ function formatColumns(columns: readonly ColumnSpec[], b: Batch, text: (v: strin
 function* csv(columns: readonly ColumnSpec[], batches: Iterable<Batch>): Generator<Uint8Array> {
   yield encoder.encode(csvLine(columns.map((c) => c.name)));
   for (const b of batches) {
+    if (b.lines) {
+      if (b.lines.length) yield encoder.encode(b.lines.join('\r\n') + '\r\n');
+      continue;
+    }
     const cells = formatColumns(columns, b, (s) => csvField(s), '');
     const w = cells.length;
     const tail = b.tail;
@@ -68,6 +72,12 @@ function* json(columns: readonly ColumnSpec[], batches: Iterable<Batch>): Genera
   let first = true;
   yield encoder.encode('[');
   for (const b of batches) {
+    if (b.lines) {
+      if (!b.lines.length) continue;
+      yield encoder.encode((first ? '\n' : ',\n') + b.lines.join(',\n'));
+      first = false;
+      continue;
+    }
     const cells = formatColumns(columns, b, (s) => JSON.stringify(s), 'null');
     const w = cells.length;
     const tail = b.tail;

@@ -9,7 +9,7 @@ import type { CohortDefinition } from '../cohorts/definition.ts';
 import { csvLine } from '../../domain/csv.ts';
 import { randomStudyIds } from './deid.ts';
 import { encodeTable, FILE_EXTENSION } from './encode.ts';
-import { batchesOf, dictionaryRows, tableSpecs, type ExportFormat, type ExportShape, type RowCounts, type Selection } from './tables.ts';
+import { batchesOf, createSelectionTable, dictionaryRows, dropSelectionTable, tableSpecs, type ExportFormat, type ExportShape, type RowCounts, type Selection } from './tables.ts';
 
 export type ExportMembers = {
   /** Member episode ids, ascending, with each one's patient id and index day (aligned). */
@@ -104,10 +104,19 @@ export function* exportJob(sqlite: Database.Database, req: ExportRequest, opts: 
   const sel = selectionOf(req.members, req.identified);
   const counts: RowCounts = {};
   const read = function* () {
+    // CSV and JSON rows of observations and treatments are written by SQLite (tables.ts, lineBatches).
+    const selection = req.format === 'parquet' ? null : createSelectionTable(sqlite, sel);
+    try {
+      yield* tables(selection);
+    } finally {
+      if (selection) dropSelectionTable(sqlite, selection);
+    }
+  };
+  const tables = function* (selection: string | null) {
     for (const t of tableSpecs(req.shape, req.identified)) {
       yield { type: 'file', name: `${t.name}.${FILE_EXTENSION[req.format]}` } as JobEvent;
       const meta = { table: t.name, shape: req.shape, deidentification: req.identified ? 'limited data set' : 'safe harbor' };
-      for (const bytes of encodeTable(req.format, t.columns, batchesOf(sqlite, sel, req.shape, t.name, counts, req.format), meta)) yield { type: 'chunk', bytes } as JobEvent;
+      for (const bytes of encodeTable(req.format, t.columns, batchesOf(sqlite, sel, req.shape, t.name, counts, req.format, selection), meta)) yield { type: 'chunk', bytes } as JobEvent;
     }
   };
   // One read transaction on the worker's own connection: every table describes the same state of the

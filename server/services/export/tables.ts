@@ -49,6 +49,8 @@ export type Batch = {
    * values a row do not each cross into JavaScript.
    */
   tail?: string[];
+  /** Whole rows already written by SQLite in the file's format (CSV lines without the line end; JSON objects). */
+  lines?: string[];
 };
 export const BATCH_ROWS = 16_384;
 
@@ -451,8 +453,109 @@ export function* treatmentBatches(sqlite: Database.Database, sel: Selection, cou
   counts.treatments = n;
 }
 
-export function batchesOf(sqlite: Database.Database, sel: Selection, shape: ExportShape, table: TableName, counts: RowCounts, format: ExportFormat = 'parquet'): Generator<Batch> {
+export function batchesOf(
+  sqlite: Database.Database,
+  sel: Selection,
+  shape: ExportShape,
+  table: TableName,
+  counts: RowCounts,
+  format: ExportFormat = 'parquet',
+  selectionTable: string | null = null,
+): Generator<Batch> {
   if (table === 'episodes') return episodeBatches(sqlite, sel, shape, counts, format);
+  if (format !== 'parquet' && selectionTable) return lineBatches(sqlite, sel, table, format, selectionTable, counts);
   if (table === 'observations') return observationBatches(sqlite, sel, counts);
   return treatmentBatches(sqlite, sel, counts);
+}
+
+// ---- rows written by SQLite ------------------------------------------------------------------
+
+/**
+ * The export's study ids and index days in a TEMP table, so that SQLite can
+ * write whole CSV lines or JSON objects of observations and treatments (one
+ * string a row crosses into JavaScript instead of five values). Returns its
+ * name; drop it with dropSelectionTable.
+ */
+export function createSelectionTable(sqlite: Database.Database, sel: Selection): string {
+  const name = `temp.cohort_export_${Math.random().toString(36).slice(2, 10)}`;
+  sqlite.exec(`CREATE TABLE ${name} (episode_id INTEGER PRIMARY KEY, sp INTEGER NOT NULL, se INTEGER NOT NULL, day INTEGER NOT NULL)`);
+  const ROWS = 250;
+  const many = sqlite.prepare(`INSERT INTO ${name} VALUES ${Array.from({ length: ROWS }, () => '(?, ?, ?, ?)').join(', ')}`);
+  const one = sqlite.prepare(`INSERT INTO ${name} VALUES (?, ?, ?, ?)`);
+  const ids = sel.episodes;
+  const params: number[] = [];
+  sqlite.transaction(() => {
+    let i = 0;
+    for (; i + ROWS <= ids.length; i += ROWS) {
+      params.length = 0;
+      for (let j = i; j < i + ROWS; j++) {
+        const e = ids[j]!;
+        params.push(e, sel.studyPatient[e]!, sel.studyEpisode[e]!, sel.indexDay[e]!);
+      }
+      many.run(params);
+    }
+    for (; i < ids.length; i++) {
+      const e = ids[i]!;
+      one.run(e, sel.studyPatient[e]!, sel.studyEpisode[e]!, sel.indexDay[e]!);
+    }
+  })();
+  return name;
+}
+
+export function dropSelectionTable(sqlite: Database.Database, name: string): void {
+  sqlite.exec(`DROP TABLE IF EXISTS ${name}`);
+}
+
+/** A CPT / HCPCS code only when it has that shape (else NULL): no free text reaches a file. */
+const CODE_SQL = (c: string) => `CASE WHEN ${c} GLOB '[0-9][0-9][0-9][0-9][0-9FTU]' OR ${c} GLOB '[A-V][0-9][0-9][0-9][0-9]' THEN ${c} END`;
+const q = (name: string) => `"${name}":`;
+
+/**
+ * The SQL text of one row. Every text value here is an enumeration (CHECK
+ * constraints), an ISO date (CHECK), or a code of a checked shape: none can
+ * contain a comma, a quote or a line break, or start with = + - @, so no CSV
+ * quoting or formula neutralisation is needed (server/domain/csv.ts would
+ * leave them unchanged); numbers are SQLite's own text of the value.
+ */
+function lineSql(table: 'observations' | 'treatments', format: 'csv' | 'json', identified: boolean): string {
+  const day = table === 'observations' ? `(unixepoch(o.date) / 86400 - s.day)` : `(unixepoch(o.date) / 86400 - s.day)`;
+  if (table === 'observations') {
+    if (format === 'csv') return `s.sp || ',' || s.se || ',' || o.measure || ',' || ${day} || ${identified ? `',' || o.date || ` : ''}',' || o.value`;
+    return `'{${q('patient_study_id')}' || s.sp || ',${q('episode_study_id')}' || s.se || ',${q('measure')}"' || o.measure || '",${q('day')}' || ${day} || ${
+      identified ? `',${q('date')}"' || o.date || '"' || ` : ''
+    }',${q('value')}' || o.value || '}'`;
+  }
+  const code = CODE_SQL('o.code');
+  if (format === 'csv')
+    return `s.sp || ',' || s.se || ',' || ${day} || ${identified ? `',' || o.date || ` : ''}',' || o.category || ',' || coalesce(${code}, '') || ',' || coalesce(o.laterality, '') || ',' || coalesce(o.complication, '')`;
+  const text = (v: string) => `coalesce('"' || ${v} || '"', 'null')`;
+  return `'{${q('patient_study_id')}' || s.sp || ',${q('episode_study_id')}' || s.se || ',${q('day')}' || ${day} || ${
+    identified ? `',${q('date')}"' || o.date || '"' || ` : ''
+  }',${q('category')}"' || o.category || '",${q('code')}' || ${text(code)} || ',${q('laterality')}' || ${text('o.laterality')} || ',${q('complication')}' || ${text('o.complication')} || '}'`;
+}
+
+function* lineBatches(sqlite: Database.Database, sel: Selection, table: 'observations' | 'treatments', format: 'csv' | 'json', selectionTable: string, counts: RowCounts): Generator<Batch> {
+  const total = sqlite.prepare('SELECT count(*) FROM outcome_episodes').pluck().get() as number;
+  // A large cohort: scan the table and look each row's episode up; a small one: its episodes' rows through the index.
+  const from =
+    sel.episodes.length >= total * INDEX_SHARE
+      ? `FROM ${table} o CROSS JOIN ${selectionTable} s ON s.episode_id = o.episode_id`
+      : `FROM ${selectionTable} s CROSS JOIN ${table} o ON o.episode_id = s.episode_id`;
+  const it = sqlite.prepare(`SELECT ${lineSql(table, format, sel.identified)} ${from}`).pluck().iterate() as IterableIterator<string>;
+  let lines: string[] = [];
+  let n = 0;
+  try {
+    for (const line of it) {
+      lines.push(line);
+      n++;
+      if (lines.length === BATCH_ROWS) {
+        yield { length: lines.length, columns: [], lines };
+        lines = [];
+      }
+    }
+  } finally {
+    it.return?.();
+  }
+  if (lines.length) yield { length: lines.length, columns: [], lines };
+  counts[table] = n;
 }

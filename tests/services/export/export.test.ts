@@ -170,22 +170,24 @@ describe('the download describes itself', () => {
 });
 
 describe('streaming', () => {
-  it('the worker thread on a database file gives the same rows as the in-process producer', async () => {
+  it('the worker thread on a database file (read-only, its own connection) gives the same rows as the in-process producer, in every format', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'cohort-worker-')), 'practice.db');
     const fileDb = createDb(path);
     migrateDb(fileDb);
     generateDemoPractice(fileDb, { patients: 120, seed: 3 });
     refreshOutcomes(fileDb);
-    const viaWorker = await runExport(fileDb, COHORT, { shape: 'long', format: 'parquet', worker: true });
-    const inline = await runExport(fileDb, COHORT, { shape: 'long', format: 'parquet', worker: false });
-    for (const t of ['episodes', 'observations', 'treatments']) {
-      const a = await readTable(viaWorker.dir, `${t}.parquet`);
-      const b = await readTable(inline.dir, `${t}.parquet`);
-      expect(a.length).toBeGreaterThan(0);
-      const cols = Object.keys(a[0]!).filter((c) => !c.endsWith('study_id'));
-      expect(tuples(a, cols)).toEqual(tuples(b, cols));
+    for (const format of ['parquet', 'csv', 'json'] as const) {
+      const viaWorker = await runExport(fileDb, COHORT, { shape: 'long', format, worker: true });
+      const inline = await runExport(fileDb, COHORT, { shape: 'long', format, worker: false });
+      for (const t of ['episodes', 'observations', 'treatments']) {
+        const a = await readTable(viaWorker.dir, `${t}.${format}`, TEXT);
+        const b = await readTable(inline.dir, `${t}.${format}`, TEXT);
+        expect(a.length).toBeGreaterThan(0);
+        const cols = Object.keys(a[0]!).filter((c) => !c.endsWith('study_id'));
+        expect(tuples(a, cols)).toEqual(tuples(b, cols));
+      }
+      expect(viaWorker.counts).toEqual(inline.counts);
     }
-    expect(viaWorker.counts).toEqual(inline.counts);
     fileDb.$client.close();
   });
 });
