@@ -20,7 +20,7 @@ import type Database from 'better-sqlite3';
 import { measureIdRange } from '../../../db/schema/outcomes.ts';
 import { FOLLOW_UP_WINDOWS, FOLLOW_UP_WINDOW_NAMES, MEASURES, MEASURE_NAMES, PROCEDURE_CODE_SHAPE, type Measure } from '../../../db/schema/vocabulary.ts';
 import { daysToIso, parseIsoDate } from '../../domain/dates.ts';
-import { safeHarborAge, zip3 } from './deid.ts';
+import { AGE_CAP, RESTRICTED_ZIP3, safeHarborAge, zip3 } from './deid.ts';
 
 export const EXPORT_SHAPES = ['wide', 'long'] as const;
 export type ExportShape = (typeof EXPORT_SHAPES)[number];
@@ -462,8 +462,11 @@ export function batchesOf(
   format: ExportFormat = 'parquet',
   selectionTable: string | null = null,
 ): Generator<Batch> {
+  if (format !== 'parquet' && selectionTable) {
+    if (table === 'episodes') return episodeLineBatches(sqlite, sel, shape, format, selectionTable, counts);
+    return lineBatches(sqlite, sel, table, format, selectionTable, counts);
+  }
   if (table === 'episodes') return episodeBatches(sqlite, sel, shape, counts, format);
-  if (format !== 'parquet' && selectionTable) return lineBatches(sqlite, sel, table, format, selectionTable, counts);
   if (table === 'observations') return observationBatches(sqlite, sel, counts);
   return treatmentBatches(sqlite, sel, counts);
 }
@@ -558,4 +561,91 @@ function* lineBatches(sqlite: Database.Database, sel: Selection, table: 'observa
   }
   if (lines.length) yield { length: lines.length, columns: [], lines };
   counts[table] = n;
+}
+
+const ICD10_SQL = (c: string) =>
+  `CASE WHEN ${['', '.[0-9A-Z]', '.[0-9A-Z][0-9A-Z]', '.[0-9A-Z][0-9A-Z][0-9A-Z]', '.[0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z]']
+    .map((tail) => `${c} GLOB '[A-TV-Z][0-9][0-9A-Z]${tail}'`)
+    .join(' OR ')} THEN ${c} END`;
+const ZIP5_SQL = (c: string) => `CASE WHEN ${c} GLOB '[0-9][0-9][0-9][0-9][0-9]' THEN ${c} END`;
+const ZIP3_SQL = (c: string) =>
+  `CASE WHEN ${c} GLOB '[0-9][0-9][0-9][0-9][0-9]' THEN CASE WHEN substr(${c}, 1, 3) IN (${RESTRICTED_ZIP3.map((z) => `'${z}'`).join(', ')}) THEN '000' ELSE substr(${c}, 1, 3) END END`;
+
+/** Each episode column as SQL (aliases: s the selection, e outcome_episodes, p patients, m0..m4 the measures), with Safe Harbor applied as deid.ts does. */
+function episodeColumnSql(identified: boolean): Record<string, string> {
+  const cols: Record<string, string> = {
+    patient_study_id: 's.sp',
+    episode_study_id: 's.se',
+    index_year: 'e.index_year',
+    index_date: 'e.index_date',
+    age: identified ? 'e.age' : `min(e.age, ${AGE_CAP})`,
+    birth_date: 'p.birth_date',
+    sex: 'e.sex',
+    zip3: ZIP3_SQL('p.zip'),
+    zip: ZIP5_SQL('p.zip'),
+    care_path: 'e.care_path',
+    condition_code: ICD10_SQL('e.condition_code'),
+    condition_group: 'e.condition_group',
+    region: 'e.region',
+    primary_category: 'e.category',
+    primary_code: CODE_SQL('e.code'),
+    pain_duration_months: 'e.pain_duration_months',
+    chronic: 'e.chronic',
+    prior_procedures: 'e.prior_procedures',
+    treatments: 'e.treatments',
+    procedure_sessions: 'e.procedure_sessions',
+    complications_minor: 'e.complications_minor',
+    complications_major: 'e.complications_major',
+    repeat_day: 'e.repeat_day',
+  };
+  MEASURE_NAMES.forEach((m, k) => {
+    cols[`${m}_baseline`] = `m${k}.baseline_value`;
+    cols[`${m}_baseline_day`] = `m${k}.baseline_day`;
+    for (const w of FOLLOW_UP_WINDOW_NAMES) {
+      cols[`${m}_${w}`] = `m${k}.${w}_value`;
+      cols[`${m}_${w}_day`] = `m${k}.${w}_day`;
+    }
+  });
+  return cols;
+}
+
+/**
+ * Episode rows written by SQLite as CSV lines or JSON objects, in episode-id
+ * order. Text values are enumerations, ISO dates, digits, or codes of a
+ * checked shape (as lineSql).
+ */
+function* episodeLineBatches(sqlite: Database.Database, sel: Selection, shape: ExportShape, format: 'csv' | 'json', selectionTable: string, counts: RowCounts): Generator<Batch> {
+  const spec = tableSpecs(shape, sel.identified).find((t) => t.name === 'episodes')!;
+  const sql = episodeColumnSql(sel.identified);
+  const parts = spec.columns.map((c, k) => {
+    const v = sql[c.name];
+    if (!v) throw new Error(`no SQL for export column ${c.name}`);
+    if (format === 'csv') return `${k ? "',' || " : ''}coalesce(${v}, '')`;
+    const value = c.type === 'string' ? `coalesce('"' || ${v} || '"', 'null')` : `coalesce(${v}, 'null')`;
+    return `'${k ? ',' : '{'}"${c.name}":' || ${value}`;
+  });
+  const line = parts.join(' || ') + (format === 'json' ? ` || '}'` : '');
+  const joins = shape === 'wide' ? MEASURE_NAMES.map((m, k) => `LEFT JOIN outcome_measures m${k} ON m${k}.id = ${measureIdRange(m)[0]} + e.episode_id`).join(' ') : '';
+  const it = sqlite
+    .prepare(
+      `SELECT ${line} FROM ${selectionTable} s CROSS JOIN outcome_episodes e ON e.episode_id = s.episode_id CROSS JOIN patients p ON p.id = e.patient_id ${joins} ORDER BY s.episode_id`,
+    )
+    .pluck()
+    .iterate() as IterableIterator<string>;
+  let lines: string[] = [];
+  let n = 0;
+  try {
+    for (const l of it) {
+      lines.push(l);
+      n++;
+      if (lines.length === BATCH_ROWS) {
+        yield { length: lines.length, columns: [], lines };
+        lines = [];
+      }
+    }
+  } finally {
+    it.return?.();
+  }
+  if (lines.length) yield { length: lines.length, columns: [], lines };
+  counts.episodes = n;
 }
