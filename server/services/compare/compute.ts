@@ -480,36 +480,89 @@ export function adjustedComparison(
   const tw = ipw(treat, ps);
   lap('weights');
   const w = tw.weights;
-  const ov = overlap(ps, treat);
 
-  // Cells: pattern x path.
+  // Cells: pattern x path. The score is the pattern's and the weight the cell's, so overlap, ESS and
+  // balance follow from the cells and their counts (the same numbers as over the rows).
   const cells = cellsOf(groups.groupOf, treat, w, G);
   let ess1 = 0;
   let ess0 = 0;
-  {
+  const ov = (() => {
+    const lo = [Infinity, Infinity];
+    const hi = [-Infinity, -Infinity];
     const s1 = [0, 0];
     const s2 = [0, 0];
     for (let c = 0; c < cells.k; c++) {
       const t = cells.treat[c]!;
+      const v = fit.fitted[cells.pattern[c]!]!;
+      if (v < lo[t]!) lo[t] = v;
+      if (v > hi[t]!) hi[t] = v;
       s1[t] = s1[t]! + cells.weight[c]! * cells.count[c]!;
       s2[t] = s2[t]! + cells.weight[c]! * cells.weight[c]! * cells.count[c]!;
     }
     ess1 = s2[1]! > 0 ? (s1[1]! * s1[1]!) / s2[1]! : 0;
     ess0 = s2[0]! > 0 ? (s1[0]! * s1[0]!) / s2[0]! : 0;
-  }
+    // overlap() (weighting.ts) on the rows: per-path ranges, common support, units outside it.
+    const a = Math.max(lo[0]!, lo[1]!);
+    const b = Math.min(hi[0]!, hi[1]!);
+    const support: [number, number] | null = a <= b ? [a, b] : null;
+    const outside = [0, 0];
+    for (let c = 0; c < cells.k; c++) {
+      const v = fit.fitted[cells.pattern[c]!]!;
+      if (support === null || v < support[0] || v > support[1]) outside[cells.treat[c]!] = outside[cells.treat[c]!]! + cells.count[c]!;
+    }
+    return {
+      treated: { n: n1, min: lo[1]!, max: hi[1]! }, control: { n: n0, min: lo[0]!, max: hi[0]! },
+      commonSupport: support, outsideTreated: outside[1]!, outsideControl: outside[0]!,
+    };
+  })();
   const cellValue = (v: Float64Array) => {
     const out = new Float64Array(cells.k);
     for (let c = 0; c < cells.k; c++) out[c] = v[cells.pattern[c]!]!;
     return out;
   };
   const cellCov = { age: cellValue(pv.age), baseline: cellValue(pv.baseline), duration: cellValue(pv.duration), prior: cellValue(pv.prior), sex: cellValue(pv.sex), condition: cellValue(pv.condition) };
-  const balanceCovs = [
-    ...NUMERIC_COVARIATES.filter((c) => spread(pv[c])).map((c) => ({ name: c as string, label: COVARIATE_LABELS[c] as string, values: cellCov[c], binary: false })),
-    ...(sexes.length > 1 ? sexes.map((sx) => ({ name: `sex_${SEXES[sx]}`, label: sexLabel(sx), values: indicator(cellCov.sex, sx), binary: true })) : []),
-    ...(conditions.length > 1 ? conditions.map((c) => ({ name: `condition_${CONDITION_GROUP_NAMES[c]}`, label: `Condition: ${conditionLabelOf(c)}`, values: indicator(cellCov.condition, c), binary: true })) : []),
-  ];
   lap('overlap and cells');
-  const balance = balanceFromCells(balanceCovs, cells.treat, cells.count, cells.weight, SMD_THRESHOLD).map((r, j) => ({ ...r, label: balanceCovs[j]!.label }));
+  // Numeric covariates over the cells; a level of sex or condition (0/1) depends only on its counts and
+  // weight sums per path, so its table is computed from four aggregated cells (each with its mean weight).
+  const numericBalance = NUMERIC_COVARIATES.filter((c) => spread(pv[c])).map((c) => ({ name: c as string, label: COVARIATE_LABELS[c] as string, values: cellCov[c], binary: false }));
+  const levelSums = (v: Float64Array, size: number) => {
+    const cnt = new Float64Array(size * 2);
+    const wt = new Float64Array(size * 2);
+    for (let c = 0; c < cells.k; c++) {
+      const o = v[c]! * 2 + cells.treat[c]!;
+      cnt[o] = cnt[o]! + cells.count[c]!;
+      wt[o] = wt[o]! + cells.count[c]! * cells.weight[c]!;
+    }
+    return { cnt, wt };
+  };
+  const totals = [0, 1].map((t) => {
+    let n = 0;
+    let wsum = 0;
+    for (let c = 0; c < cells.k; c++) if (cells.treat[c] === t) (n += cells.count[c]!), (wsum += cells.count[c]! * cells.weight[c]!);
+    return { n, wsum };
+  });
+  const binaryRow = (name: string, label: string, sums: { cnt: Float64Array; wt: Float64Array }, level: number) => {
+    const x: number[] = [];
+    const tr: number[] = [];
+    const cnt: number[] = [];
+    const wt: number[] = [];
+    for (const t of [0, 1]) {
+      const inN = sums.cnt[level * 2 + t]!;
+      const inW = sums.wt[level * 2 + t]!;
+      const outN = totals[t]!.n - inN;
+      const outW = totals[t]!.wsum - inW;
+      if (inN > 0) x.push(1), tr.push(t), cnt.push(inN), wt.push(inW / inN);
+      if (outN > 0) x.push(0), tr.push(t), cnt.push(outN), wt.push(outW / outN);
+    }
+    return { ...balanceFromCells([{ name, values: x, binary: true }], tr, cnt, wt, SMD_THRESHOLD)[0]!, label };
+  };
+  const sexSums = levelSums(cellCov.sex, SEXES.length);
+  const condSums = levelSums(cellCov.condition, CONDITION_GROUP_NAMES.length);
+  const balance = [
+    ...balanceFromCells(numericBalance, cells.treat, cells.count, cells.weight, SMD_THRESHOLD).map((r, j) => ({ ...r, label: numericBalance[j]!.label })),
+    ...(sexes.length > 1 ? sexes.map((sx) => binaryRow(`sex_${SEXES[sx]}`, sexLabel(sx), sexSums, sx)) : []),
+    ...(conditions.length > 1 ? conditions.map((c) => binaryRow(`condition_${CONDITION_GROUP_NAMES[c]}`, `Condition: ${conditionLabelOf(c)}`, condSums, c)) : []),
+  ];
   lap('balance');
 
   // Outcomes: change and the responder flag (complete cases), summed per cell around a shift.

@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { adjustedComparison, crudeComparison, durability, severityBands, subgroupComparison } from '../../../server/services/compare/compute.ts';
 import { allocateRows, type CompareRows } from '../../../server/services/compare/rows.ts';
-import { designMatrix, ols, riskDifference, welchTTest } from '../../../server/stats/index.ts';
+import { balanceTable, designMatrix, effectiveSampleSize, ols, overlap, riskDifference, welchTTest } from '../../../server/stats/index.ts';
+import { weightedDifference } from '../../../server/stats/weighted-difference.ts';
+import { factorOls, prepareFactorDesign } from '../../../server/stats/factor-regression.ts';
 
 const settings = { measure: 'pain_nrs', definition: 'pct30', denominator: 'complete_case' } as const;
 const noEpisodes = { episodes: [0, 0] as [number, number], withComplication: [0, 0] as [number, number], withMajor: [0, 0] as [number, number] };
@@ -104,6 +106,50 @@ describe('adjusted comparison', () => {
     expect(a.n1 + a.n0).toBe(380);
     expect(a.warnings.join(' ')).toContain('20 episodes of sacroiliac joint pain (all interventional)');
   });
+  it('computed over patterns and cells, equals the row-level functions on the same rows (balance, overlap, ESS, IPW, doubly robust)', () => {
+    const r = rowsOf(400, (i) => {
+      const x = random[i]!;
+      return { ...x, v: Math.max(0, x.b - x.d - (x.path ? 1 : 0)), path: (x.b > 6 ? pr(4) > 0 : pr(3) === 0) ? 1 : 0 };
+    });
+    const { result: a, internals } = adjustedComparison(r, settings);
+    expect(a.status).toBe('ok');
+    const idx = internals!.rows;
+    const t = internals!.treat;
+    const w = internals!.weights;
+    const col = (c: ArrayLike<number>) => Float64Array.from(idx, (i) => c[i]!);
+    const ind = (c: ArrayLike<number>, l: number) => Float64Array.from(idx, (i) => (c[i] === l ? 1 : 0));
+    const rowsBalance = balanceTable(
+      [
+        { name: 'age', values: col(r.age) }, { name: 'baseline', values: col(r.baseline) }, { name: 'duration', values: col(r.duration) }, { name: 'prior', values: col(r.prior) },
+        { name: 'sex_female', values: ind(r.sex, 0), binary: true }, { name: 'sex_male', values: ind(r.sex, 1), binary: true },
+        ...[0, 1, 2].map((c) => ({ name: `c${c}`, values: ind(r.condition, c), binary: true })),
+      ],
+      t, w,
+    );
+    expect(a.balance.map((b) => b.name)).toEqual(['age', 'baseline', 'duration', 'prior', 'sex_female', 'sex_male', 'condition_low_back_pain', 'condition_radiculopathy', 'condition_spinal_stenosis']);
+    a.balance.forEach((b, j) => {
+      for (const k of ['smd', 'weightedSmd', 'meanTreated', 'weightedMeanControl'] as const) expect(b[k]!).toBeCloseTo(rowsBalance[j]![k]!, 10);
+    });
+    const ov = overlap(internals!.ps, t);
+    expect(a.overlap).toMatchObject({ commonSupport: ov.commonSupport, outsideTreated: ov.outsideTreated, outsideControl: ov.outsideControl });
+    expect(a.overlap!.treated.min).toBe(ov.treated.min);
+    expect(a.weights!.ess1).toBeCloseTo(effectiveSampleSize(w.filter((_, k) => t[k] === 1)), 9);
+    const change = col(r.change);
+    const ipw = weightedDifference(change, t, w);
+    expect(a.ipw!.diff).toBeCloseTo(ipw.diff!, 10);
+    expect(a.ipw!.se).toBeCloseTo(ipw.se!, 10);
+    const dr = factorOls(
+      prepareFactorDesign({
+        numeric: [{ name: 'path', values: Float64Array.from(t) }, { name: 'age', values: col(r.age) }, { name: 'baseline', values: col(r.baseline) }, { name: 'duration', values: col(r.duration) }, { name: 'prior', values: col(r.prior) }, { name: 'sex_male', values: ind(r.sex, 1) }],
+        factor: { name: 'c', codes: Uint8Array.from(idx, (i) => r.condition[i]!), levels: ['0', '1', '2'] },
+      }),
+      change, { weights: w, vcov: 'HC1' },
+    );
+    if (dr.status !== 'ok') throw new Error('dr');
+    expect(a.doublyRobust!.estimate).toBeCloseTo(dr.beta[1]!, 10);
+    expect(a.doublyRobust!.se).toBeCloseTo(dr.coefficients[1]!.se, 10);
+  });
+
   it('episodes without a pain duration are left out and counted', () => {
     const r = rowsOf(400, (i) => {
       const x = random[i]!;
