@@ -54,11 +54,16 @@ export function dropSecondaryIndexes(db: Db): string[] {
 /** Creates every index of the migrated schema that the database lacks on those tables; returns their names. */
 export function restoreIndexes(db: Db): string[] {
   const present = new Set(indexes(db).map((ix) => ix.name));
-  const created: string[] = [];
-  for (const ix of canonicalIndexes()) {
-    if (present.has(ix.name)) continue;
-    db.$client.exec(ix.sql);
-    created.push(ix.name);
+  const missing = canonicalIndexes().filter((ix) => !present.has(ix.name));
+  if (missing.length === 0) return [];
+  // Sorting millions of index entries in memory (temp_store = MEMORY, decision 002) took the
+  // generator's peak RSS from 0.55 to 1.1 GB at a million patients: let the sorts spill to files.
+  const previous = db.$client.pragma('temp_store', { simple: true }) as number;
+  db.$client.pragma('temp_store = FILE');
+  try {
+    for (const ix of missing) db.$client.exec(ix.sql);
+  } finally {
+    db.$client.pragma(`temp_store = ${previous}`);
   }
-  return created;
+  return missing.map((ix) => ix.name);
 }

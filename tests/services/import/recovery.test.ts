@@ -75,6 +75,8 @@ describe('recoverInterruptedImports', () => {
     expect(names()).not.toEqual(all);
     expect(recoverInterruptedImports(db)).toEqual([]);
     expect(names()).toEqual(all);
+    // It sorted on disk for the rebuild, and put the connection's setting back.
+    expect(db.$client.pragma('temp_store', { simple: true })).toBe(2);
   });
 
   it('ignores finished imports', () => {
