@@ -97,15 +97,19 @@ export interface CrudeComparison {
 /** The columns the crude comparison reads. */
 export type CrudeRows = Pick<CompareRows, 'n' | 'path' | 'baseline' | 'value' | 'change'>;
 
-export function crudeComparison(rows: CrudeRows, counts: EpisodeCounts, s: CompareSettings): CrudeComparison {
+/**
+ * The crude comparison as an accumulator: `add` one episode with a baseline
+ * (path 1/0, baseline, follow-up or NaN, change or NaN), then `finish`. One
+ * pass, no copies: the crude task feeds it straight from the store's columns.
+ */
+export function crudeAccumulator(s: CompareSettings): { add: (t: number, b: number, v: number, c: number) => void; finish: (counts: EpisodeCounts) => CrudeComparison } {
   const level = s.level ?? 0.95;
   const rule = ruleOf(s);
-  const n = rows.n;
   const wb = [0, 0];
   const cc = [0, 0];
   const resp = [0, 0];
   // Change moments around a shift; baseline sums.
-  const shift = n > 0 && Number.isFinite(rows.change[0]!) ? rows.change[0]! : 0;
+  let shift = NaN; // the first change seen
   const sum = [0, 0];
   const sumSq = [0, 0];
   const bsum = [0, 0];
@@ -118,15 +122,12 @@ export function crudeComparison(rows: CrudeRows, counts: EpisodeCounts, s: Compa
   const cellN: number[] = [];
   const cellSum: number[] = [];
   const cellSumSq: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = rows.path[i]!;
-    const b = rows.baseline[i]!;
+  const add = (t: number, b: number, v: number, c: number): void => {
     wb[t]!++;
     bsum[t] = bsum[t]! + b;
-    const v = rows.value[i]!;
-    if (v !== v) continue; // NaN: no follow-up
-    const c = rows.change[i]!;
+    if (v !== v) return; // NaN: no follow-up
     cc[t]!++;
+    if (shift !== shift) shift = c;
     const d = c - shift;
     sum[t] = sum[t]! + d;
     sumSq[t] = sumSq[t]! + d * d;
@@ -153,7 +154,9 @@ export function crudeComparison(rows: CrudeRows, counts: EpisodeCounts, s: Compa
     const dv = v - b; // follow-up around the baseline: small numbers, no cancellation
     cellSum[k] = cellSum[k]! + dv;
     cellSumSq[k] = cellSumSq[k]! + dv * dv;
-  }
+  };
+  const finish = (counts: EpisodeCounts): CrudeComparison => {
+  if (shift !== shift) shift = 0;
   const arm = (t: 0 | 1): ArmFigures => {
     const m = cc[t]!;
     const mean = m > 0 ? sum[t]! / m : null;
@@ -216,6 +219,14 @@ export function crudeComparison(rows: CrudeRows, counts: EpisodeCounts, s: Compa
     interventional: a1, conservative: a0, difference, hedges, ancova, responders,
     complications: { any: comp(counts.withComplication), major: comp(counts.withMajor) },
   };
+  };
+  return { add, finish };
+}
+
+export function crudeComparison(rows: CrudeRows, counts: EpisodeCounts, s: CompareSettings): CrudeComparison {
+  const acc = crudeAccumulator(s);
+  for (let i = 0; i < rows.n; i++) acc.add(rows.path[i]!, rows.baseline[i]!, rows.value[i]!, rows.change[i]!);
+  return acc.finish(counts);
 }
 
 function summaryOf(n: number, mean: number | null, variance: number | null, level: number): MeanSummary {

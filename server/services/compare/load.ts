@@ -15,7 +15,7 @@ import type { OutcomeFilters } from '../outcomes/filters.ts';
 import { episodeMask } from '../analytics/scan.ts';
 import { NONE as STORE_NONE, NULL_DAY, NULL_INT, type AnalyticStore } from '../analytics/store.ts';
 import { allocateRows, NONE, type CompareRows, type EpisodeCounts } from './rows.ts';
-import type { CrudeRows } from './compute.ts';
+import { crudeAccumulator, crudeComparison, type CompareSettings, type CrudeComparison } from './compute.ts';
 
 export interface CompareQuery {
   measure: Measure;
@@ -132,19 +132,18 @@ export function loadCompareRows(store: AnalyticStore, q: CompareQuery & { fresh?
   return { rows, counts };
 }
 
-let narrowPool: { n: number; path: Uint8Array; baseline: Float64Array; value: Float64Array; change: Float64Array } | null = null;
-
 /**
- * The four columns the crude comparison reads (path, baseline, value, change)
- * and the complication counts: the rows of the last full load when they are
- * for this query, else a narrow gather (a quarter of the full one's work),
- * so the crude figures come first and fast.
+ * The crude comparison straight from the store's columns (no copy): the
+ * episodes matching the filters with a baseline are fed to the accumulator
+ * as they are read, with the complication counts of every matching episode.
+ * When the last full load is for this query its rows are used instead.
  */
-export function loadCrudeRows(store: AnalyticStore, q: CompareQuery & { fresh?: boolean }): { rows: CrudeRows; counts: EpisodeCounts } {
+export function crudeFromStore(store: AnalyticStore, q: CompareQuery & { fresh?: boolean }, settings: CompareSettings): CrudeComparison {
   const filters = compareFilters(q.filters);
   const m = store.measure(q.measure);
   const key = JSON.stringify([q.measure, q.window, filters]);
-  if (!q.fresh && last && last.version === store.version && last.key === key) return { rows: last.rows, counts: last.counts };
+  if (!q.fresh && last && last.version === store.version && last.key === key) return crudeComparison(last.rows, last.counts, settings);
+  const acc = crudeAccumulator(settings);
   const mask = episodeMask(store, filters);
   const ep = store.episodes;
   const n = store.rows;
@@ -156,14 +155,14 @@ export function loadCrudeRows(store: AnalyticStore, q: CompareQuery & { fresh?: 
   const w = m.windows[q.window];
   const value = w.value;
   const change = w.change;
-  let k = 0;
   let e1 = 0, e0 = 0, c1 = 0, c0 = 0, j1 = 0, j0 = 0;
   for (let i = 0; i < n; i++) {
     if (!mask[i]) continue;
     const major = majors[i]!;
     const any = minor[i]! + major > 0 ? 1 : 0;
     const mj = major > 0 ? 1 : 0;
-    if (carePath[i] === INTERVENTIONAL) {
+    const t = carePath[i] === INTERVENTIONAL ? 1 : 0;
+    if (t === 1) {
       e1++;
       c1 += any;
       j1 += mj;
@@ -172,22 +171,8 @@ export function loadCrudeRows(store: AnalyticStore, q: CompareQuery & { fresh?: 
       c0 += any;
       j0 += mj;
     }
-    if (present[i] && base[i] === base[i]) k++;
+    const b = base[i]!;
+    if (present[i] && b === b) acc.add(t, b, value[i]!, change[i]!);
   }
-  if (!narrowPool || narrowPool.n < k) {
-    const cap = Math.ceil(k * 1.1);
-    narrowPool = { n: cap, path: new Uint8Array(cap), baseline: new Float64Array(cap), value: new Float64Array(cap), change: new Float64Array(cap) };
-  }
-  const p = narrowPool;
-  const rows: CrudeRows = { n: k, path: p.path.subarray(0, k), baseline: p.baseline.subarray(0, k), value: p.value.subarray(0, k), change: p.change.subarray(0, k) };
-  let r = 0;
-  for (let i = 0; i < n; i++) {
-    if (!mask[i] || !present[i] || base[i] !== base[i]) continue;
-    rows.path[r] = carePath[i] === INTERVENTIONAL ? 1 : 0;
-    rows.baseline[r] = base[i]!;
-    rows.value[r] = value[i]!;
-    rows.change[r] = change[i]!;
-    r++;
-  }
-  return { rows, counts: { episodes: [e0, e1], withComplication: [c0, c1], withMajor: [j0, j1] } };
+  return acc.finish({ episodes: [e0, e1], withComplication: [c0, c1], withMajor: [j0, j1] });
 }

@@ -11,7 +11,6 @@ import type { OutcomeFilters } from '../outcomes/filters.ts';
 import type { Denominator, ResponderDefinition } from '../outcomes/query.ts';
 import {
   adjustedComparison,
-  crudeComparison,
   durability,
   matchedComparison,
   subgroupComparison,
@@ -23,7 +22,7 @@ import {
   type MatchedComparison,
   type SubgroupFamily,
 } from './compute.ts';
-import { loadCompareRows, loadCrudeRows } from './load.ts';
+import { crudeFromStore, loadCompareRows } from './load.ts';
 import type { CompareRows } from './rows.ts';
 
 export interface CompareTaskInput {
@@ -59,8 +58,7 @@ function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step:
 
 export function compareCrudeTask(store: AnalyticStore, input: CompareTaskInput): CrudeComparison & { ms: number } {
   const t0 = performance.now();
-  const { rows, counts } = loadCrudeRows(store, input);
-  const out = crudeComparison(rows, counts, settingsOf(input));
+  const out = crudeFromStore(store, input, settingsOf(input));
   return { ...out, ms: performance.now() - t0 };
 }
 
