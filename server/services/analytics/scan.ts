@@ -146,14 +146,21 @@ export function episodeMask(store: AnalyticStore, f: OutcomeFilters): Uint8Array
  * iterates, so a selective filter makes every scan of its page shorter.
  */
 export function episodeSelection(store: AnalyticStore, f: OutcomeFilters): Int32Array {
-  return store.memoize(`mask:sel:${filtersKey(f)}`, () => {
-    const mask = episodeMask(store, f);
+  const key = filtersKey(f);
+  // Without filters the selection is every live row: an index of the data alone, kept until they change.
+  const unfiltered = key === filtersKey({});
+  return store.memoize(unfiltered ? 'live-rows' : `mask:sel:${key}`, () => {
+    const n = store.rows;
+    const sel = new Int32Array(n);
     let k = 0;
-    for (let i = 0; i < mask.length; i++) k += mask[i]!;
-    const sel = new Int32Array(k);
-    k = 0;
-    for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) sel[k++] = i;
-    return sel;
+    if (unfiltered) {
+      const alive = store.episodes.alive;
+      for (let i = 0; i < n; i++) if (alive[i] !== 0) sel[k++] = i;
+    } else {
+      const mask = episodeMask(store, f);
+      for (let i = 0; i < n; i++) if (mask[i] !== 0) sel[k++] = i;
+    }
+    return sel.slice(0, k);
   });
 }
 

@@ -229,60 +229,93 @@ export function trajectoryByGroupTask(
 
 /** As query.ts opioidsByGroup: the eight parts of the opioid figures and the MME change sums, among episodes with a baseline pain score. */
 export function opioidsByGroupTask(store: AnalyticStore, q: { window: FollowUpWindow; filters: OutcomeFilters; groupBy: Grouping | null }): OpioidGroup[] {
-  const pain = store.measure('pain_nrs');
+  // Both measures first (a load brings the store to one state before anything is read).
+  store.measure('pain_nrs');
   const mme = store.measure('mme');
   const sel = episodeSelection(store, q.filters);
   const { codes, keys } = groupCodes(store, q.groupBy);
   const K = keys.length;
-  const P = Object.fromEntries(OPIOID_PARTS.map((p, i) => [p, i])) as Record<OpioidPart, number>;
   const NP = OPIOID_PARTS.length;
-  // parts[g * NP + part]; part NP: rows (episodes with a baseline pain score).
-  const parts = new Float64Array(K * (NP + 1));
-  const cn = new Float64Array(K);
-  const cs = new Float64Array(K);
-  const cq = new Float64Array(K);
-  const pb = hasBaseline(store, 'pain_nrs');
-  const pv = pain.windows[q.window].value;
-  const mb = mme.baselineValue;
+  const S = NP + 1;
+  const part = opioidParts(store, q.window);
   const mw = mme.windows[q.window];
-  const mv = mw.value;
   const mcode = mw.changeCode;
-  const mvalues = mw.changeValues;
-  const reduced = mw.flags.pct50!;
+  const D = mw.changeValues.length;
+  // slots[g * S + part]: the eight parts and (slot NP) on opioids without a part; their sum is the group's rows.
+  const slots = new Float64Array(K * S);
+  const change = new Float64Array(K * D);
   for (let k = 0; k < sel.length; k++) {
     const i = sel[k]!;
-    if (pb[i] === 0) continue;
+    const p = part[i]!;
+    if (p === NOT_IN_POPULATION) continue;
     const g = codes[i]!;
-    const at = g * (NP + 1);
-    parts[at + NP]!++;
-    const on = mb[i]! > 0;
-    const v = mv[i]!;
-    const visit = pv[i]! === pv[i]! || v === v;
-    let part: number;
-    if (!on) part = !visit ? P.offNoVisit : v > 0 ? P.offVisitOn : P.offVisitOff;
-    else if (!visit) part = P.onNoVisit;
-    else if (v !== v) part = P.onVisitNoMme;
-    else if (v === 0) part = P.stopped;
-    else if (v > 0) part = reduced[i] === 1 ? P.reducedOn : reduced[i] === 0 ? P.notReduced : -1;
-    else part = -1;
-    if (part >= 0) parts[at + part]!++;
-    if (on) {
+    slots[g * S + p]!++;
+    // On opioids at baseline: the MME change, when there is one, counts.
+    if (p >= FIRST_ON) {
       const c = mcode[i]!;
-      if (c !== 0) {
-        const x = mvalues[c]!;
-        cn[g]!++;
-        cs[g]! += x;
-        cq[g]! += x * x;
-      }
+      if (c !== 0) change[g * D + c]!++;
     }
   }
   const rows = new Float64Array(K);
-  for (let g = 0; g < K; g++) rows[g] = parts[g * (NP + 1) + NP]!;
-  return present(keys, rows).map((g) => ({
-    key: keys[g]!,
-    parts: Object.fromEntries(OPIOID_PARTS.map((p, i) => [p, parts[g * (NP + 1) + i]!])) as Record<OpioidPart, number>,
-    change: { complete: cn[g]!, sum: cs[g]!, sumSq: cq[g]! },
-  }));
+  for (let g = 0; g < K; g++) for (let p = 0; p < S; p++) rows[g]! += slots[g * S + p]!;
+  return present(keys, rows).map((g) => {
+    let complete = 0;
+    let sum = 0;
+    let sumSq = 0;
+    for (const [c, n] of codesOf(change, g, D, mw.changeValues)) {
+      const x = mw.changeValues[c]!;
+      complete += n;
+      sum += x * n;
+      sumSq += x * x * n;
+    }
+    return {
+      key: keys[g]!,
+      parts: Object.fromEntries(OPIOID_PARTS.map((name, i) => [name, slots[g * S + i]!])) as Record<OpioidPart, number>,
+      change: { complete, sum, sumSq },
+    };
+  });
+}
+
+const NOT_IN_POPULATION = 255;
+/** OPIOID_PARTS from onNoVisit on are "on opioids at baseline"; slot NP too (on, MME above 0 without a reduced flag). */
+const FIRST_ON = OPIOID_PARTS.indexOf('onNoVisit');
+
+/**
+ * Each episode's opioid part at a window (OPIOID_PARTS index; NP: on opioids
+ * with no part; 255: no baseline pain score, outside the population), kept
+ * until the data change: the parts depend on the data only, not the filters.
+ */
+function opioidParts(store: AnalyticStore, window: FollowUpWindow): Uint8Array {
+  return store.memoize(`outcomes.opioidParts:${window}`, () => {
+    const pain = store.measure('pain_nrs');
+    const mme = store.measure('mme');
+    const P = Object.fromEntries(OPIOID_PARTS.map((p, i) => [p, i])) as Record<OpioidPart, number>;
+    const NP = OPIOID_PARTS.length;
+    const pb = pain.baselineValue;
+    const pv = pain.windows[window].value;
+    const mb = mme.baselineValue;
+    const mv = mme.windows[window].value;
+    const reduced = mme.windows[window].flags.pct50!;
+    const out = new Uint8Array(store.rows);
+    for (let i = 0; i < out.length; i++) {
+      if (pb[i]! !== pb[i]!) {
+        out[i] = NOT_IN_POPULATION;
+        continue;
+      }
+      const on = mb[i]! > 0;
+      const v = mv[i]!;
+      const visit = pv[i]! === pv[i]! || v === v;
+      let part: number;
+      if (!on) part = !visit ? P.offNoVisit : v > 0 ? P.offVisitOn : P.offVisitOff;
+      else if (!visit) part = P.onNoVisit;
+      else if (v !== v) part = P.onVisitNoMme;
+      else if (v === 0) part = P.stopped;
+      else if (v > 0) part = reduced[i] === 1 ? P.reducedOn : reduced[i] === 0 ? P.notReduced : NP;
+      else part = NP;
+      out[i] = part;
+    }
+    return out;
+  });
 }
 
 const MINOR = COMPLICATIONS.indexOf('minor');
@@ -292,21 +325,36 @@ const MAJOR = COMPLICATIONS.indexOf('major');
 export function complicationsByCategoryTask(store: AnalyticStore, q: { filters: OutcomeFilters }): ComplicationGroup[] {
   const t = store.treatments();
   const sel = episodeSelection(store, q.filters);
-  // counts[category * 4 + status]: status 0..2 = none, minor, major; 3 = not recorded. One byte per
-  // treatment holds both (kept until the data change), so the scan reads one array.
-  const { tStart, tCount } = t;
-  const both = store.memoize('outcomes.treatmentCategoryStatus', () => {
-    const out = new Uint8Array(t.length);
-    for (let j = 0; j < t.length; j++) {
-      const x = t.complication[j]!;
-      out[j] = t.category[j]! * 4 + (x === NONE ? 3 : x);
+  // counts[category * 4 + status]: status 0..2 = none, minor, major; 3 = not recorded. Per episode, its
+  // treatments as (category and status, how many) pairs (kept until the data change): an episode's
+  // several treatments mostly share one or two, so the scan reads far fewer entries than treatments.
+  const pairs = store.memoize('outcomes.treatmentPairs', () => {
+    const { tStart, tCount, category, complication } = t;
+    const n = store.rows;
+    const start = new Int32Array(n + 1);
+    const combo = new Uint8Array(t.length);
+    const count = new Uint32Array(t.length);
+    const seen = new Int32Array(256).fill(-1);
+    let p = 0;
+    for (let r = 0; r < n; r++) {
+      start[r] = p;
+      const first = p;
+      for (let j = tStart[r]!, end = j + tCount[r]!; j < end; j++) {
+        const x = complication[j]!;
+        const c = category[j]! * 4 + (x === NONE ? 3 : x);
+        const at = seen[c]!;
+        if (at >= first) count[at]!++;
+        else ((seen[c] = p), (combo[p] = c), (count[p] = 1), p++);
+      }
     }
-    return out;
+    start[n] = p;
+    return { start, combo: combo.slice(0, p), count: count.slice(0, p) };
   });
   const counts = new Float64Array(256 * 4);
+  const { start, combo, count } = pairs;
   for (let k = 0; k < sel.length; k++) {
     const r = sel[k]!;
-    for (let j = tStart[r]!, end = j + tCount[r]!; j < end; j++) counts[both[j]!]!++;
+    for (let j = start[r]!, end = start[r + 1]!; j < end; j++) counts[combo[j]!]! += count[j]!;
   }
   const names = ENUMS.category as readonly string[];
   const out: ComplicationGroup[] = [];
