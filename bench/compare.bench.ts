@@ -27,7 +27,7 @@ import { loadavg } from 'node:os';
 import { plantedTruth } from '../server/services/demo/truth.ts';
 import { WorkerAnalytics } from '../server/services/analytics/runtime.ts';
 import { buildStore } from '../server/services/analytics/store.ts';
-import { compareCrudeTask, compareFullTask, compareMatchedTask, type CompareTaskInput } from '../server/services/compare/tasks.ts';
+import { compareCrudeTask, compareFullTask, type CompareTaskInput } from '../server/services/compare/tasks.ts';
 import { practicePath } from './outcomes-practice.ts';
 
 const flag = (args: string[], name: string, d: number) => {

@@ -13,7 +13,6 @@ import { CONDITION_GROUPS, CONDITION_GROUP_NAMES, SEXES, TREATMENT_CATEGORIES, t
 import { balanceFromCells } from '../../stats/balance-cells.ts';
 import {
   balanceTable,
-  effectiveSampleSize,
   heterogeneityTest,
   hedgesGFromSummary,
   ipw,
@@ -23,7 +22,6 @@ import {
   meanSummary,
   numberAtRisk,
   numberNeededToTreat,
-  overlap,
   relativeRisk,
   riskDifference,
   welchFromSummary,
