@@ -386,7 +386,7 @@ export type StoreStats = {
 
 const CHUNK = 500;
 /** Memoized values kept (a filter mask is one byte per episode row: 2 MB at 1M patients). */
-const MEMO_ENTRIES = 48;
+const MEMO_ENTRIES = 96;
 
 export class AnalyticStore {
   /** The largest change code kept in 16 bits (tests lower it to exercise the widening). */

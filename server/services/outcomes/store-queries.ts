@@ -8,7 +8,7 @@
  * integers; changes are counted by their dictionary code, so a group's
  * distribution of change is an array of counts.
  */
-import { FOLLOW_UP_WINDOW_NAMES, type FollowUpWindow, type Measure } from '../../../db/schema/vocabulary.ts';
+import { FOLLOW_UP_WINDOW_NAMES, type FollowUpWindow } from '../../../db/schema/vocabulary.ts';
 import { compareRawKeys, episodeSelection, groupCodes } from '../analytics/scan.ts';
 import { COMPLICATIONS } from '../../../db/schema/vocabulary.ts';
 import { ENUMS, NONE, type AnalyticStore, type WindowColumns } from '../analytics/store.ts';
@@ -34,14 +34,74 @@ function present(keys: RawKey[], n: ArrayLike<number>): number[] {
   return out.sort((a, b) => compareRawKeys(keys[a]!, keys[b]!));
 }
 
-/** 1 where the episode has a baseline of the measure: one byte a row for scans instead of the 8-byte value (kept until the data change). */
-function hasBaseline(store: AnalyticStore, measure: Measure): Uint8Array {
-  return store.memoize(`outcomes.hasBaseline:${measure}`, () => {
-    const b = store.measure(measure).baselineValue;
-    const out = new Uint8Array(store.rows);
-    for (let i = 0; i < out.length; i++) out[i] = b[i] === b[i] ? 1 : 0;
-    return out;
+/**
+ * Each episode's slot at a window for a responder definition: 0 without a
+ * baseline of the measure, else 1 + 2 × change code + (1 if a responder). One
+ * array read per row gives the episode, its baseline, its change and its
+ * response; counting slots per group is the whole aggregation. Kept until the
+ * data change (it depends on the data only).
+ */
+function rowSlots(store: AnalyticStore, measure: OutcomeMeasure | 'mme', window: FollowUpWindow, definition: ResponderDefinition | null): { slot: Uint16Array | Uint32Array; W: number } {
+  const def = definition && definitionApplies(measure, definition) ? definition : null;
+  return store.memoize(`outcomes.slots:${measure}:${window}:${def}`, () => {
+    const m = store.measure(measure);
+    const win = m.windows[window];
+    const base = m.baselineValue;
+    const code = win.changeCode;
+    const flag = def ? (win.flags[def] ?? null) : null;
+    const W = 2 * win.changeValues.length + 1;
+    const n = store.rows;
+    const slot = W <= 0xffff ? new Uint16Array(n) : new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (base[i]! !== base[i]!) continue;
+      slot[i] = 1 + 2 * code[i]! + (flag !== null && flag[i] === 1 ? 1 : 0);
+    }
+    return { slot, W };
   });
+}
+
+/** Counts per group and slot: a dense table when it fits, a Map beyond. */
+class SlotCounts {
+  readonly dense: Float64Array | null;
+  private readonly sparse = new Map<number, number>();
+  constructor(
+    readonly groups: number,
+    readonly width: number,
+  ) {
+    this.dense = groups * width <= DENSE_LIMIT ? new Float64Array(groups * width) : null;
+  }
+  add(g: number, s: number): void {
+    const k = g * this.width + s;
+    if (this.dense) this.dense[k]!++;
+    else this.sparse.set(k, (this.sparse.get(k) ?? 0) + 1);
+  }
+  get(g: number, s: number): number {
+    const k = g * this.width + s;
+    return this.dense ? this.dense[k]! : (this.sparse.get(k) ?? 0);
+  }
+  total(g: number): number {
+    let t = 0;
+    if (this.dense) for (let s = 0, at = g * this.width; s < this.width; s++, at++) t += this.dense[at]!;
+    else for (const [k, n] of this.sparse) if (Math.floor(k / this.width) === g) t += n;
+    return t;
+  }
+}
+
+/** The change codes of group g with their complete cases, ascending by change. */
+function changesOf(counts: SlotCounts, g: number, W: number, values: number[]): Array<[code: number, count: number]> {
+  const out: Array<[number, number]> = [];
+  for (let c = 1; 2 * c + 2 < W; c++) {
+    const n = counts.get(g, 1 + 2 * c) + counts.get(g, 2 + 2 * c);
+    if (n > 0) out.push([c, n]);
+  }
+  return out.sort((a, b) => values[a[0]]! - values[b[0]]!);
+}
+
+/** Responders of group g: the odd-flag slots. */
+function respondersOf(counts: SlotCounts, g: number, W: number): number {
+  let r = 0;
+  for (let s = 2; s < W; s += 2) r += counts.get(g, s);
+  return r;
 }
 
 /** Largest dense table of counts (groups × distinct changes) a scan allocates; beyond it, counts go to a Map. */
@@ -79,56 +139,28 @@ function scanChange(store: AnalyticStore, q: ChangeQuery) {
   const sel = episodeSelection(store, q.filters);
   const { codes, keys } = groupCodes(store, q.groupBy);
   const win = m.windows[q.window];
-  const flag = q.definition && definitionApplies(q.measure, q.definition) ? (win.flags[q.definition] ?? null) : null;
-  const base = hasBaseline(store, q.measure);
-  const code = win.changeCode;
-  const D = win.changeValues.length;
+  const { slot, W } = rowSlots(store, q.measure, q.window, q.definition);
   const K = keys.length;
+  const counts = new SlotCounts(K, W);
+  if (counts.dense) {
+    const dense = counts.dense;
+    for (let k = 0; k < sel.length; k++) {
+      const i = sel[k]!;
+      dense[codes[i]! * W + slot[i]!]!++;
+    }
+  } else for (let k = 0; k < sel.length; k++) counts.add(codes[sel[k]!]!, slot[sel[k]!]!);
   const episodes = new Float64Array(K);
   const withBaseline = new Float64Array(K);
-  const responders = new Float64Array(K);
-  let counts: Float64Array | Map<number, number>;
-  if (K * D <= DENSE_LIMIT) {
-    const dense = new Float64Array(K * D);
-    // A responder flag is 1 only for a complete case (a change), so it is read only then.
-    const f = flag ?? new Int8Array(0);
-    const withFlag = flag !== null;
-    for (let k = 0; k < sel.length; k++) {
-      const i = sel[k]!;
-      const g = codes[i]!;
-      episodes[g]!++;
-      if (base[i] === 0) continue;
-      withBaseline[g]!++;
-      const c = code[i]!;
-      if (c !== 0) {
-        dense[g * D + c]!++;
-        if (withFlag && f[i] === 1) responders[g]!++;
-      }
-    }
-    counts = dense;
-  } else {
-    const sparse = new Map<number, number>();
-    for (let k = 0; k < sel.length; k++) {
-      const i = sel[k]!;
-      const g = codes[i]!;
-      episodes[g]!++;
-      if (base[i] === 0) continue;
-      withBaseline[g]!++;
-      const c = code[i]!;
-      if (c !== 0) sparse.set(g * D + c, (sparse.get(g * D + c) ?? 0) + 1);
-      if (c !== 0 && flag !== null && flag[i] === 1) responders[g]!++;
-    }
-    counts = sparse;
-  }
+  for (let g = 0; g < K; g++) ((episodes[g] = counts.total(g)), (withBaseline[g] = episodes[g]! - counts.get(g, 0)));
   const changes = present(keys, withBaseline).map((g): ChangeGroup => {
-    const cs = codesOf(counts, g, D, win.changeValues);
+    const cs = changesOf(counts, g, W, win.changeValues);
     let complete = 0;
     for (const [, k] of cs) complete += k;
     return {
       key: keys[g]!,
       withBaseline: withBaseline[g]!,
       complete,
-      responders: responders[g]!,
+      responders: respondersOf(counts, g, W),
       values: cs.map(([c]) => win.changeValues[c]!),
       counts: cs.map(([, k]) => k),
     };
@@ -154,59 +186,29 @@ export function trajectoryByGroupTask(
   const m = store.measure(q.measure);
   const sel = episodeSelection(store, q.filters);
   const { codes, keys } = groupCodes(store, q.groupBy);
-  const applies = q.definition !== null && definitionApplies(q.measure, q.definition);
   const K = keys.length;
-  const base = hasBaseline(store, q.measure);
-  const withBaseline = new Float64Array(K);
-  const none = new Int8Array(0);
   const per = FOLLOW_UP_WINDOW_NAMES.map((w) => {
-    const win: WindowColumns = m.windows[w];
-    const flag = applies ? (win.flags[q.definition!] ?? null) : null;
-    return { w, values: win.changeValues, D: win.changeValues.length, code: win.changeCode, flag: flag ?? none, hasFlag: flag !== null, responders: new Float64Array(K) };
+    const { slot, W } = rowSlots(store, q.measure, w, q.definition);
+    return { w, values: m.windows[w].changeValues, slot, W, counts: new SlotCounts(K, W) };
   });
-  const dense = per.every((p) => K * p.D <= DENSE_LIMIT);
-  const counts: Array<Float64Array | Map<number, number>> = per.map((p) => (dense ? new Float64Array(K * p.D) : new Map<number, number>()));
-  if (dense && per.length === 5) {
-    // The five windows unrolled: one pass over the rows (a change exists only with a baseline).
+  if (per.length === 5 && per.every((p) => p.counts.dense)) {
+    // The five windows unrolled, branch-free: one pass over the selected rows.
     const [a, b, c, d, e] = per as [(typeof per)[0], (typeof per)[0], (typeof per)[0], (typeof per)[0], (typeof per)[0]];
-    const [ca, cb, cc, cd, ce] = counts as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-    const [ka, kb, kc, kd, ke] = [a.code, b.code, c.code, d.code, e.code];
-    const [fa, fb, fc, fd, fe] = [a.flag, b.flag, c.flag, d.flag, e.flag];
-    const [ra, rb, rc, rd, re] = [a.responders, b.responders, c.responders, d.responders, e.responders];
-    const [Da, Db, Dc, Dd, De] = [a.D, b.D, c.D, d.D, e.D];
-    const flags = applies;
+    const [sa, sb, sc, sd, se] = [a.slot, b.slot, c.slot, d.slot, e.slot];
+    const [ca, cb, cc, cd, ce] = [a.counts.dense!, b.counts.dense!, c.counts.dense!, d.counts.dense!, e.counts.dense!];
+    const [Wa, Wb, Wc, Wd, We] = [a.W, b.W, c.W, d.W, e.W];
     for (let k = 0; k < sel.length; k++) {
       const i = sel[k]!;
-      if (base[i] === 0) continue;
       const g = codes[i]!;
-      withBaseline[g]!++;
-      let x = ka[i]!;
-      if (x !== 0) (ca[g * Da + x]!++, flags && fa[i] === 1 && ra[g]!++);
-      x = kb[i]!;
-      if (x !== 0) (cb[g * Db + x]!++, flags && fb[i] === 1 && rb[g]!++);
-      x = kc[i]!;
-      if (x !== 0) (cc[g * Dc + x]!++, flags && fc[i] === 1 && rc[g]!++);
-      x = kd[i]!;
-      if (x !== 0) (cd[g * Dd + x]!++, flags && fd[i] === 1 && rd[g]!++);
-      x = ke[i]!;
-      if (x !== 0) (ce[g * De + x]!++, flags && fe[i] === 1 && re[g]!++);
+      ca[g * Wa + sa[i]!]!++;
+      cb[g * Wb + sb[i]!]!++;
+      cc[g * Wc + sc[i]!]!++;
+      cd[g * Wd + sd[i]!]!++;
+      ce[g * We + se[i]!]!++;
     }
-  } else {
-    for (let k = 0; k < sel.length; k++) {
-      const i = sel[k]!;
-      if (base[i] === 0) continue;
-      const g = codes[i]!;
-      withBaseline[g]!++;
-      per.forEach((p, k) => {
-        const x = p.code[i]!;
-        if (x === 0) return;
-        const t = counts[k]!;
-        if (t instanceof Map) t.set(g * p.D + x, (t.get(g * p.D + x) ?? 0) + 1);
-        else t[g * p.D + x]!++;
-        if (p.hasFlag && p.flag[i] === 1) p.responders[g]!++;
-      });
-    }
-  }
+  } else for (let k = 0; k < sel.length; k++) for (const p of per) p.counts.add(codes[sel[k]!]!, p.slot[sel[k]!]!);
+  const withBaseline = new Float64Array(K);
+  for (let g = 0; g < K; g++) withBaseline[g] = per[0]!.counts.total(g) - per[0]!.counts.get(g, 0);
   return present(keys, withBaseline).map((g) => ({
     key: keys[g]!,
     withBaseline: withBaseline[g]!,
@@ -215,13 +217,13 @@ export function trajectoryByGroupTask(
         let complete = 0;
         let sum = 0;
         let sumSq = 0;
-        for (const [c, k] of codesOf(counts[per.indexOf(p)]!, g, p.D, p.values)) {
+        for (const [c, k] of changesOf(p.counts, g, p.W, p.values)) {
           const v = p.values[c]!;
           complete += k;
           sum += v * k;
           sumSq += v * v * k;
         }
-        return [p.w, { complete, sum, sumSq, responders: p.responders[g]! }];
+        return [p.w, { complete, sum, sumSq, responders: respondersOf(p.counts, g, p.W) }];
       }),
     ) as TrajectoryGroup['windows'],
   }));
