@@ -197,9 +197,25 @@ export function runFunnel(data: CohortData, def: Pick<CohortDefinition, 'criteri
   const steps: FunnelStep[] = [];
   def.criteria.forEach((c, k) => {
     const mask = masks.get(data, c);
-    if (c.exclude) for (let i = 0; i < n; i++) members[i]! &= mask[i]! ^ 1;
-    else for (let i = 0; i < n; i++) members[i]! &= mask[i]!;
-    steps.push(count(k + 2));
+    // Apply and count in one pass over the episodes.
+    const flip = c.exclude ? 1 : 0;
+    const step = k + 2;
+    let e = 0;
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      if (members[i] === 0) continue;
+      if ((mask[i]! ^ flip) === 0) {
+        members[i] = 0;
+        continue;
+      }
+      e++;
+      const pid = patients[i]!;
+      if (stamp[pid] !== step) {
+        stamp[pid] = step;
+        p++;
+      }
+    }
+    steps.push({ episodes: e, patients: p });
   });
   return { start, steps, members };
 }
