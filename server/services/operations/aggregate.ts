@@ -610,14 +610,22 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
     const g = rfaGap[i]!;
     if (g > 0) rfaDays.set(g, (rfaDays.get(g) ?? 0) + 1);
   }
-  const patients = new Set<number>();
-  const episodes = new Set<number>();
+  const stamp = ++store.markStamp;
+  const { patientMark, episodeMark } = store;
+  let patients = 0;
+  let episodes = 0;
   for (const i of store.flaggedOrder) {
     if (pass[profile[i]!] === 0) continue;
     const d = day[i]!;
     if (d < lo || d > hi) continue;
-    patients.add(patient[i]!);
-    episodes.add(episode[i]!);
+    if (patientMark[patient[i]!] !== stamp) {
+      patientMark[patient[i]!] = stamp;
+      patients++;
+    }
+    if (episodeMark[episode[i]!] !== stamp) {
+      episodeMark[episode[i]!] = stamp;
+      episodes++;
+    }
   }
   const mature = new Map<number, { sessions: number; repeated: number }>();
   for (let cat = 0; cat < nCat; cat++) {
@@ -637,7 +645,7 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
   return {
     gaps,
     mature,
-    esi: { sessions: esiSessions, flagged: esiFlagged, patients: patients.size, episodes: episodes.size, byRegion, byProvider: esiByProvider },
+    esi: { sessions: esiSessions, flagged: esiFlagged, patients, episodes, byRegion, byProvider: esiByProvider },
     mbb: { series: mbbSeries, converted: mbbConverted, days: rfaDays, recent: mbbRecent, byProvider: mbbByProvider },
   };
 }
@@ -681,13 +689,14 @@ export function followUpParts(
   const bits = store.bitsOf(opts.measure);
   const wb = windowBit(opts.window);
   const fb = flagBit(opts.flag, opts.window);
-  const { epAlive, epDay, epMonth, epProfile, epProvider, epSite } = store;
+  const { epAlive, epDay, epMonth, epProfile } = store;
   const pass = c.episodes;
-  const src = opts.by === 'provider' ? epProvider : epSite;
-  const own = opts.by === 'provider' ? opts.own : null;
-  // Dense groups (a physician's colleagues together as -1) and buckets from the first month of the practice.
-  const groupIndex = new Map<number, number>();
-  const groups: number[] = [];
+  const idx = opts.by === 'provider' ? store.epProviderIdx : store.epSiteIdx;
+  const ids = opts.by === 'provider' ? store.providerIds : store.siteIds;
+  // A physician's colleagues are one group (-1): their dense numbers all map to the last slot.
+  const ownIdx = opts.by === 'provider' && opts.own !== null ? ids.indexOf(opts.own) : -2;
+  const nGroups = ids.length + 1;
+  const groupOf = (k: number) => (ownIdx === -2 || k === ownIdx ? k : ids.length);
   let firstMonth = Infinity;
   let lastMonth = -Infinity;
   for (let id = 1; id <= store.epMax; id++) {
@@ -700,33 +709,24 @@ export function followUpParts(
   const quarter = opts.period === 'quarter';
   const base = quarter ? Math.floor(firstMonth / 3) : firstMonth;
   const width = (quarter ? Math.floor(lastMonth / 3) : lastMonth) - base + 1;
-  let flat = new Int32Array(8 * width * PARTS.length);
   const P = PARTS.length;
+  const flat = new Int32Array(nGroups * width * P);
+  const end = opts.windowEnd;
+  const asOf = opts.asOf;
   for (let id = 1; id <= store.epMax; id++) {
     if (epAlive[id] === 0 || pass[epProfile[id]!] === 0) continue;
     const d = epDay[id]!;
     if (d < c.from || d > c.to) continue;
-    const raw = src[id]!;
-    const gv = own !== null && raw !== own ? -1 : raw;
-    let g = groupIndex.get(gv);
-    if (g === undefined) {
-      g = groups.length;
-      groups.push(gv);
-      groupIndex.set(gv, g);
-      if ((g + 1) * width * P > flat.length) {
-        const bigger = new Int32Array(flat.length * 2);
-        bigger.set(flat);
-        flat = bigger;
-      }
-    }
     const b = bits[id]!;
-    const part = !(b & BIT_BASELINE) ? 0 : d + opts.windowEnd > opts.asOf ? 1 : b & wb ? (b & fb ? 4 : 3) : 2;
+    const part = (b & BIT_BASELINE) === 0 ? 0 : d + end > asOf ? 1 : (b & wb) === 0 ? 2 : (b & fb) === 0 ? 3 : 4;
     const m = epMonth[id]!;
     const bucket = (quarter ? Math.floor(m / 3) : m) - base;
-    flat[(g * width + bucket) * P + part]!++;
+    flat[(groupOf(idx[id]!) * width + bucket) * P + part]!++;
   }
+  const groups = [...ids.map((id, k) => (k === ownIdx || ownIdx === -2 ? id : null)), ownIdx === -2 ? null : -1];
   const out: Array<{ group: number; bucket: number; parts: number[] }> = [];
   for (let g = 0; g < groups.length; g++) {
+    if (groups[g] === null) continue;
     for (let b = 0; b < width; b++) {
       const at = (g * width + b) * P;
       let any = 0;

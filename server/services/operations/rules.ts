@@ -32,59 +32,98 @@ export type SessionFacts = {
   rfaGap: Int32Array;
 };
 
+/** Where `applyRules` reads a patient's sessions and writes their facts: arrays indexed by the entries of `at`. */
+export type RuleColumns = {
+  day: ArrayLike<number>;
+  category: ArrayLike<number>;
+  region: ArrayLike<number>;
+  nextGap: { [i: number]: number };
+  esiInWindow: { [i: number]: number };
+  esiFlag: { [i: number]: number };
+  mbbStart: { [i: number]: number };
+  rfaGap: { [i: number]: number };
+};
+
 /**
- * Applies the rules to one patient's sessions, sorted by day. `esi`, `mbb`,
- * `rfa` are the category numbers of those procedure types.
+ * Applies the rules to one patient's sessions: `at[0..count-1]` index them in
+ * `cols`, in day order. No allocation: a patient has a handful of sessions,
+ * so each fact is a scan of the others (the column store runs this for a
+ * million patients). Facts of sessions are reset first.
  */
-export function sessionFacts(sessions: readonly Session[], cats: { esi: number; mbb: number; rfa: number }): SessionFacts {
-  const n = sessions.length;
-  const out: SessionFacts = {
-    nextGap: new Int32Array(n).fill(-1),
-    esiInWindow: new Uint8Array(n),
-    esiFlag: new Uint8Array(n),
-    mbbStart: new Uint8Array(n),
-    rfaGap: new Int32Array(n).fill(-1),
-  };
-  // Chains of the same category and region, in day order.
-  const chains = new Map<number, number[]>();
-  for (let i = 0; i < n; i++) {
-    const s = sessions[i]!;
-    const key = s.category * 64 + s.region;
-    let c = chains.get(key);
-    if (!c) chains.set(key, (c = []));
-    c.push(i);
+export function applyRules(cols: RuleColumns, at: ArrayLike<number>, count: number, cats: { esi: number; mbb: number; rfa: number }): void {
+  const { day, category, region } = cols;
+  for (let k = 0; k < count; k++) {
+    const i = at[k]!;
+    cols.nextGap[i] = -1;
+    cols.esiInWindow[i] = 0;
+    cols.esiFlag[i] = 0;
+    cols.mbbStart[i] = 0;
+    cols.rfaGap[i] = -1;
   }
-  for (const chain of chains.values()) {
-    for (let k = 0; k + 1 < chain.length; k++) out.nextGap[chain[k]!] = sessions[chain[k + 1]!]!.day - sessions[chain[k]!]!.day;
-    const category = sessions[chain[0]!]!.category;
-    if (category === cats.esi) {
-      // Two pointers: the sessions of the chain within [day - 364, day].
-      let lo = 0;
-      for (let k = 0; k < chain.length; k++) {
-        const d = sessions[chain[k]!]!.day;
-        while (sessions[chain[lo]!]!.day < d - (ROLLING_DAYS - 1)) lo++;
-        const inWindow = k - lo + 1;
-        out.esiInWindow[chain[k]!] = Math.min(inWindow, 255);
-        if (inWindow > ESI_SESSIONS_ALLOWED) out.esiFlag[chain[k]!] = 1;
+  for (let k = 0; k < count; k++) {
+    const i = at[k]!;
+    const c = category[i]!;
+    const r = region[i]!;
+    const d = day[i]!;
+    // The next session of the same type and region.
+    for (let j = k + 1; j < count; j++) {
+      const x = at[j]!;
+      if (category[x] === c && region[x] === r) {
+        cols.nextGap[i] = day[x]! - d;
+        break;
       }
     }
-    if (category === cats.mbb) {
-      const region = sessions[chain[0]!]!.region;
-      const rfa = chains.get(cats.rfa * 64 + region) ?? [];
-      for (let k = 0; k < chain.length; k++) {
-        const d = sessions[chain[k]!]!.day;
-        const prev = k > 0 ? sessions[chain[k - 1]!]!.day : null;
-        if (prev !== null && d - prev <= ROLLING_DAYS - 1) continue;
-        out.mbbStart[chain[k]!] = 1;
-        for (const r of rfa) {
-          const gap = sessions[r]!.day - d;
-          if (gap > 0 && gap <= ROLLING_DAYS - 1) {
-            out.rfaGap[chain[k]!] = gap;
-            break;
-          }
+    if (c === cats.esi) {
+      // ESI sessions of the region within [d - 364, d], this one included.
+      let inWindow = 1;
+      for (let j = k - 1; j >= 0; j--) {
+        const x = at[j]!;
+        if (day[x]! < d - (ROLLING_DAYS - 1)) break;
+        if (category[x] === c && region[x] === r) inWindow++;
+      }
+      cols.esiInWindow[i] = Math.min(inWindow, 255);
+      if (inWindow > ESI_SESSIONS_ALLOWED) cols.esiFlag[i] = 1;
+    } else if (c === cats.mbb) {
+      // A series starts without a block of the region in the 364 days before.
+      let start = true;
+      for (let j = k - 1; j >= 0; j--) {
+        const x = at[j]!;
+        if (day[x]! < d - (ROLLING_DAYS - 1)) break;
+        if (category[x] === c && region[x] === r) {
+          start = false;
+          break;
+        }
+      }
+      if (!start) continue;
+      cols.mbbStart[i] = 1;
+      for (let j = k + 1; j < count; j++) {
+        const x = at[j]!;
+        const gap = day[x]! - d;
+        if (gap > ROLLING_DAYS - 1) break;
+        if (gap > 0 && category[x] === cats.rfa && region[x] === r) {
+          cols.rfaGap[i] = gap;
+          break;
         }
       }
     }
   }
+}
+
+/** The rules over one patient's sessions sorted by day, as plain arrays (the pure form of applyRules, for tests and callers without columns). */
+export function sessionFacts(sessions: readonly Session[], cats: { esi: number; mbb: number; rfa: number }): SessionFacts {
+  const n = sessions.length;
+  const out: SessionFacts = {
+    nextGap: new Int32Array(n),
+    esiInWindow: new Uint8Array(n),
+    esiFlag: new Uint8Array(n),
+    mbbStart: new Uint8Array(n),
+    rfaGap: new Int32Array(n),
+  };
+  applyRules(
+    { day: sessions.map((x) => x.day), category: sessions.map((x) => x.category), region: sessions.map((x) => x.region), ...out },
+    Array.from({ length: n }, (_, k) => k),
+    n,
+    cats,
+  );
   return out;
 }

@@ -22,7 +22,7 @@
 import { CPT_FAMILIES, FOLLOW_UP_WINDOW_NAMES, INTERVENTIONAL_CATEGORIES, TREATMENT_CATEGORIES, cptFamilyOf, type Measure } from '../../../db/schema/vocabulary.ts';
 import type { AnalyticStore } from '../analytics/store.ts';
 import { AGE_BANDS } from '../outcomes/derive-rules.ts';
-import { ESI_CATEGORY, MBB_CATEGORY, RFA_CATEGORY, ROLLING_DAYS, sessionFacts, type Session } from './rules.ts';
+import { applyRules, ESI_CATEGORY, MBB_CATEGORY, RFA_CATEGORY, ROLLING_DAYS } from './rules.ts';
 
 export const FAMILY_NAMES = [...Object.keys(CPT_FAMILIES), 'other', 'none'] as const;
 export const AGE_BAND_NAMES = AGE_BANDS.map((b) => b.label);
@@ -124,6 +124,15 @@ export class OperationsStore {
   /** Episode profiles: care path, primary category + 1, primary code, condition, provider, site, age band, sex. */
   epProfile = new Int32Array(0);
   epProfiles = new ProfileTable(['path', 'category', 'code', 'condition', 'provider', 'site', 'age', 'sex'] as const);
+  /** Per episode: its provider's and site's dense number (providerIds / siteIds give the ids back). */
+  epProviderIdx = new Int32Array(0);
+  epSiteIdx = new Int32Array(0);
+  providerIds: number[] = [];
+  siteIds: number[] = [];
+  /** Scratch marks for counting distinct patients and episodes without allocating (a stamp per use). */
+  patientMark = new Int32Array(0);
+  episodeMark = new Int32Array(0);
+  markStamp = 0;
   /** Per measure: bit fields of present figures (BIT_BASELINE, windowBit, flagBit); loaded when first asked for. */
   private measureBits = new Map<Measure, Int32Array>();
 
@@ -250,7 +259,10 @@ export class OperationsStore {
       this.closePatient(p, first, n);
     }
     this.n = n;
+    this.buildCube();
     this.buildLists();
+    this.patientMark = new Int32Array(maxPatient + 1);
+    this.episodeMark = new Int32Array(this.epAlive.length);
   }
 
   private buildLists(): void {
@@ -309,7 +321,10 @@ export class OperationsStore {
   private denseOf(kind: 'provider' | 'site', id: number): number {
     const m = this.dense[kind];
     let v = m.get(id);
-    if (v === undefined) m.set(id, (v = m.size));
+    if (v === undefined) {
+      m.set(id, (v = m.size));
+      (kind === 'provider' ? this.providerIds : this.siteIds).push(id);
+    }
     return v;
   }
 
@@ -342,8 +357,7 @@ export class OperationsStore {
   private closePatient(p: number, start: number, end: number): void {
     this.patientStart[p] = start;
     this.patientCount[p] = end - start;
-    const sessions: Session[] = [];
-    const heads: number[] = [];
+    let count = 0;
     for (let i = start; i < end; i++) {
       const isHead = i === start || this.day[i] !== this.day[i - 1] || this.category[i] !== this.category[i - 1] || this.region[i] !== this.region[i - 1];
       this.head[i] = isHead ? 1 : 0;
@@ -364,32 +378,40 @@ export class OperationsStore {
         this.head[i]!,
       ]);
       if (isHead) {
-        heads.push(i);
-        sessions.push({ day: this.day[i]!, category: this.category[i]!, region: this.region[i]! });
+        if (count === this.headScratch.length) this.headScratch = grow(this.headScratch, count * 2 + 16);
+        this.headScratch[count++] = i;
       }
     }
-    const f = sessionFacts(sessions, CATS);
-    for (let k = 0; k < heads.length; k++) {
-      const i = heads[k]!;
-      this.nextGap[i] = f.nextGap[k]!;
-      this.esiInWindow[i] = f.esiInWindow[k]!;
-      this.esiFlag[i] = f.esiFlag[k]!;
-      this.mbbStart[i] = f.mbbStart[k]!;
-      this.rfaGap[i] = f.rfaGap[k]!;
+    applyRules(this, this.headScratch, count, CATS);
+  }
+  private headScratch = new Int32Array(64);
+
+  /** The day cube, in one pass after the lines: dense over (day, coarse profile), keeping the cells with lines. */
+  private buildCube(): void {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < this.n; i++) {
+      const d = this.day[i]!;
+      if (d < lo) lo = d;
+      if (d > hi) hi = d;
     }
-    for (let i = start; i < end; i++) this.cubeAdd(i, 1);
+    this.cube = new Cube();
+    if (!Number.isFinite(lo)) return;
+    const P = this.coarse.size;
+    const cell = new Int32Array((hi - lo + 1) * P).fill(-1);
+    for (let i = 0; i < this.n; i++) {
+      const at = (this.day[i]! - lo) * P + this.lineCoarse[i]!;
+      let e = cell[at]!;
+      if (e < 0) cell[at] = e = this.cube.append(this.day[i]!, this.lineCoarse[i]!);
+      const gap = this.nextGap[i]!;
+      this.cube.lines[e]!++;
+      if (gap > 0 && gap <= ROLLING_DAYS - 1) this.cube.repeated[e]!++;
+      this.cube.flagged[e]! += this.esiFlag[i]!;
+      this.cube.mbbStart[e]! += this.mbbStart[i]!;
+      if (this.mbbStart[i] && this.rfaGap[i]! > 0) this.cube.converted[e]!++;
+    }
   }
 
-  /** Adds (sign 1) or removes (-1) a line's contribution to the day cube. */
-  private cubeAdd(i: number, sign: 1 | -1): void {
-    const gap = this.nextGap[i]!;
-    this.cube.add(this.day[i]!, this.lineCoarse[i]!, sign, {
-      repeated: gap > 0 && gap <= ROLLING_DAYS - 1 ? 1 : 0,
-      flagged: this.esiFlag[i]!,
-      mbbStart: this.mbbStart[i]!,
-      converted: this.mbbStart[i] && this.rfaGap[i]! > 0 ? 1 : 0,
-    });
-  }
 
   // ---- episodes ----------------------------------------------------------------------
 
@@ -408,6 +430,8 @@ export class OperationsStore {
     this.epSex = grow(this.epSex, size);
     this.epProfile = grow(this.epProfile, size);
     this.epRow = grow(this.epRow, size);
+    this.epProviderIdx = grow(this.epProviderIdx, size);
+    this.epSiteIdx = grow(this.epSiteIdx, size);
   }
 
   private loadEpisodes(): void {
@@ -438,6 +462,8 @@ export class OperationsStore {
       this.epSite[id] = ep.siteId[r]!;
       this.epAge[id] = ep.ageBand[r] === NONE ? 0 : ep.ageBand[r]!;
       this.epSex[id] = ep.sex[r] === NONE ? 0 : ep.sex[r]!;
+      this.epProviderIdx[id] = this.denseOf('provider', this.epProvider[id]!);
+      this.epSiteIdx[id] = this.denseOf('site', this.epSite[id]!);
       let key = this.epPath[id]!;
       key = key * 16 + this.epCategory[id]!;
       key = key * 4096 + cn;
@@ -499,33 +525,24 @@ export class Cube {
   flagged = new Int32Array(1024);
   mbbStart = new Int32Array(1024);
   converted = new Int32Array(1024);
-  private readonly index = new Map<number, number>();
-
-  add(day: number, profile: number, sign: 1 | -1, facts: { repeated: number; flagged: number; mbbStart: number; converted: number }): void {
-    const key = day * 1_048_576 + profile;
-    let e = this.index.get(key);
-    if (e === undefined) {
-      e = this.size++;
-      if (e >= this.day.length) {
-        const n = this.day.length * 2;
-        this.day = grow(this.day, n);
-        this.profile = grow(this.profile, n);
-        this.lines = grow(this.lines, n);
-        this.repeated = grow(this.repeated, n);
-        this.flagged = grow(this.flagged, n);
-        this.mbbStart = grow(this.mbbStart, n);
-        this.converted = grow(this.converted, n);
-      }
-      this.day[e] = day;
-      this.profile[e] = profile;
-      this.index.set(key, e);
+  /** A new cell of the cube (counts 0); its number. */
+  append(day: number, profile: number): number {
+    const e = this.size++;
+    if (e >= this.day.length) {
+      const n = this.day.length * 2;
+      this.day = grow(this.day, n);
+      this.profile = grow(this.profile, n);
+      this.lines = grow(this.lines, n);
+      this.repeated = grow(this.repeated, n);
+      this.flagged = grow(this.flagged, n);
+      this.mbbStart = grow(this.mbbStart, n);
+      this.converted = grow(this.converted, n);
     }
-    this.lines[e]! += sign;
-    this.repeated[e]! += sign * facts.repeated;
-    this.flagged[e]! += sign * facts.flagged;
-    this.mbbStart[e]! += sign * facts.mbbStart;
-    this.converted[e]! += sign * facts.converted;
+    this.day[e] = day;
+    this.profile[e] = profile;
+    return e;
   }
+
 }
 
 /** Distinct combinations of small integer values, numbered from 0, with each field's value per number. */

@@ -191,13 +191,14 @@ export type FlaggedRaw = {
  */
 export function flaggedTask(a: AnalyticStore, q: { filters: OutcomeFilters; own: number | null; limit: number; cursor: { day: number; episodeId: number } | null }): FlaggedRaw {
   const s = operationsStoreOf(a);
-  const seen = new Set<number>();
+  // One row per episode (its latest flag: the list is newest first), distinct by a stamp, not a Set.
+  const stamp = ++s.markStamp;
   const all: number[] = [];
   for (const i of flaggedLines(s, compile(s, q.filters))) {
     const e = s.episode[i]!;
-    if (seen.has(e)) continue;
+    if (s.episodeMark[e] === stamp) continue;
     if (q.own !== null && s.epProvider[e] !== q.own) continue;
-    seen.add(e);
+    s.episodeMark[e] = stamp;
     all.push(i);
   }
   const cursor = q.cursor;
