@@ -410,27 +410,33 @@ export function factorLogistic(d: PreparedDesign, y: Values, options: FactorLogi
   const ys = sortedBy(d, y);
   const ws = w ? sortedBy(d, w) : null;
 
-  // Rank: X'X from the (1, x) sums per level.
-  const m = d.q + 1;
-  const stride = 2 + m + triSize(m);
-  const cross = crossKernel(d.q, options.plainKernel ?? false);
-  const ones = new Float64Array(d.n).fill(1);
-  const acc = new Float64Array(stride * d.levels);
-  const block = new Float64Array(stride);
-  for (let l = 0; l < d.levels; l++) {
-    cross(d.xs, ones, ones, d.segStart[l]!, d.segStart[l + 1]!, block);
-    acc.set(block, l * stride);
-  }
-  const g = new Float64Array(p);
-  const h = new Float64Array(p * p);
-  assemble(d, acc, stride, g, h);
-  const aliased = aliasedFrom(h, p, d.names);
+  // Rank: X'X from the (1, x) sums per level, over every k-th row of each level first (as `logistic`
+  // does): a subset of full rank proves the whole design has full rank; only otherwise look at all rows.
+  const warmRows = options.warmStartRows ?? 200_000;
+  const stride = d.n >= warmRows ? Math.max(2, Math.floor(d.n / 50_000)) : 1;
+  const rankOf = (dd: PreparedDesign) => {
+    const m = dd.q + 1;
+    const width = 2 + m + triSize(m);
+    const cross = crossKernel(dd.q, options.plainKernel ?? false);
+    const ones = new Float64Array(dd.n).fill(1);
+    const acc = new Float64Array(width * dd.levels);
+    const block = new Float64Array(width);
+    for (let l = 0; l < dd.levels; l++) {
+      cross(dd.xs, ones, ones, dd.segStart[l]!, dd.segStart[l + 1]!, block);
+      acc.set(block, l * width);
+    }
+    const g = new Float64Array(p);
+    const h = new Float64Array(p * p);
+    assemble(dd, acc, width, g, h);
+    return aliasedFrom(h, p, dd.names);
+  };
+  let aliased = rankOf(stride > 1 ? strided(d, ys, ws, stride).d : d);
+  if (aliased.length > 0 && stride > 1) aliased = rankOf(d);
   if (aliased.length > 0) return { status: 'rank_deficient', n: d.n, p, aliased };
 
   let start: Float64Array | null = null;
-  if (d.n >= (options.warmStartRows ?? 200_000)) {
-    const k = Math.max(2, Math.floor(d.n / 50_000));
-    const sub = strided(d, ys, ws, k);
+  if (stride > 1) {
+    const sub = strided(d, ys, ws, stride);
     const fit = newton(sub.d, sub.y, sub.w, null, { ...options, vcov: 'model' });
     if (fit.status === 'converged') start = fit.betaC;
   }

@@ -94,6 +94,15 @@ describe('factorLogistic (the propensity model)', () => {
     const cold = fitOk(factorLogistic(pd, y, { warmStartRows: Infinity }));
     expectClose(warm.beta, cold.beta, 1e-8);
     expect(warm.iterations).toBeLessThanOrEqual(cold.iterations);
+    // Rank is checked on the subsample first, then on every row: a column equal to another is reported either way,
+    // and so is one that differs from it in a single row the subsample skips (aliased there, not in the design).
+    const twice = Float64Array.from(age, (a) => 2 * a);
+    const dup = factorLogistic(prepareFactorDesign({ numeric: [{ name: 'age', values: age }, { name: 'age2', values: twice }], factor: null }), y);
+    expect(dup.status).toBe('rank_deficient');
+    const almost = Float64Array.from(twice);
+    almost[1] = almost[1]! + 1; // row 1 is not in the every-k-th subsample
+    const fine = factorLogistic(prepareFactorDesign({ numeric: [{ name: 'age', values: age }, { name: 'age2', values: almost }], factor: null }), y, { maxIterations: 3 });
+    expect(fine.status).not.toBe('rank_deficient');
   });
 });
 
