@@ -174,7 +174,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(`  ATT                planted ${f3(truth.att)}  matched ${f3(matched?.difference?.mean)} (${f3(matched?.difference?.lower)} to ${f3(matched?.difference?.upper)})`);
   console.log(`  balance after weighting: max |SMD| ${f3(Math.max(...a.balance.map((b) => Math.abs(b.weightedSmd ?? 0))))} (before: ${f3(Math.max(...a.balance.map((b) => Math.abs(b.smd ?? 0))))}); warnings: ${a.warnings.length ? a.warnings.join(' | ') : 'none'}`);
   const cond = f.subgroups.families.find((x) => x.by === 'condition')!;
-  console.log('  by condition (weighted difference, planted conditional effect):');
+  console.log('  by condition (weighted difference of the outcome less the doubly robust model\'s covariate part; planted conditional effect):');
   for (const r of cond.rows) {
     const p = (truth.byCondition as Record<string, number>)[r.key];
     console.log(`    ${r.label.padEnd(26)} ${f3(r.estimate)} (${f3(r.lower)} to ${f3(r.upper)})  planted ${f3(p)}  n ${r.n1}/${r.n0}`);
