@@ -6,6 +6,7 @@ import {
   loveRows,
   medianText,
   pText,
+  rateRows,
   stepPoints,
   summarySentences,
   type Adjusted,
@@ -90,6 +91,12 @@ describe('tables and chart rows', () => {
     expect(rows.map((r) => r.key)).toEqual(['crude', 'ancova', 'ipw', 'dr']);
     expect(rows.find((r) => r.headline)?.key).toBe('dr');
     expect(rows[0]!.n).toBe('1,700 vs 1,200');
+  });
+  it('responders and complications as CSV rows, with the page\u2019s denominator', () => {
+    const rows = rateRows(crude, 'complete_case');
+    expect(rows.map((r) => r.figure)).toEqual(['responders (complete case)', 'any complication', 'major complication']);
+    expect(rows[0]).toMatchObject({ x1: '800', n1: '1,700', x0: '480', n0: '1,200', difference: 0.0706 });
+    expect(rateRows(crude, 'intention_to_treat')[0]!.n1).toBe('2,500');
   });
   it('love plot rows sorted by the imbalance before weighting', () => {
     const rows = loveRows([

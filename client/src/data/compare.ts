@@ -261,3 +261,48 @@ export function medianText(c: Curve): string {
   const hi = c.median.upper === null ? 'not reached' : `${c.median.upper}`;
   return `${c.median.median} days (95% CI ${c.median.lower ?? '—'} to ${hi})`;
 }
+
+export type RateRow = { figure: string; x1: string; n1: string; p1: number | null; x0: string; n0: string; p0: number | null; difference: number | null; lower: number | null; upper: number | null; rr: number | null; rrLower: number | null; rrUpper: number | null };
+
+/** The responders and complications table as rows (for its CSV). */
+export function rateRows(crude: Crude, denominator: ComparePageFilters['denominator']): RateRow[] {
+  const out: RateRow[] = [];
+  const r = crude.responders;
+  const i = crude.interventional;
+  const c = crude.conservative;
+  const cc = denominator === 'complete_case';
+  if (r) {
+    out.push({
+      figure: `responders (${cc ? 'complete case' : 'intention to treat'})`,
+      x1: countText(i.responders), n1: countText(cc ? i.complete : i.withBaseline), p1: r.p1,
+      x0: countText(c.responders), n0: countText(cc ? c.complete : c.withBaseline), p0: r.p0,
+      difference: r.riskDifference.estimate, lower: r.riskDifference.lower, upper: r.riskDifference.upper,
+      rr: r.relativeRisk.estimate, rrLower: r.relativeRisk.lower, rrUpper: r.relativeRisk.upper,
+    });
+  }
+  for (const [k, label] of [['any', 'any complication'], ['major', 'major complication']] as const) {
+    const x = crude.complications[k];
+    out.push({
+      figure: label, x1: countText(x.x1), n1: countText(x.n1), p1: x.p1, x0: countText(x.x0), n0: countText(x.n0), p0: x.p0,
+      difference: x.riskDifference.estimate, lower: x.riskDifference.lower, upper: x.riskDifference.upper,
+      rr: x.relativeRisk.estimate, rrLower: x.relativeRisk.lower, rrUpper: x.relativeRisk.upper,
+    });
+  }
+  return out;
+}
+
+export const RATE_CSV: CsvColumn<RateRow>[] = [
+  { header: 'figure', value: (r) => r.figure },
+  { header: 'interventional events', value: (r) => r.x1 },
+  { header: 'interventional n', value: (r) => r.n1 },
+  { header: 'interventional proportion', value: (r) => r.p1 },
+  { header: 'conservative events', value: (r) => r.x0 },
+  { header: 'conservative n', value: (r) => r.n0 },
+  { header: 'conservative proportion', value: (r) => r.p0 },
+  { header: 'risk difference (Newcombe)', value: (r) => r.difference },
+  { header: '95% CI lower', value: (r) => r.lower },
+  { header: '95% CI upper', value: (r) => r.upper },
+  { header: 'relative risk (log interval)', value: (r) => r.rr },
+  { header: 'RR 95% CI lower', value: (r) => r.rrLower },
+  { header: 'RR 95% CI upper', value: (r) => r.rrUpper },
+];

@@ -15,6 +15,7 @@ import {
   BALANCE_CSV,
   COMPARE_FILTERS,
   ESTIMATE_CSV,
+  RATE_CSV,
   KM_CSV,
   SUBGROUPINGS,
   SUBGROUP_CSV,
@@ -27,6 +28,7 @@ import {
   loveRows,
   medianText,
   pText,
+  rateRows,
   signed,
   summarySentences,
   type Adjusted,
@@ -202,7 +204,12 @@ function RespondersCard({ crude, adjusted, filters }: { crude: Crude; adjusted: 
     <Card
       title="Responders and complications"
       subtitle={crude.respondersApply ? `${definitionLabel(filters.definition, measure)} at ${windowLabel(filters.window)}; ${den ? 'complete case' : 'intention to treat'}.` : 'Responders: not defined for this measure and definition.'}
-      actions={<Definition of="responders">{definitionSentence(filters.definition, measure)} {denominatorSentence(filters.denominator)}</Definition>}
+      actions={
+        <>
+          <Definition of="responders">{definitionSentence(filters.definition, measure)} {denominatorSentence(filters.denominator)}</Definition>
+          <CsvExport filename={`compare-responders-complications-${measure}-${filters.window}`} columns={RATE_CSV} rows={rateRows(crude, filters.denominator)} />
+        </>
+      }
       footnote="Risk difference with Newcombe’s hybrid score interval; relative risk with the log interval; number needed to treat = 1 / risk difference, shown only when the interval excludes no difference (rounded up). Adjusted: weighted risk difference (doubly robust linear probability model, HC1), complete cases. Complications: episodes with at least one recorded complication of any of their treatments, all episodes matching the filters."
     >
       <table className="table">
