@@ -382,11 +382,13 @@ export type StoreStats = {
   bytes: number;
   /** Milliseconds each part took to load. */
   loadMs: Record<string, number>;
+  /** The worker's idle steps still to run (preloads, index warm-ups); absent in-process. */
+  pendingWork?: number;
 };
 
 const CHUNK = 500;
-/** Memoized values kept (a filter mask is one byte per episode row: 2 MB at 1M patients). */
-const MEMO_ENTRIES = 96;
+/** Filter-dependent memoized values kept (a mask is one byte per episode row: 2 MB at 1M patients). */
+const MEMO_ENTRIES = 48;
 
 export class AnalyticStore {
   /** The largest change code kept in 16 bits (tests lower it to exercise the widening). */
@@ -404,7 +406,10 @@ export class AnalyticStore {
   private readonly index = new RowIndex();
   private readonly measures = new Map<Measure, { cols: Columns; changeDicts: Record<FollowUpWindow, ChangeDict>; view: MeasureColumns }>();
   private tr: { cols: Columns; length: number; dead: number; tStart: Int32Array; tCount: Int32Array; view: TreatmentColumns } | null = null;
+  /** Values that depend on the filters (keys 'mask:…'): the most recent MEMO_ENTRIES. */
   private readonly memo = new Map<string, { version: number; value: unknown }>();
+  /** Values that depend on the data only (every other key): kept until the data change. */
+  private readonly dataMemo = new Map<string, { version: number; value: unknown }>();
   /** Measures whose change codes are 32-bit (more than 65,535 distinct changes at a window), and those found to need it. */
   private readonly wide = new Set<Measure>();
   private readonly overflow = new Set<Measure>();
@@ -461,6 +466,11 @@ export class AnalyticStore {
     return this.measures.has(m);
   }
 
+  /** Whether the treatments are loaded (no load). */
+  hasTreatments(): boolean {
+    return this.tr !== null;
+  }
+
   /** The treatment rows, loaded on first use (as measure()). */
   treatments(): TreatmentColumns {
     if (!this.tr) {
@@ -475,26 +485,30 @@ export class AnalyticStore {
   /**
    * A value computed from the store, kept until the store changes: for
    * indexes a task derives from columns (group codes, sorted keys). `key`
-   * must name everything the value depends on besides the store.
+   * must name everything the value depends on besides the store. Keys
+   * starting with 'mask:' depend on filters: only the most recent are kept
+   * (and a benchmark's clearCache drops them); any other key must depend on
+   * the data only, and is kept until they change.
    */
   memoize<T>(key: string, f: () => T): T {
-    const hit = this.memo.get(key);
+    const filtered = key.startsWith('mask:');
+    const memo = filtered ? this.memo : this.dataMemo;
+    const hit = memo.get(key);
     if (hit && hit.version === this.version) {
       // Most recently used last: the oldest entry is the first to go.
-      this.memo.delete(key);
-      this.memo.set(key, hit);
+      if (filtered) (memo.delete(key), memo.set(key, hit));
       return hit.value as T;
     }
     const value = f();
-    this.memo.delete(key);
-    if (this.memo.size >= MEMO_ENTRIES) this.memo.delete(this.memo.keys().next().value!);
-    this.memo.set(key, { version: this.version, value });
+    memo.delete(key);
+    if (filtered && memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value!);
+    memo.set(key, { version: this.version, value });
     return value;
   }
 
   /** Forgets memoized values whose key starts with `prefix` (all without one). */
   clearMemo(prefix = ''): void {
-    for (const k of [...this.memo.keys()]) if (k.startsWith(prefix)) this.memo.delete(k);
+    for (const memo of [this.memo, this.dataMemo]) for (const k of [...memo.keys()]) if (k.startsWith(prefix)) memo.delete(k);
   }
 
   /**
@@ -672,6 +686,7 @@ export class AnalyticStore {
       this.overflow.delete(m);
       this.wide.add(m);
       this.memo.clear();
+      this.dataMemo.clear();
       this.loadMeasure(m);
     }
   }
@@ -776,6 +791,7 @@ export class AnalyticStore {
     if (this.tr && this.tr.dead > 0.25 * this.tr.length) this.tr = this.groupTreatments(this.tr.cols, this.tr.length);
     this.version = ch.seq;
     this.memo.clear();
+    this.dataMemo.clear();
     return true;
   }
 
@@ -785,6 +801,7 @@ export class AnalyticStore {
     this.measures.clear();
     this.tr = null;
     this.memo.clear();
+    this.dataMemo.clear();
     this.version = seq;
     this.loadEpisodes();
     for (const m of measures) this.loadMeasure(m);

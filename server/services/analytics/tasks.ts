@@ -6,7 +6,7 @@
  * cross a thread boundary: plain data only (structured clone), no functions.
  */
 import type { AnalyticStore } from './store.ts';
-import { outcomeTasks } from '../outcomes/store-queries.ts';
+import { outcomeTasks, outcomeWarmUps } from '../outcomes/store-queries.ts';
 import { compareTasks } from '../compare/tasks.ts';
 import { operationsTasks } from '../operations/tasks.ts';
 import { cohortTasks } from '../cohorts/tasks.ts';
@@ -20,3 +20,10 @@ export const TASKS = {
   ...operationsTasks,
   ...cohortTasks,
 } satisfies Record<string, Task>;
+
+/**
+ * Indexes to build while the worker is idle (after loading, and after the data
+ * change), as small steps: functions of the store returning the steps. A page
+ * whose tasks memoize data-only indexes (store.memoize) may add its own here.
+ */
+export const WARM_UPS: Array<(store: AnalyticStore) => Array<() => void>> = [outcomeWarmUps];

@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { TaskRunner } from './runner.ts';
+import { WARM_UPS } from './tasks.ts';
 import type { WorkerOptions, WorkerReply, WorkerRequest } from './runtime.ts';
 import { buildStore, type AnalyticStore } from './store.ts';
 
@@ -21,11 +22,44 @@ const waiting: WorkerRequest[] = [];
 
 function handle(req: WorkerRequest): void {
   try {
-    const value = req.kind === 'run' ? runner.run(req.calls) : req.kind === 'stats' ? runner.stats() : (runner.clearCache(), null);
+    const value = req.kind === 'run' ? runner.run(req.calls) : req.kind === 'stats' ? { ...runner.stats(), pendingWork: idle.length } : (runner.clearCache(), null);
     post({ id: req.id, ok: true, value });
   } catch (e) {
     post({ id: req.id, ok: false, error: errorOf(e) });
   }
+  if (store && warmedAt !== store.version && idle.length === 0) warmUp();
+}
+
+// ---- idle work: preloads, then the tasks' indexes (WARM_UPS), one step per turn of the event loop ----
+
+/** Steps to run when idle; a warm-up step carries the store version it was planned for and is dropped if the data changed. */
+const idle: Array<{ run: () => void; version: number | null }> = [];
+let warmedAt = -1;
+let idleScheduled = false;
+
+function warmUp(): void {
+  warmedAt = store!.version;
+  const version = store!.version;
+  for (const w of WARM_UPS) for (const run of w(store!)) idle.push({ run, version });
+  scheduleIdle();
+}
+
+function scheduleIdle(): void {
+  if (idleScheduled) return;
+  idleScheduled = true;
+  setImmediate(() => {
+    idleScheduled = false;
+    const step = idle.shift();
+    if (!step) return;
+    try {
+      // A warm-up step whose data changed meanwhile is skipped (a new warm-up follows); a failure is retried by the task that needs it.
+      if (step.version === null || step.version === store!.version) step.run();
+    } catch {
+      /* reported by the task that needs it */
+    }
+    if (idle.length) scheduleIdle();
+    else if (warmedAt !== store!.version) warmUp();
+  });
 }
 
 port.on('message', (req: WorkerRequest) => {
@@ -46,23 +80,16 @@ function start(): void {
     return;
   }
   for (const req of waiting.splice(0)) handle(req);
-  // Preload what the Outcomes page reads, one part per turn of the event loop.
-  const steps: Array<() => void> = [
+  // Preload what the Outcomes page reads, one part per turn of the event loop, then warm the indexes.
+  const preload = [
     ...(opts.preload?.measures ?? (['pain_nrs', 'mme'] as const)).map((m) => () => void store!.measure(m)),
     ...((opts.preload?.treatments ?? true) ? [() => void store!.treatments()] : []),
     ...(opts.preload?.measures ? [] : (['odi', 'promis_pi', 'promis_pf'] as const).map((m) => () => void store!.measure(m))),
+    () => warmUp(),
   ];
-  const next = () => {
-    const step = steps.shift();
-    if (!step) return;
-    try {
-      step();
-    } catch {
-      // A failed preload is retried by the first task that needs it (and reported there).
-    }
-    setImmediate(next);
-  };
-  setImmediate(next);
+  for (const run of preload) idle.push({ run, version: null });
+  warmedAt = store!.version;
+  scheduleIdle();
 }
 
 setImmediate(start);

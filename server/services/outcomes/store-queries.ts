@@ -13,9 +13,12 @@ import { compareRawKeys, episodeSelection, groupCodes } from '../analytics/scan.
 import { COMPLICATIONS } from '../../../db/schema/vocabulary.ts';
 import { ENUMS, NONE, type AnalyticStore, type WindowColumns } from '../analytics/store.ts';
 import type { Grouping, OutcomeFilters } from './filters.ts';
+import { GROUPINGS } from './filters.ts';
 import {
   definitionApplies,
   OPIOID_PARTS,
+  OUTCOME_MEASURES,
+  RESPONDER_DEFINITIONS,
   type ChangeGroup,
   type ChangeQuery,
   type ComplicationGroup,
@@ -405,6 +408,27 @@ function scanPresentValues(store: AnalyticStore): PresentValues {
     providers,
     sites,
   };
+}
+
+/**
+ * The indexes the Outcomes page's scans use, as small steps for the worker to
+ * build while idle (after loading, and again after the data change), so no
+ * page pays for them: the slots of every measure, window and responder
+ * definition, each window's opioid parts, the group codes, the treatment
+ * pairs and the values present. Only what is already loaded is touched.
+ */
+export function outcomeWarmUps(store: AnalyticStore): Array<() => void> {
+  const steps: Array<() => void> = [() => void episodeSelection(store, {})];
+  for (const g of GROUPINGS) steps.push(() => void groupCodes(store, g));
+  for (const m of [...OUTCOME_MEASURES, 'mme'] as const) {
+    if (!store.hasMeasure(m)) continue;
+    for (const w of FOLLOW_UP_WINDOW_NAMES)
+      for (const d of RESPONDER_DEFINITIONS) if (definitionApplies(m, d)) steps.push(() => void rowSlots(store, m, w, d));
+  }
+  if (store.hasMeasure('pain_nrs') && store.hasMeasure('mme')) for (const w of FOLLOW_UP_WINDOW_NAMES) steps.push(() => void opioidParts(store, w));
+  if (store.hasTreatments()) steps.push(() => void complicationsByCategoryTask(store, { filters: {} }));
+  steps.push(() => void presentValuesTask(store));
+  return steps;
 }
 
 /** The outcome tasks, as registered in server/services/analytics/tasks.ts. */
