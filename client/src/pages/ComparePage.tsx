@@ -383,14 +383,14 @@ function BalanceCard({ adjusted, matched }: { adjusted: Adjusted; matched: Match
 function SubgroupCard({ adjusted, filters, setFilters, unit }: { adjusted: Adjusted; filters: ComparePageFilters; setFilters: (p: Partial<ComparePageFilters>) => void; unit: string }) {
   const fam = adjusted.subgroups.families.find((f) => f.by === filters.subgroup) ?? adjusted.subgroups.families[0];
   if (!fam) return null;
-  const overall = adjusted.adjusted.ipw?.diff ?? null;
+  const overall = adjusted.adjusted.doublyRobust?.estimate ?? adjusted.adjusted.ipw?.diff ?? null;
   const title = `Effect by ${SUBGROUP_LABELS[fam.by].toLowerCase()}`;
   return (
     <ChartCard
       title={title}
       subtitle={
         <>
-          Difference in mean change (interventional − conservative, {unit}) within each subgroup, {adjusted.subgroups.adjusted ? 'weighted with the propensity weights' : 'crude (the adjusted comparison is not available)'}, 95% CI.{' '}
+          Difference in mean change (interventional − conservative, {unit}) within each subgroup, {adjusted.subgroups.adjusted ? 'weighted with the propensity weights and regression-adjusted' : 'crude (the adjusted comparison is not available)'}, 95% CI.{' '}
           <span className="segmented__options compare-inline-options" role="group" aria-label="Subgroups">
             {SUBGROUPINGS.map((g) => (
               <button key={g} type="button" className={g === fam.by ? 'button button--small is-selected' : 'button button--small'} aria-pressed={g === fam.by} onClick={() => setFilters({ subgroup: g })}>
@@ -404,7 +404,7 @@ function SubgroupCard({ adjusted, filters, setFilters, unit }: { adjusted: Adjus
       footnote={
         <>
           Interaction test (Cochran’s Q across subgroups, inverse-variance weights): {fam.interaction ? `Q = ${formatDecimal(fam.interaction.q, 1)}, df ${fam.interaction.df}, ${pText(fam.interaction.p)}${fam.interaction.i2 !== null ? `, I² ${formatPercent(fam.interaction.i2)}` : ''}` : 'not available'}. Subgroups with fewer than 30 episodes on either path are marked “small” and drawn hollow:
-          their intervals are wide and their estimates unstable. The dashed line is the overall weighted difference. Weighted differences use HC1 sandwich SEs.
+          their intervals are wide and their estimates unstable. Each subgroup’s outcome is first adjusted by the doubly robust model’s covariate terms, so what weighting leaves unbalanced within a subgroup does not bias it. The dashed line is the overall doubly robust difference. HC1 sandwich SEs.
         </>
       }
     >
