@@ -140,7 +140,7 @@ export function summarySentences(crude: Crude, adjusted: Adjusted | undefined, f
       `Adjusted for age, sex, baseline score, condition, pain duration and prior procedures, the difference is ${signed(dr.estimate)} ${unit} ` +
       `(95% CI ${ci(dr.lower, dr.upper)}${dr.lower > 0 || dr.upper < 0 ? '' : '; the interval includes no difference'}).`;
     verdict = a.settled
-      ? { tone: 'settled', headline: text, details: ['The weighted groups are balanced on every covariate (|SMD| < 0.1) and overlap well: the adjusted difference is the estimate to read, as far as measured covariates go.'] }
+      ? { tone: 'settled', headline: text, details: ['The weighted groups are balanced on every covariate (|SMD| < 0.1) and overlap well: the adjusted difference is the estimate to read, as far as measured covariates go.', ...a.warnings] }
       : { tone: 'caution', headline: `${text} Not a settled answer:`, details: a.warnings };
   }
   let responders: string | null = null;
