@@ -10,6 +10,7 @@
  * and query (crude, full and matched comparisons of one page view read the
  * same rows); one entry only, so memory stays at one query's rows.
  */
+import { isMainThread } from 'node:worker_threads';
 import type { FollowUpWindow, Measure } from '../../../db/schema/vocabulary.ts';
 import type { OutcomeFilters } from '../outcomes/filters.ts';
 import { episodeMask } from '../analytics/scan.ts';
@@ -32,7 +33,8 @@ let last: { version: number; key: string; rows: CompareRows; counts: EpisodeCoun
 let pool: CompareRows | null = null;
 
 function reuseRows(k: number): CompareRows {
-  if (!pool || pool.n < k) pool = allocateRows(Math.ceil(k * 1.1));
+  // Shared in a worker thread, so the durability helper reads them without a copy (helper.ts).
+  if (!pool || pool.n < k) pool = allocateRows(Math.ceil(k * 1.1), !isMainThread);
   const p = pool;
   return {
     n: k,

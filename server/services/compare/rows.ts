@@ -65,22 +65,27 @@ export const REGION_CODE = new Map(REGIONS.map((c, i) => [c as string, i]));
 export const SEX_CODE = new Map(SEXES.map((c, i) => [c as string, i]));
 export const CATEGORY_CODE = new Map(TREATMENT_CATEGORIES.map((c, i) => [c as string, i]));
 
-/** Empty columns of n rows (NaN / NONE where "none" is representable). */
-export function allocateRows(n: number): CompareRows {
-  const nan = () => new Float64Array(n).fill(NaN);
+/**
+ * Empty columns of n rows (NaN / NONE where "none" is representable). With
+ * `shared`, on SharedArrayBuffers: a helper thread can read them without a copy.
+ */
+export function allocateRows(n: number, shared = false): CompareRows {
+  const f64 = () => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
+  const u8 = () => (shared ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n));
+  const nan = () => f64().fill(NaN);
   return {
     n,
-    path: new Uint8Array(n),
+    path: u8(),
     baseline: nan(),
     value: nan(),
     change: nan(),
-    condition: new Uint8Array(n),
-    region: new Uint8Array(n).fill(NONE),
-    sex: new Uint8Array(n),
-    age: new Float64Array(n),
+    condition: u8(),
+    region: u8().fill(NONE),
+    sex: u8(),
+    age: f64(),
     duration: nan(),
-    prior: new Float64Array(n),
-    category: new Uint8Array(n).fill(NONE),
+    prior: f64(),
+    category: u8().fill(NONE),
     responseDay: nan(),
     lossDay: nan(),
     repeatDay: nan(),

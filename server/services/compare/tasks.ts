@@ -11,7 +11,6 @@ import type { OutcomeFilters } from '../outcomes/filters.ts';
 import type { Denominator, ResponderDefinition } from '../outcomes/query.ts';
 import {
   adjustedComparison,
-  durability,
   matchedComparison,
   subgroupComparison,
   type AdjustedComparison,
@@ -22,6 +21,7 @@ import {
   type MatchedComparison,
   type SubgroupFamily,
 } from './compute.ts';
+import { durabilityAsync } from './helper.ts';
 import { crudeFromStore, loadCompareRows } from './load.ts';
 import type { CompareRows } from './rows.ts';
 
@@ -72,12 +72,14 @@ export function compareFullTask(store: AnalyticStore, input: CompareTaskInput): 
   };
   const { rows } = loadCompareRows(store, input);
   lap('load');
+  // The curves on the helper thread (when there is one) while the models are fitted here.
+  const curves = durabilityAsync(rows, settingsOf(input));
   const a = adjustedFor(store, input, (step) => lap(`adjusted: ${step}`));
   lap('adjusted: subgroup adjustment');
   const subgroups = subgroupComparison(rows, a.internals, settingsOf(input));
   lap('subgroups');
-  const dur = durability(rows, settingsOf(input));
-  lap('durability');
+  const dur = curves.result();
+  lap('durability (waiting for the helper thread, or inline)');
   return { adjusted: a.result, subgroups, durability: dur, ms };
 }
 
