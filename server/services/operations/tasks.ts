@@ -251,6 +251,17 @@ export function statsTask(a: AnalyticStore, _q: Record<string, never>): { buildM
   return { buildMs: s.loadMs, lines: s.n, episodes: s.epMax, profiles: s.profiles.size, coarseProfiles: s.coarse.size, cubeEntries: s.cube.size };
 }
 
+/**
+ * Warm-up (analytics WARM_UPS): derive the Operations columns and the pain
+ * bit fields while the worker is idle after loading or a data change, so the
+ * first Operations request does not wait for them. One step: the derivation
+ * is one pass over the procedure lines.
+ */
+export function operationsWarmUps(a: AnalyticStore): Array<() => void> {
+  if (!a.hasTreatments()) return [];
+  return [() => void operationsStoreOf(a), ...(a.hasMeasure('pain_nrs') ? [() => void operationsStoreOf(a).bitsOf('pain_nrs')] : [])];
+}
+
 export const operationsTasks = {
   'operations.stats': statsTask,
   'operations.volume': volumeTask,
