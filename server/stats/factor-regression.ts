@@ -62,8 +62,12 @@ export interface PreparedDesign {
   dummyIndex: Int32Array;
 }
 
-/** Groups the rows by factor level and centres the numeric columns. O(n q). */
-export function prepareFactorDesign(design: FactorDesign, n?: number): PreparedDesign {
+/**
+ * Groups the rows by factor level and centres the numeric columns. O(n q).
+ * `shared`: the block of numeric columns on a SharedArrayBuffer, so another
+ * thread can fit on it without a copy.
+ */
+export function prepareFactorDesign(design: FactorDesign, n?: number, options: { shared?: boolean } = {}): PreparedDesign {
   const numeric = design.numeric;
   const f = design.factor ?? null;
   const rows = n ?? (numeric.length > 0 ? numeric[0]!.values.length : f ? f.codes.length : 0);
@@ -97,7 +101,7 @@ export function prepareFactorDesign(design: FactorDesign, n?: number): PreparedD
   // One sequential pass over the rows, each written to its level's next slot.
   const next = Int32Array.from(segStart.subarray(0, levels));
   const perm = new Int32Array(rows);
-  const xs = new Float64Array(rows * q);
+  const xs = options.shared ? new Float64Array(new SharedArrayBuffer(8 * rows * q)) : new Float64Array(rows * q);
   const cols = numeric.map((c) => c.values);
   for (let i = 0; i < rows; i++) {
     const k = f ? next[f.codes[i]!]!++ : i;

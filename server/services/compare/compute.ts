@@ -37,7 +37,8 @@ import {
   type WelchResult,
 } from '../../stats/index.ts';
 import { tCrit } from '../../stats/distributions.ts';
-import { factorLogistic, factorOls, prepareFactorDesign, type FactorDesign } from '../../stats/factor-regression.ts';
+import { factorLogistic, factorOls, prepareFactorDesign, type FactorDesign, type PreparedDesign } from '../../stats/factor-regression.ts';
+import type { OlsResult } from '../../stats/regression.ts';
 import { groupRows } from '../../stats/grouping.ts';
 import { kaplanMeierFromTable, logRankFromTable, numberAtRiskFromTable, tabulateSurvival, type SurvivalTable } from '../../stats/survival-table.ts';
 import { weightedDifferenceFromSums, weightedSums, type WeightedDifference, type WeightedSums } from '../../stats/weighted-difference.ts';
@@ -370,6 +371,8 @@ export function adjustedComparison(
   s: CompareSettings,
   /** Called after each step with its name (benchmarks time the steps). */
   lap: (step: string) => void = () => {},
+  /** Runs a least-squares fit elsewhere (a helper thread); `result()` waits for it. Inline when absent. */
+  offload?: { ols: (d: PreparedDesign, y: Float64Array, options: Parameters<typeof factorOls>[2]) => { result(): OlsResult } },
 ): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
   const pop = adjustedPopulation(rows);
@@ -597,8 +600,8 @@ export function adjustedComparison(
     ],
     factor: factor ? { ...factor, codes: cellCodes } : null,
   });
-  const prepared = prepareFactorDesign(drDesign());
-  const outcome = (y: Float64Array) => {
+  const prepared = prepareFactorDesign(drDesign(), undefined, { shared: offload !== undefined });
+  const cellSums = (y: Float64Array) => {
     const shift = m > 0 ? y[0]! : 0;
     const sum = new Float64Array(cells.k);
     const sum2 = new Float64Array(cells.k);
@@ -608,7 +611,7 @@ export function adjustedComparison(
       sum[c] = sum[c]! + d;
       sum2[c] = sum2[c]! + d * d;
     }
-    // IPW: weighted difference from the cells' sums.
+    // IPW: weighted difference from the cells' sums; the cells' means and sums of squares for the outcome model.
     const s1 = weightedSums(shift);
     const s0 = weightedSums(shift);
     const mean = new Float64Array(cells.k);
@@ -627,13 +630,18 @@ export function adjustedComparison(
       mean[c] = shift + mc;
       ss[c] = Math.max(0, sum2[c]! - n * mc * mc);
     }
-    const ipwEst = weightedDifferenceFromSums(s1, s0, { vcov: 'HC1', level });
-    // Doubly robust: weighted least squares of y on path + covariates over the cells.
-    const dr = factorOls(prepared, mean, { weights: cells.weight, vcov: 'HC1', level, cells: { counts: cells.count, sumSquares: ss } });
-    return { ipwEst, dr };
+    return { ipwEst: weightedDifferenceFromSums(s1, s0, { vcov: 'HC1', level }), mean, ss };
   };
+  // Doubly robust: weighted least squares of y on path + covariates over the cells. The responders' fit
+  // may run on a helper thread (offload) while the change's runs here: the same function either way.
+  const drOptions = (ss: Float64Array) => ({ weights: cells.weight, vcov: 'HC1' as const, level, cells: { counts: cells.count, sumSquares: ss } });
+  const chSums = cellSums(change);
+  const rsSums = resp ? cellSums(resp) : null;
+  const rsPending = rsSums
+    ? (offload?.ols(prepared, rsSums.mean, drOptions(rsSums.ss)) ?? { result: () => factorOls(prepared, rsSums.mean, drOptions(rsSums.ss)) })
+    : null;
   lap('outcomes');
-  const ch = outcome(change);
+  const ch = { ipwEst: chSums.ipwEst, dr: factorOls(prepared, chSums.mean, drOptions(chSums.ss)) };
   lap('doubly robust (change)');
   const drOut = (r: ReturnType<typeof factorOls>) => {
     if (r.status !== 'ok') return null;
@@ -641,8 +649,8 @@ export function adjustedComparison(
     return { estimate: c.estimate, se: c.se, lower: c.lower, upper: c.upper, p: c.p, df: r.dfResidual };
   };
   const drChange = drOut(ch.dr);
-  const rs = resp ? outcome(resp) : null;
-  lap('doubly robust (responders)');
+  const rs = rsSums && rsPending ? { ipwEst: rsSums.ipwEst, dr: rsPending.result() } : null;
+  lap(offload ? 'doubly robust (responders; waiting for the helper thread)' : 'doubly robust (responders)');
   const responders = rs ? { ipw: rs.ipwEst, doublyRobust: drOut(rs.dr) } : null;
 
   // The covariate part of the outcome model per cell, for the subgroups.

@@ -1,17 +1,24 @@
 /**
- * The helper thread's loop: computes the Kaplan-Meier part of a comparison
- * on rows shared with the analytics worker (SharedArrayBuffers) while that
- * worker fits the adjusted analysis, and answers on the port it was given,
- * raising a shared flag so the worker can wait for it synchronously.
+ * The helper thread's loop: computes parts of a comparison on data shared
+ * with the analytics worker (SharedArrayBuffers: the gathered rows, the
+ * outcome model's design) while that worker fits the other parts, and
+ * answers on the port it was given, raising the job's shared flag so the
+ * worker can wait for it synchronously (helper.ts).
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
+import { factorOls, type PreparedDesign } from '../../stats/factor-regression.ts';
 import { durability, type CompareSettings } from './compute.ts';
 import type { CompareRows } from './rows.ts';
 
+type Job =
+  | { kind: 'durability'; id: number; flag: Int32Array; rows: CompareRows; settings: CompareSettings }
+  | { kind: 'ols'; id: number; flag: Int32Array; design: PreparedDesign; y: Float64Array; options: Parameters<typeof factorOls>[2] };
+
 const port = (workerData as { port: MessagePort }).port;
-port.on('message', (m: { id: number; rows: CompareRows; settings: CompareSettings; flag: Int32Array }) => {
+port.on('message', (m: Job) => {
   try {
-    port.postMessage({ id: m.id, ok: true, value: durability(m.rows, m.settings) });
+    const value = m.kind === 'durability' ? durability(m.rows, m.settings) : factorOls(m.design, m.y, m.options);
+    port.postMessage({ id: m.id, ok: true, value });
   } catch (e) {
     port.postMessage({ id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) });
   }

@@ -8,11 +8,15 @@
  * is the same function of the same rows either way.
  */
 import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { factorOls, type PreparedDesign } from '../../stats/factor-regression.ts';
+import type { OlsResult } from '../../stats/regression.ts';
 import { durability, type CompareSettings, type DurabilityResult } from './compute.ts';
 import type { CompareRows } from './rows.ts';
 
 let helper: { worker: Worker; port: MessagePort; failed: boolean } | null = null;
 let nextId = 1;
+/** Answers read from the port while waiting for another job's. */
+const inbox = new Map<number, { ok: boolean; value?: unknown }>();
 
 function start(): typeof helper {
   if (isMainThread) return null;
@@ -31,26 +35,48 @@ function start(): typeof helper {
 
 const isShared = (rows: CompareRows) => rows.path.buffer instanceof SharedArrayBuffer;
 
-export type Pending = { result(): DurabilityResult };
+export type Pending<T> = { result(): T };
 
-/** Starts the durability computation on the helper when it can; `result()` waits for it (or computes it inline). */
-export function durabilityAsync(rows: CompareRows, settings: CompareSettings): Pending {
+/** Sends a job to the helper; `result()` waits for its answer, or computes `inline()` when there is none in 30 s. */
+function submit<T>(job: Record<string, unknown>, inline: () => T): Pending<T> {
   if (!isMainThread && !helper) helper = start();
   const h = helper;
-  if (!h || h.failed || !isShared(rows) || settings.measure !== 'pain_nrs') return { result: () => durability(rows, settings) };
+  if (!h || h.failed) return { result: inline };
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const id = nextId++;
-  h.port.postMessage({ id, rows, settings, flag });
+  try {
+    h.port.postMessage({ ...job, id, flag });
+  } catch {
+    return { result: inline };
+  }
+  let done: T | undefined;
   return {
     result: () => {
-      // The helper answers within the time the curves take; wait at most 30 s, then compute here.
+      if (done !== undefined) return done;
       const woke = Atomics.wait(flag, 0, 0, 30_000);
       for (;;) {
-        const m = receiveMessageOnPort(h.port) as { message: { id: number; ok: boolean; value?: DurabilityResult } } | undefined;
+        const m = receiveMessageOnPort(h.port) as { message: { id: number; ok: boolean; value?: unknown } } | undefined;
         if (!m) break;
-        if (m.message.id === id && m.message.ok && woke !== 'timed-out') return m.message.value!;
+        inbox.set(m.message.id, m.message);
       }
-      return durability(rows, settings);
+      const answer = inbox.get(id);
+      inbox.delete(id);
+      if (answer?.ok && woke !== 'timed-out') return (done = answer.value as T);
+      return (done = inline());
     },
   };
 }
+
+/** The Kaplan-Meier part on the helper when the rows are shared (else inline, when asked for). */
+export function durabilityAsync(rows: CompareRows, settings: CompareSettings): Pending<DurabilityResult> {
+  if (isMainThread || !isShared(rows) || settings.measure !== 'pain_nrs') return { result: () => durability(rows, settings) };
+  return submit({ kind: 'durability', rows, settings }, () => durability(rows, settings));
+}
+
+/** A least-squares fit on the helper (the design's block must be shared); for adjustedComparison's `offload`. */
+export const helperOffload = isMainThread
+  ? undefined
+  : {
+      ols: (design: PreparedDesign, y: Float64Array, options: Parameters<typeof factorOls>[2]): Pending<OlsResult> =>
+        design.xs.buffer instanceof SharedArrayBuffer ? submit({ kind: 'ols', design, y, options }, () => factorOls(design, y, options)) : { result: () => factorOls(design, y, options) },
+    };

@@ -21,7 +21,7 @@ import {
   type MatchedComparison,
   type SubgroupFamily,
 } from './compute.ts';
-import { durabilityAsync } from './helper.ts';
+import { durabilityAsync, helperOffload } from './helper.ts';
 import { crudeFromStore, loadCompareRows } from './load.ts';
 import type { CompareRows } from './rows.ts';
 
@@ -51,7 +51,7 @@ let lastAdjusted: { rows: CompareRows; result: AdjustedComparison; internals: Ad
 function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step: string) => void) {
   const { rows } = loadCompareRows(store, { ...input, fresh: false });
   if (!input.fresh && lastAdjusted && lastAdjusted.rows === rows) return lastAdjusted;
-  const { result, internals } = adjustedComparison(rows, settingsOf(input), lap);
+  const { result, internals } = adjustedComparison(rows, settingsOf(input), lap, helperOffload);
   lastAdjusted = { rows, result, internals };
   return lastAdjusted;
 }
