@@ -1,16 +1,10 @@
 /**
  * The rows the care-path comparison reads: one per episode with a baseline of
  * the chosen measure, as typed arrays (columns), already filtered. Pure data:
- * whoever loads them (SQL on the derived tables, load.ts, or the in-memory
- * column store) fills this shape, and every computation in this folder is a
- * function of it.
+ * load.ts fills it from the analytic store, tests build it by hand, and every
+ * computation in this folder is a function of it. Codes are indices in the
+ * vocabulary's order (db/schema/vocabulary.ts), as in the store.
  */
-import {
-  CONDITION_GROUP_NAMES,
-  REGIONS,
-  SEXES,
-  TREATMENT_CATEGORIES,
-} from '../../../db/schema/vocabulary.ts';
 
 /** Code for "none recorded" in the Uint8 code columns. */
 export const NONE = 255;
@@ -60,11 +54,6 @@ export interface EpisodeCounts {
   withMajor: [number, number];
 }
 
-export const CONDITION_CODE = new Map(CONDITION_GROUP_NAMES.map((c, i) => [c as string, i]));
-export const REGION_CODE = new Map(REGIONS.map((c, i) => [c as string, i]));
-export const SEX_CODE = new Map(SEXES.map((c, i) => [c as string, i]));
-export const CATEGORY_CODE = new Map(TREATMENT_CATEGORIES.map((c, i) => [c as string, i]));
-
 /**
  * Empty columns of n rows (NaN / NONE where "none" is representable). With
  * `shared`, on SharedArrayBuffers: a helper thread can read them without a copy.
@@ -91,17 +80,4 @@ export function allocateRows(n: number, shared = false): CompareRows {
     repeatDay: nan(),
     lastFollowUpDay: nan(),
   };
-}
-
-/** The rows of `keep` (in order): a filtered copy. */
-export function selectRows(r: CompareRows, keep: ArrayLike<number>): CompareRows {
-  const m = keep.length;
-  const out = allocateRows(m);
-  const cols = ['path', 'baseline', 'value', 'change', 'condition', 'region', 'sex', 'age', 'duration', 'prior', 'category', 'responseDay', 'lossDay', 'repeatDay', 'lastFollowUpDay'] as const;
-  for (const c of cols) {
-    const src = r[c] as Float64Array | Uint8Array;
-    const dst = out[c] as Float64Array | Uint8Array;
-    for (let k = 0; k < m; k++) dst[k] = src[keep[k]!]!;
-  }
-  return out;
 }
