@@ -134,7 +134,7 @@ export function episodeMask(store: AnalyticStore, f: OutcomeFilters): Uint8Array
       const col = ep.indexDay;
       for (let i = 0; i < n; i++) {
         const d = col[i]!;
-        mask[i]! &= (d >= lo ? 1 : 0) & (d <= hi ? 1 : 0);
+        mask[i]! &= +(d >= lo) & +(d <= hi);
       }
     }
     return mask;
@@ -151,14 +151,14 @@ export function episodeSelection(store: AnalyticStore, f: OutcomeFilters): Int32
   const unfiltered = key === filtersKey({});
   return store.memoize(unfiltered ? 'live-rows' : `mask:sel:${key}`, () => {
     const n = store.rows;
-    const sel = new Int32Array(n);
+    const sel = new Int32Array(n + 1);
+    const mask = unfiltered ? store.episodes.alive : episodeMask(store, f);
+    // Branch-free: every row is written, the position advances only for a selected one
+    // (a filter that keeps half the rows in no order would mispredict every other branch).
     let k = 0;
-    if (unfiltered) {
-      const alive = store.episodes.alive;
-      for (let i = 0; i < n; i++) if (alive[i] !== 0) sel[k++] = i;
-    } else {
-      const mask = episodeMask(store, f);
-      for (let i = 0; i < n; i++) if (mask[i] !== 0) sel[k++] = i;
+    for (let i = 0; i < n; i++) {
+      sel[k] = i;
+      k += mask[i]!;
     }
     return sel.slice(0, k);
   });
