@@ -8,7 +8,10 @@
 import { SingleBar } from 'cli-progress';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDb, migrateDb } from '../db/index.ts';
+import { createDb, migrateDb, type Db } from '../db/index.ts';
+import { appendAudit, type AuditEntry } from '../server/auth/audit.ts';
+import { cliActor } from '../server/auth/cli-actor.ts';
+import { loadSecrets } from '../server/auth/secrets.ts';
 import { parseEnv } from '../server/env.ts';
 import { DomainError } from '../server/errors.ts';
 import { formatReport, recoverInterruptedImports, runImport, type ImportInput } from '../server/services/import/service.ts';
@@ -98,6 +101,13 @@ async function main(): Promise<number> {
       bar?.stop();
     }
     const { report, outcomes } = result;
+    const t = report.totals;
+    auditImport(db, env, {
+      action: 'import.run',
+      outcome: report.status === 'rejected' ? 'failure' : 'success',
+      target: `import:${report.importId}`,
+      detail: { via: 'cli', status: report.status, mode: report.mode, files: report.files.length, rows: t.rows, inserted: t.inserted, updated: t.updated, unchanged: t.unchanged, rejected: t.rejected },
+    });
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
     if (!json && outcomes) {
       process.stdout.write(`Outcome figures brought up to date (${outcomes.episodesDerived.toLocaleString('en-US')} episodes derived in ${(outcomes.ms / 1000).toFixed(1)} s).\n`);
@@ -106,6 +116,11 @@ async function main(): Promise<number> {
     if (report.status === 'completed_with_errors') return 1;
     return 2;
   } catch (err) {
+    auditImport(db, env, {
+      action: 'import.run',
+      outcome: 'failure',
+      detail: { via: 'cli', files: inputs.length, reason: err instanceof DomainError ? err.code : 'internal' },
+    });
     if (err instanceof DomainError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
@@ -122,6 +137,20 @@ async function main(): Promise<number> {
     return 2;
   } finally {
     db.$client.close();
+  }
+}
+
+/**
+ * Imports from the command line are recorded in the audit log like uploads
+ * (roles.md: every import is audited), as done by `cli:<os user>`, with counts
+ * only. A failure to write the entry is said on stderr but does not change the
+ * import's outcome: its rows are committed already.
+ */
+function auditImport(db: Db, env: ReturnType<typeof parseEnv>, entry: AuditEntry): void {
+  try {
+    appendAudit(db, loadSecrets(env).audit, { ...entry, userId: null, username: cliActor(), role: null, ip: null }, Date.now());
+  } catch (err) {
+    process.stderr.write(`The import could not be written to the audit log: ${err instanceof Error ? err.message : String(err)}\n`);
   }
 }
 

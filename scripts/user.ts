@@ -16,12 +16,12 @@
  * Every change is written to the audit log as done by `cli:<os user>`.
  */
 import { randomBytes } from 'node:crypto';
-import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createDb, migrateDb, type Db } from '../db/index.ts';
 import { ROLES, type Role } from '../db/schema/auth.ts';
 import { appendAudit } from '../server/auth/audit.ts';
+import { cliActor } from '../server/auth/cli-actor.ts';
 import { loadSecrets } from '../server/auth/secrets.ts';
 import { createUser, getUserByName, listUsers, setPassword, updateUser, type UserAdminContext } from '../server/auth/users.ts';
 import { parseEnv } from '../server/env.ts';
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
   const db = createDb(env.DATABASE_PATH);
   migrateDb(db);
   const secrets = loadSecrets(env);
-  const actor = `cli:${safeOsUser()}`;
+  const actor = cliActor();
   const ctx: UserAdminContext = {
     db,
     now: Date.now,
@@ -158,14 +158,6 @@ function providerIdOf(db: Db, keyOrId: string): number {
     | undefined;
   if (!row) throw new UsageError(`No provider ${keyOrId}.`);
   return row.id;
-}
-
-function safeOsUser(): string {
-  try {
-    return userInfo().username.replace(/[^A-Za-z0-9._-]/g, '') || 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 async function obtainPassword(fromStdin: boolean, username: string): Promise<{ password: string; generated: boolean }> {

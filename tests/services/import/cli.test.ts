@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +50,41 @@ describe('npm run import', () => {
     expect(r.stdout).toMatch(/sites\.csv\s+4\s+name\s+name is required/);
     expect(r.stdout).toMatch(/missing required value\s+1/);
     expect(r.stdout).toContain('Skipped files in');
+  });
+
+  it('records each import in the audit log as done by cli:<os user>, with counts and no values', () => {
+    expect(cli(PRACTICE).code).toBe(0);
+    const bad = join(dir, 'sites.csv');
+    writeFileSync(bad, 'site_id,name\nS1,North\nS2,\n');
+    expect(cli(bad, '--all-or-nothing').code).toBe(2);
+    const db = new Database(join(dir, 'test.db'), { readonly: true });
+    const rows = db.prepare("SELECT username, role, action, outcome, target, detail FROM audit_log WHERE action = 'import.run' ORDER BY id").all() as {
+      username: string;
+      role: string | null;
+      outcome: string;
+      target: string;
+      detail: string;
+    }[];
+    db.close();
+    expect(rows.map((r) => [r.outcome, r.target])).toEqual([
+      ['success', 'import:1'],
+      ['failure', 'import:2'],
+    ]);
+    for (const r of rows) {
+      expect(r.username).toMatch(/^cli:[A-Za-z0-9._-]+$/);
+      expect(r.role).toBeNull();
+    }
+    expect(JSON.parse(rows[0]!.detail)).toMatchObject({ via: 'cli', status: 'completed', rows: 28, inserted: 28 });
+    expect(JSON.parse(rows[1]!.detail)).toMatchObject({ via: 'cli', status: 'rejected', rejected: 1 });
+    // Counts only: the rejected row's site name is not in the log.
+    expect(rows[1]!.detail).not.toContain('North');
+    // The chain verifies with the key the CLI used (next to the database).
+    const verify = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/audit-verify.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_PATH: join(dir, 'test.db') },
+      encoding: 'utf8',
+    });
+    expect(verify.status).toBe(0);
   });
 
   it('exits 2 when nothing is stored (all-or-nothing with a bad row)', () => {
