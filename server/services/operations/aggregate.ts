@@ -595,12 +595,13 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
   const { day, profile, nextGap, category, rfaGap, patient, episode } = store;
   const gaps = new Map<number, Map<number, number>>();
   const gapFlat = new Int32Array(nCat * MAX_GAP);
-  for (const i of store.gapLines) {
-    if (pass[profile[i]!] === 0) continue;
-    const d = day[i]!;
+  const { gapProfile, gapDay, gapValue, gapCategory } = store;
+  for (let k = 0; k < gapProfile.length; k++) {
+    if (pass[gapProfile[k]!] === 0) continue;
+    const d = gapDay[k]!;
     if (d < lo || d > hi) continue;
-    const gap = nextGap[i]!;
-    gapFlat[category[i]! * MAX_GAP + (gap < MAX_GAP ? gap : MAX_GAP - 1)]!++;
+    const gap = gapValue[k]!;
+    gapFlat[gapCategory[k]! * MAX_GAP + (gap < MAX_GAP ? gap : MAX_GAP - 1)]!++;
   }
   const rfaDays = new Map<number, number>();
   for (const i of store.mbbStartLines) {

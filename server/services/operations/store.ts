@@ -95,6 +95,11 @@ export class OperationsStore {
   cube = new Cube();
   /** Compact lists built with the lines: sessions followed by another of their type and region (their line), flagged ESI sessions newest first, MBB series starts. */
   gapLines = new Int32Array(0);
+  /** The same sessions as parallel columns, read in sequence: line profile, day, days to the next, type. */
+  gapProfile = new Int32Array(0);
+  gapDay = new Int32Array(0);
+  gapValue = new Int32Array(0);
+  gapCategory = new Uint8Array(0);
   flaggedOrder = new Int32Array(0);
   mbbStartLines = new Int32Array(0);
   /** Per patient id: where its lines start, and how many. */
@@ -277,6 +282,10 @@ export class OperationsStore {
     }
     flagged.sort((a, b) => this.day[b]! - this.day[a]! || this.episode[b]! - this.episode[a]!);
     this.gapLines = Int32Array.from(gaps);
+    this.gapProfile = Int32Array.from(gaps, (i) => this.profile[i]!);
+    this.gapDay = Int32Array.from(gaps, (i) => this.day[i]!);
+    this.gapValue = Int32Array.from(gaps, (i) => this.nextGap[i]!);
+    this.gapCategory = Uint8Array.from(gaps, (i) => this.category[i]!);
     this.flaggedOrder = Int32Array.from(flagged);
     this.mbbStartLines = Int32Array.from(mbb);
   }
