@@ -103,22 +103,33 @@ export type WorkerReply =
   | { id: 0; ready: false; error: { name: string; message: string } };
 
 export class WorkerAnalytics implements Analytics {
-  private readonly worker: Worker;
+  private worker!: Worker;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
-  private readonly readyPromise: Promise<void>;
+  private readyPromise!: Promise<void>;
+  /** Set when the worker died (the next call starts a new one) or was closed (calls are refused). */
   private failed: Error | null = null;
+  private closed = false;
+  /** Workers started (1 + restarts after a crash). */
+  starts = 0;
 
-  constructor(opts: WorkerOptions) {
-    this.worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: opts });
+  constructor(private readonly opts: WorkerOptions) {
+    this.spawn();
+  }
+
+  private spawn(): void {
+    this.failed = null;
+    this.starts++;
+    const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: this.opts });
+    this.worker = worker;
     let ready!: () => void;
     let notReady!: (e: Error) => void;
     this.readyPromise = new Promise<void>((res, rej) => ((ready = res), (notReady = rej)));
     this.readyPromise.catch(() => {});
-    this.worker.on('message', (m: WorkerReply) => {
+    worker.on('message', (m: WorkerReply) => {
       if (m.id === 0) {
         if ('ready' in m && m.ready) ready();
-        else if ('error' in m) notReady(this.fail(m.error));
+        else if ('error' in m) notReady(this.fail(worker, m.error));
         return;
       }
       const p = this.pending.get(m.id);
@@ -127,12 +138,14 @@ export class WorkerAnalytics implements Analytics {
       if ('ok' in m && m.ok) p.resolve(m.value);
       else if ('error' in m) p.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
     });
-    this.worker.on('error', (e) => notReady(this.fail(e)));
-    this.worker.on('exit', (code) => notReady(this.fail(new Error(`analytics worker exited (${code})`))));
+    worker.on('error', (e) => notReady(this.fail(worker, e)));
+    worker.on('exit', (code) => notReady(this.fail(worker, new Error(`analytics worker exited (${code})`))));
   }
 
-  private fail(e: { name: string; message: string }): Error {
+  /** The worker died: its pending calls fail; the next call starts a new worker (it reloads the store). */
+  private fail(worker: Worker, e: { name: string; message: string }): Error {
     const err = Object.assign(new Error(`analytics worker: ${e.message}`), { name: e.name });
+    if (worker !== this.worker) return err;
     this.failed ??= err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
@@ -140,7 +153,8 @@ export class WorkerAnalytics implements Analytics {
   }
 
   private send(req: { kind: 'run'; calls: readonly TaskCallData[] } | { kind: 'stats' | 'clearCache' }): Promise<unknown> {
-    if (this.failed) return Promise.reject(this.failed);
+    if (this.closed) return Promise.reject(new Error('analytics closed'));
+    if (this.failed) this.spawn();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -165,7 +179,11 @@ export class WorkerAnalytics implements Analytics {
     await this.send({ kind: 'clearCache' });
   }
   async close(): Promise<void> {
-    this.failed ??= new Error('analytics closed');
+    this.closed = true;
+    await this.worker.terminate();
+  }
+  /** Ends the worker as a crash would (tests of the restart). */
+  async crashForTest(): Promise<void> {
     await this.worker.terminate();
   }
 }

@@ -69,6 +69,20 @@ describe('analytics worker', () => {
     expect((await worker.stats()).liveEpisodes).toBeGreaterThan(0);
   });
 
+  it('starts a new worker after a crash: pending calls fail, the next one is answered', async () => {
+    const before = await worker.runTask('outcomes.episodesByGroup', { filters: {}, groupBy: 'care_path' });
+    // A long batch (distinct inputs, nothing cached) is still running when the worker dies.
+    const long = worker.runTasks(
+      Array.from({ length: 2000 }, (_, i) => ['outcomes.trajectoryByGroup', { measure: 'odi', definition: 'mcid', filters: { from: `2019-01-${String(1 + (i % 28)).padStart(2, '0')}`, to: `2031-${String(1 + Math.floor(i / 28) % 12).padStart(2, '0')}-01` }, groupBy: 'site' }] as const),
+    );
+    await worker.crashForTest();
+    await expect(long).rejects.toThrow(/analytics worker/);
+    expect(worker.starts).toBe(1);
+    const after = await worker.runTask('outcomes.episodesByGroup', { filters: {}, groupBy: 'care_path' });
+    expect(worker.starts).toBe(2);
+    expect(after).toEqual(before);
+  });
+
   it('does not block the main event loop while a task runs', async () => {
     await worker.clearCache();
     // Ticks of the main loop counted while the worker computes a batch.
