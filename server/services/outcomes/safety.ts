@@ -43,40 +43,38 @@ export async function opioidFigures(
   q: { window: FollowUpWindow; denominator: Denominator; filters: OutcomeFilters; by: Grouping },
 ): Promise<Opioids> {
   const { version, results } = await analyticsOf(ctx).runTasks([['outcomes.opioidsByGroup', { window: q.window, filters: q.filters, groupBy: q.by }]] as const);
-  {
-    const rows = orderGroups(
-      q.by,
-      results[0].map((r) => ({ raw: r.key, ...groupLabel(q.by, r.key, null), r })),
-    );
-    const sums = [ALL, ON, VISIT, ON_AT_WINDOW, COMPLETE, REDUCED];
-    const t = new MaskedTable(
-      ctx.privacy,
-      rows.map(({ r }) => OPIOID_PARTS.map((p) => r.parts[p])),
-      OPIOID_PARTS.length,
-      sums.flatMap((cols) => [{ rows: 'each' as const, cols }, { rows: 'all' as const, cols }]),
-    );
-    const figures = (sum: (cols: number[]) => Count, change: { complete: number; sum: number; sumSq: number }) => {
-      const on = sum(ON);
-      const complete = sum(COMPLETE);
-      const den = q.denominator === 'complete_case' ? complete : on;
-      return {
-        withBaselineVisit: sum(ALL),
-        onOpioidsAtBaseline: proportion(ctx.privacy, on, sum(ALL)),
-        onOpioidsAtWindow: proportion(ctx.privacy, sum(ON_AT_WINDOW), sum(VISIT)),
-        mmeChange: changeFigure(ctx.privacy, complete, change),
-        reduced: proportion(ctx.privacy, sum(REDUCED), den),
-        stopped: proportion(ctx.privacy, sum([P.stopped]), den),
-      };
+  const rows = orderGroups(
+    q.by,
+    results[0].map((r) => ({ raw: r.key, ...groupLabel(q.by, r.key, null), r })),
+  );
+  const sums = [ALL, ON, VISIT, ON_AT_WINDOW, COMPLETE, REDUCED];
+  const t = new MaskedTable(
+    ctx.privacy,
+    rows.map(({ r }) => OPIOID_PARTS.map((p) => r.parts[p])),
+    OPIOID_PARTS.length,
+    sums.flatMap((cols) => [{ rows: 'each' as const, cols }, { rows: 'all' as const, cols }]),
+  );
+  const figures = (sum: (cols: number[]) => Count, change: { complete: number; sum: number; sumSq: number }) => {
+    const on = sum(ON);
+    const complete = sum(COMPLETE);
+    const den = q.denominator === 'complete_case' ? complete : on;
+    return {
+      withBaselineVisit: sum(ALL),
+      onOpioidsAtBaseline: proportion(ctx.privacy, on, sum(ALL)),
+      onOpioidsAtWindow: proportion(ctx.privacy, sum(ON_AT_WINDOW), sum(VISIT)),
+      mmeChange: changeFigure(ctx.privacy, complete, change),
+      reduced: proportion(ctx.privacy, sum(REDUCED), den),
+      stopped: proportion(ctx.privacy, sum([P.stopped]), den),
     };
-    const groups = rows.map((g, i) => ({ key: g.key, label: g.label, ...figures((cols) => t.sum(i, cols), g.r.change) }));
-    const total = rows.reduce((s, { r }) => ({ complete: s.complete + r.change.complete, sum: s.sum + r.change.sum, sumSq: s.sumSq + r.change.sumSq }), {
-      complete: 0,
-      sum: 0,
-      sumSq: 0,
-    });
-    const overall = { key: null, label: 'All', ...figures((cols) => t.totalSum(cols), total) };
-    return { window: q.window, denominator: q.denominator, groups, overall, withheld: t.withheld, updating: !outcomesPending(ctx.db).consistent, version };
-  }
+  };
+  const groups = rows.map((g, i) => ({ key: g.key, label: g.label, ...figures((cols) => t.sum(i, cols), g.r.change) }));
+  const total = rows.reduce((s, { r }) => ({ complete: s.complete + r.change.complete, sum: s.sum + r.change.sum, sumSq: s.sumSq + r.change.sumSq }), {
+    complete: 0,
+    sum: 0,
+    sumSq: 0,
+  });
+  const overall = { key: null, label: 'All', ...figures((cols) => t.totalSum(cols), total) };
+  return { window: q.window, denominator: q.denominator, groups, overall, withheld: t.withheld, updating: !outcomesPending(ctx.db).consistent, version };
 }
 
 // ---- complications -------------------------------------------------------------------
@@ -108,55 +106,53 @@ export type Complications = {
  */
 export async function complicationFigures(ctx: OutcomeContext, filters: OutcomeFilters): Promise<Complications> {
   const { version, results } = await analyticsOf(ctx).runTasks([['outcomes.complicationsByCategory', { filters }]] as const);
-  {
-    const rows = results[0].filter((r) => r.recorded > 0);
-    // Columns: none, minor, major. Rows: categories grouped by path, so a path's figures are sums of its rows.
-    const byPath = (['interventional', 'conservative'] as const).map((path) =>
-      rows.map((r, i) => (carePathOfCategory(r.category as TreatmentCategory) === path ? i : -1)).filter((i) => i >= 0),
-    );
-    const t = new MaskedTable(
-      ctx.privacy,
-      rows.map((r) => [r.recorded - r.minor - r.major, r.minor, r.major]),
-      3,
-      [
-        { rows: 'each' as const, cols: [1, 2] },
-        { rows: 'all' as const, cols: [1, 2] },
-        ...byPath.filter((idx) => idx.length > 0).flatMap((idx) => [[0, 1, 2], [1], [2], [1, 2]].map((cols) => ({ rows: idx, cols }))),
-      ],
-    );
-    const figure = (total: Count, minor: Count, major: Count, any: Count) => ({
-      treatments: total,
-      minor: proportion(ctx.privacy, minor, total),
-      major: proportion(ctx.privacy, major, total),
-      any: proportion(ctx.privacy, any, total),
-    });
-    const byCategory = rows.map((r, i) => ({
-      key: r.category,
-      label: categoryLabel(r.category),
-      carePath: carePathOfCategory(r.category as TreatmentCategory),
-      ...figure(t.rowTotal(i), t.cell(i, 1), t.cell(i, 2), t.sum(i, [1, 2])),
-    }));
-    const byCarePath = (['interventional', 'conservative'] as const).flatMap((path) => {
-      const idx = rows.map((r, i) => (carePathOfCategory(r.category as TreatmentCategory) === path ? i : -1)).filter((i) => i >= 0);
-      if (idx.length === 0) return [];
-      const all = [0, 1, 2];
-      return [
-        {
-          key: path,
-          label: path === 'interventional' ? 'Procedures (interventional)' : 'Conservative treatments',
-          carePath: path,
-          ...figure(t.sumOver(idx, all), t.sumOver(idx, [1]), t.sumOver(idx, [2]), t.sumOver(idx, [1, 2])),
-        },
-      ];
-    });
-    const overall = { key: 'all', label: 'All treatments', ...figure(t.grandTotal(), t.colTotal(1), t.colTotal(2), t.totalSum([1, 2])) };
-    return {
-      byCategory: orderGroups('category', byCategory.map((c) => ({ ...c, raw: c.key }))).map(({ raw: _r, ...c }) => c),
-      byCarePath,
-      overall,
-      withheld: t.withheld,
-      version,
-    };
-  }
+  const rows = results[0].filter((r) => r.recorded > 0);
+  // Columns: none, minor, major. Rows: categories grouped by path, so a path's figures are sums of its rows.
+  const byPath = (['interventional', 'conservative'] as const).map((path) =>
+    rows.map((r, i) => (carePathOfCategory(r.category as TreatmentCategory) === path ? i : -1)).filter((i) => i >= 0),
+  );
+  const t = new MaskedTable(
+    ctx.privacy,
+    rows.map((r) => [r.recorded - r.minor - r.major, r.minor, r.major]),
+    3,
+    [
+      { rows: 'each' as const, cols: [1, 2] },
+      { rows: 'all' as const, cols: [1, 2] },
+      ...byPath.filter((idx) => idx.length > 0).flatMap((idx) => [[0, 1, 2], [1], [2], [1, 2]].map((cols) => ({ rows: idx, cols }))),
+    ],
+  );
+  const figure = (total: Count, minor: Count, major: Count, any: Count) => ({
+    treatments: total,
+    minor: proportion(ctx.privacy, minor, total),
+    major: proportion(ctx.privacy, major, total),
+    any: proportion(ctx.privacy, any, total),
+  });
+  const byCategory = rows.map((r, i) => ({
+    key: r.category,
+    label: categoryLabel(r.category),
+    carePath: carePathOfCategory(r.category as TreatmentCategory),
+    ...figure(t.rowTotal(i), t.cell(i, 1), t.cell(i, 2), t.sum(i, [1, 2])),
+  }));
+  const byCarePath = (['interventional', 'conservative'] as const).flatMap((path) => {
+    const idx = rows.map((r, i) => (carePathOfCategory(r.category as TreatmentCategory) === path ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) return [];
+    const all = [0, 1, 2];
+    return [
+      {
+        key: path,
+        label: path === 'interventional' ? 'Procedures (interventional)' : 'Conservative treatments',
+        carePath: path,
+        ...figure(t.sumOver(idx, all), t.sumOver(idx, [1]), t.sumOver(idx, [2]), t.sumOver(idx, [1, 2])),
+      },
+    ];
+  });
+  const overall = { key: 'all', label: 'All treatments', ...figure(t.grandTotal(), t.colTotal(1), t.colTotal(2), t.totalSum([1, 2])) };
+  return {
+    byCategory: orderGroups('category', byCategory.map((c) => ({ ...c, raw: c.key }))).map(({ raw: _r, ...c }) => c),
+    byCarePath,
+    overall,
+    withheld: t.withheld,
+    version,
+  };
 }
 

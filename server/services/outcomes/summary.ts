@@ -113,27 +113,25 @@ export type Breakdown = {
 export async function outcomeBreakdown(ctx: OutcomeContext, q: OutcomeQuery & { by: Grouping }): Promise<Breakdown> {
   const respondersApply = definitionApplies(q.measure, q.definition);
   const { version, episodes, changes } = await episodesAndChanges(ctx, q);
-  {
-    const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
-    const groups = orderGroups(
-      q.by,
-      [...episodes].map(([raw, n]) => ({ raw, ...groupLabel(q.by, raw, names), episodes: n, change: changes.get(raw) })),
-    );
-    const f = groupFigures(ctx.privacy, groups, { denominator: q.denominator, respondersApply });
-    return {
-      measure: q.measure,
-      window: q.window,
-      definition: q.definition,
-      denominator: q.denominator,
-      by: q.by,
-      respondersApply,
-      groups: f.groups,
-      overall: f.overall,
-      withheld: f.withheld,
-      updating: updating(ctx.db),
-      version,
-    };
-  }
+  const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
+  const groups = orderGroups(
+    q.by,
+    [...episodes].map(([raw, n]) => ({ raw, ...groupLabel(q.by, raw, names), episodes: n, change: changes.get(raw) })),
+  );
+  const f = groupFigures(ctx.privacy, groups, { denominator: q.denominator, respondersApply });
+  return {
+    measure: q.measure,
+    window: q.window,
+    definition: q.definition,
+    denominator: q.denominator,
+    by: q.by,
+    respondersApply,
+    groups: f.groups,
+    overall: f.overall,
+    withheld: f.withheld,
+    updating: updating(ctx.db),
+    version,
+  };
 }
 
 // ---- trajectory ----------------------------------------------------------------------
@@ -158,34 +156,32 @@ export async function outcomeTrajectory(
   ] as const);
   const episodes = new Map(results[0]);
   const rows = new Map(results[1].map((r) => [r.key, r]));
-  {
-    const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
-    const groups = orderGroups(q.by, [...episodes].map(([raw, n]) => ({ raw, ...groupLabel(q.by, raw, names), episodes: n, row: rows.get(raw) })));
-    // The counts at each window come from the same masked table as the tiles' for that window
-    // and definition (changeTable), so no response shows a count another withholds.
-    const series: TrajectorySeries[] = groups.map((g) => ({ key: g.key, label: g.label, points: [] }));
-    for (const w of FOLLOW_UP_WINDOW_NAMES) {
-      const t = changeTable(
-        ctx.privacy,
-        groups.map((g) => ({
-          episodes: g.episodes,
-          withBaseline: g.row?.withBaseline ?? 0,
-          complete: g.row?.windows[w].complete ?? 0,
-          responders: g.row?.windows[w].responders ?? 0,
-        })),
-      );
-      groups.forEach((g, i) => {
-        const sums = g.row?.windows[w] ?? { complete: 0, sum: 0, sumSq: 0 };
-        series[i]!.points.push({
-          window: w,
-          targetDay: windows[w].target,
-          withBaseline: t.sum(i, WITH_BASELINE),
-          change: changeFigure(ctx.privacy, t.sum(i, COMPLETE), sums),
-        });
+  const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
+  const groups = orderGroups(q.by, [...episodes].map(([raw, n]) => ({ raw, ...groupLabel(q.by, raw, names), episodes: n, row: rows.get(raw) })));
+  // The counts at each window come from the same masked table as the tiles' for that window
+  // and definition (changeTable), so no response shows a count another withholds.
+  const series: TrajectorySeries[] = groups.map((g) => ({ key: g.key, label: g.label, points: [] }));
+  for (const w of FOLLOW_UP_WINDOW_NAMES) {
+    const t = changeTable(
+      ctx.privacy,
+      groups.map((g) => ({
+        episodes: g.episodes,
+        withBaseline: g.row?.withBaseline ?? 0,
+        complete: g.row?.windows[w].complete ?? 0,
+        responders: g.row?.windows[w].responders ?? 0,
+      })),
+    );
+    groups.forEach((g, i) => {
+      const sums = g.row?.windows[w] ?? { complete: 0, sum: 0, sumSq: 0 };
+      series[i]!.points.push({
+        window: w,
+        targetDay: windows[w].target,
+        withBaseline: t.sum(i, WITH_BASELINE),
+        change: changeFigure(ctx.privacy, t.sum(i, COMPLETE), sums),
       });
-    }
-    return { measure: q.measure, by: q.by, series, updating: updating(ctx.db), version };
+    });
   }
+  return { measure: q.measure, by: q.by, series, updating: updating(ctx.db), version };
 }
 
 // ---- distribution -----------------------------------------------------------------------
@@ -222,44 +218,42 @@ export async function outcomeDistribution(
   const width = BIN_WIDTH[q.measure];
   const range = MEASURES[q.measure].max - MEASURES[q.measure].min;
   const { version, episodes, changes } = await episodesAndChanges(ctx, q);
-  {
-    const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
-    const all = orderGroups(
-      q.by,
-      [...episodes].map(([raw, n]) => ({
-        raw,
-        ...groupLabel(q.by, raw, names),
-        episodes: n,
-        g: changes.get(raw) ?? { key: raw, withBaseline: 0, complete: 0, responders: 0, values: [], counts: [] },
-      })),
-    );
-    // n of each series is the complete count of the tiles' table (changeTable): shown there, or withheld here too.
-    const table = changeTable(ctx.privacy, all.map(({ episodes: e, g }) => ({ episodes: e, withBaseline: g.withBaseline, complete: g.complete, responders: g.responders })));
-    const groups = all.map((x, i) => ({ ...x, n: table.sum(i, COMPLETE) })).filter((x) => x.g.complete > 0);
-    // Bins span the changes that occur (at least -2..+2 bins around 0), within the scale's range.
-    let lo = -2 * width;
-    let hi = 2 * width;
-    for (const { g } of groups) {
-      if (g.values.length) {
-        lo = Math.min(lo, g.values[0]!);
-        hi = Math.max(hi, g.values[g.values.length - 1]!);
-      }
+  const names = q.by === 'provider' || q.by === 'site' ? loadNames(ctx.db) : null;
+  const all = orderGroups(
+    q.by,
+    [...episodes].map(([raw, n]) => ({
+      raw,
+      ...groupLabel(q.by, raw, names),
+      episodes: n,
+      g: changes.get(raw) ?? { key: raw, withBaseline: 0, complete: 0, responders: 0, values: [], counts: [] },
+    })),
+  );
+  // n of each series is the complete count of the tiles' table (changeTable): shown there, or withheld here too.
+  const table = changeTable(ctx.privacy, all.map(({ episodes: e, g }) => ({ episodes: e, withBaseline: g.withBaseline, complete: g.complete, responders: g.responders })));
+  const groups = all.map((x, i) => ({ ...x, n: table.sum(i, COMPLETE) })).filter((x) => x.g.complete > 0);
+  // Bins span the changes that occur (at least -2..+2 bins around 0), within the scale's range.
+  let lo = -2 * width;
+  let hi = 2 * width;
+  for (const { g } of groups) {
+    if (g.values.length) {
+      lo = Math.min(lo, g.values[0]!);
+      hi = Math.max(hi, g.values[g.values.length - 1]!);
     }
-    lo = Math.max(lo, -range);
-    hi = Math.min(hi, range);
-    const hists = groups.map(({ g }) => histogram(g.values, g.counts, width, lo, hi));
-    const edges = (hists[0] ?? histogram([], [], width, lo, hi)).map((b) => ({ from: b.from, to: b.to }));
-    const series = groups.map((grp, i): DistributionSeries => {
-      const withheld = { key: grp.key, label: grp.label, n: grp.n, bins: [], withheld: true };
-      if (!isShown(grp.n)) return withheld;
-      // The bins of one series sum to its n, published above: masked as a line with that total.
-      const line = ctx.privacy.line(hists[i]!.map((b) => b.count), { total: true });
-      if (!isShown(line.total!)) return withheld;
-      const n = grp.n;
-      return { key: grp.key, label: grp.label, n, withheld: false, bins: line.cells.map((count) => ({ count, share: isShown(count) ? ctx.privacy.rate(count, n) : null })) };
-    });
-    return { measure: q.measure, window: q.window, binWidth: width, edges, series, updating: updating(ctx.db), version };
   }
+  lo = Math.max(lo, -range);
+  hi = Math.min(hi, range);
+  const hists = groups.map(({ g }) => histogram(g.values, g.counts, width, lo, hi));
+  const edges = (hists[0] ?? histogram([], [], width, lo, hi)).map((b) => ({ from: b.from, to: b.to }));
+  const series = groups.map((grp, i): DistributionSeries => {
+    const withheld = { key: grp.key, label: grp.label, n: grp.n, bins: [], withheld: true };
+    if (!isShown(grp.n)) return withheld;
+    // The bins of one series sum to its n, published above: masked as a line with that total.
+    const line = ctx.privacy.line(hists[i]!.map((b) => b.count), { total: true });
+    if (!isShown(line.total!)) return withheld;
+    const n = grp.n;
+    return { key: grp.key, label: grp.label, n, withheld: false, bins: line.cells.map((count) => ({ count, share: isShown(count) ? ctx.privacy.rate(count, n) : null })) };
+  });
+  return { measure: q.measure, window: q.window, binWidth: width, edges, series, updating: updating(ctx.db), version };
 }
 
 export type { Names };
