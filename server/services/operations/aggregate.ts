@@ -592,7 +592,7 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
     }
   }
   const pass = c.heads;
-  const { day, profile, nextGap, category, rfaGap, patient, episode } = store;
+  const { day, profile, rfaGap, patient, episode } = store;
   const gaps = new Map<number, Map<number, number>>();
   const gapFlat = new Int32Array(nCat * MAX_GAP);
   const { gapProfile, gapDay, gapValue, gapCategory } = store;
