@@ -1109,6 +1109,15 @@ export function durability(rows: CompareRows, s: CompareSettings): DurabilityRes
   let logRank: DurabilityResult['logRank'] = null;
   let logRankCategory: DurabilityResult['logRankCategory'] = null;
   const lrOut = (r: LogRank) => (r.df > 0 && r.p !== null ? { chiSquare: r.chiSquare, df: r.df, p: r.p } : null);
+  // A degenerate table (no variance: e.g. every responder losing response on one day) has no test: not estimable.
+  const tryTest = (f: () => LogRank) => {
+    try {
+      return lrOut(f());
+    } catch (e) {
+      if (e instanceof RangeError) return null;
+      throw e;
+    }
+  };
   if (integral && maxTime <= 100_000) {
     // Whole days: tabulate once per grouping (survival-table.ts), no sorting.
     const pt = tabulateSurvival(time, event, path, 2, maxTime);
@@ -1119,12 +1128,12 @@ export function durability(rows: CompareRows, s: CompareSettings): DurabilityRes
       ...(hasRows(pt, 1) ? [curve(pt, 1, 'interventional', 'Interventional')] : []),
       ...(hasRows(pt, 0) ? [curve(pt, 0, 'conservative', 'Conservative')] : []),
     ];
-    if (byPath.length === 2) logRank = lrOut(logRankFromTable(pt));
+    if (byPath.length === 2) logRank = tryTest(() => logRankFromTable(pt));
     const ct = tabulateSurvival(time, event, catGroup, nCat, maxTime);
     byCategory = presentCats.map((c) => curve(ct, c, TREATMENT_CATEGORIES[c]!, categoryLabel(c)));
     if (presentCats.length >= 2) {
       const only = { time: ct.time, events: ct.events.slice(0, TREATMENT_CATEGORIES.length), censored: ct.censored.slice(0, TREATMENT_CATEGORIES.length) };
-      logRankCategory = lrOut(logRankFromTable(only));
+      logRankCategory = tryTest(() => logRankFromTable(only));
     }
   } else {
     const subset = (keep: (j: number) => boolean) => {
@@ -1138,13 +1147,13 @@ export function durability(rows: CompareRows, s: CompareSettings): DurabilityRes
       return t.length ? toCurve(kaplanMeier(t, e, { level }), numberAtRisk(t, [...AT_RISK_DAYS]), key, label) : null;
     };
     byPath = [curve((j) => path[j] === 1, 'interventional', 'Interventional'), curve((j) => path[j] === 0, 'conservative', 'Conservative')].filter((c): c is KmCurve => c !== null);
-    if (byPath.length === 2) logRank = lrOut(logRankTest(time, event, path));
+    if (byPath.length === 2) logRank = tryTest(() => logRankTest(time, event, path));
     byCategory = presentCats.map((c) => curve((j) => cat[j] === c, TREATMENT_CATEGORIES[c]!, categoryLabel(c))).filter((c): c is KmCurve => c !== null);
     if (presentCats.length >= 2) {
       const { t, e } = subset((j) => cat[j] !== NONE);
       const g: number[] = [];
       for (let j = 0; j < n; j++) if (cat[j] !== NONE) g.push(cat[j]!);
-      logRankCategory = lrOut(logRankTest(t, e, g));
+      logRankCategory = tryTest(() => logRankTest(t, e, g));
     }
   }
   return { applies: true, n, events, byPath, logRank, byCategory, logRankCategory };

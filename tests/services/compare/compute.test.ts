@@ -190,6 +190,11 @@ describe('durability', () => {
     expect(c.time).toEqual([42, 182]);
     expect(c.atRisk.map((a) => a.n)).toEqual([2, 2, 1, 1, 0, 0, 0]);
     expect(durability(r, { ...settings, measure: 'odi', definition: 'mcid' }).applies).toBe(false);
+    // One responder per path, both losing response on the same day: curves, but no log-rank test (zero variance).
+    const flat = rowsOf(2, (i) => ({ path: i as 0 | 1, b: 8, v: 4, resp: 14, loss: 42, last: 91 }));
+    const f = durability(flat, settings);
+    expect(f.byPath).toHaveLength(2);
+    expect(f.logRank).toBeNull();
   });
   it('severity bands cover each measure\u2019s scale without gaps', () => {
     for (const [m, values] of [['pain_nrs', [0, 3, 4, 6, 7, 10]], ['odi', [0, 20, 22, 40, 60, 100]], ['promis_pi', [30, 55, 60, 70, 80]], ['promis_pf', [20, 30, 40, 45, 60]]] as const) {
