@@ -419,6 +419,7 @@ export function adjustedComparison(
     noCounterpart: [], warnings: [], settled: false,
   };
   const refuse = (reason: string) => ({ result: { ...empty, reason, warnings: [reason] }, internals: null });
+  if (m === 0) return refuse('No episodes with a baseline and a follow-up in this window match the filters.');
   if (n1 === 0 || n0 === 0) return refuse('Only one care path has episodes with a follow-up here: there is nothing to compare.');
   if (m < 60) return refuse('Too few episodes with a follow-up to fit the propensity model.');
 
