@@ -381,6 +381,16 @@ export function adjustedComparison(
   const noCounterpart: AdjustedComparison['noCounterpart'] = [];
   let idx = pop.idx;
   {
+    let t1 = 0;
+    for (let k = 0; k < idx.length; k++) t1 += rows.path[idx[k]!]!;
+    const base = { status: 'not_estimable' as const, n1: t1, n0: idx.length - t1, excludedMissingCovariates: pop.excluded, patterns: null, propensity: null, weights: null, overlap: null, balance: [], ipw: null, doublyRobust: null, responders: null, imbalanced: [], poorOverlap: false, noCounterpart: [], settled: false };
+    const reason =
+      idx.length === 0 ? 'No episodes with a baseline and a follow-up in this window match the filters.'
+      : t1 === 0 || t1 === idx.length ? 'Only one care path has episodes with a follow-up here: there is nothing to compare.'
+      : null;
+    if (reason) return { result: { ...base, reason, warnings: [reason] }, internals: null };
+  }
+  {
     const byLevel = (col: Uint8Array, size: number) => {
       const cnt = new Float64Array(size * 2);
       for (let k = 0; k < idx.length; k++) {
@@ -419,7 +429,7 @@ export function adjustedComparison(
     noCounterpart: [], warnings: [], settled: false,
   };
   const refuse = (reason: string) => ({ result: { ...empty, reason, warnings: [reason] }, internals: null });
-  if (m === 0) return refuse('No episodes with a baseline and a follow-up in this window match the filters.');
+  if (m === 0) return refuse('No episode has a counterpart on the other path (every sex or condition here is seen on one path only).');
   if (n1 === 0 || n0 === 0) return refuse('Only one care path has episodes with a follow-up here: there is nothing to compare.');
   if (m < 60) return refuse('Too few episodes with a follow-up to fit the propensity model.');
 
