@@ -392,8 +392,66 @@ export function groupCounts(
   );
 }
 
+/**
+ * The months of the episode rollup that meet days lo..hi: `whole` when every
+ * day of the month is inside and, given a cut day, the month does not straddle
+ * it (all its days <= cut or all > cut). k is the month's offset from
+ * store.epFirstMonth.
+ */
+function rollupMonths(store: OperationsStore, lo: number, hi: number, cut: number | null, visit: (k: number, whole: boolean) => void): void {
+  const M = store.epLastMonth - store.epFirstMonth + 1;
+  const f = store.monthFirstDay;
+  for (let k = 0; k < M; k++) {
+    const a = f[k]!;
+    const z = f[k + 1]! - 1;
+    if (z < lo || a > hi) continue;
+    visit(k, a >= lo && z <= hi && (cut === null || z <= cut || a > cut));
+  }
+}
+
 /** Episodes per index-date bucket and care path (index 0 interventional, 1 conservative). */
 export function pathMix(store: OperationsStore, c: Compiled, period: Period, fromDay: number, toDay: number): { first: number; last: number; counts: [Int32Array, Int32Array] } {
+  if (period !== 'month' && period !== 'quarter') return pathMixScan(store, c, period, fromDay, toDay);
+  const first = bucketOf(period, fromDay, monthOfDay(fromDay));
+  const last = bucketOf(period, toDay, monthOfDay(toDay));
+  const counts: [Int32Array, Int32Array] = [new Int32Array(last - first + 1), new Int32Array(last - first + 1)];
+  const lo = Math.max(c.from, fromDay);
+  const hi = Math.min(c.to, toDay);
+  const { epDay, epPath, epProfile, epByMonth, epMonthStart, rollStart, rollProfile, rollCount } = store;
+  const pathOf = store.epProfiles.values.path;
+  const pass = c.episodes;
+  const quarter = period === 'quarter';
+  const [a0, a1] = counts;
+  rollupMonths(store, lo, hi, null, (k, whole) => {
+    const m = store.epFirstMonth + k;
+    const b = (quarter ? Math.floor(m / 3) : m) - first;
+    if (whole) {
+      let n0 = 0;
+      let n1 = 0;
+      for (let e = rollStart[k]!; e < rollStart[k + 1]!; e++) {
+        const p = rollProfile[e]!;
+        if (pass[p] === 0) continue;
+        if (pathOf[p] === 0) n0 += rollCount[e]!;
+        else n1 += rollCount[e]!;
+      }
+      a0[b]! += n0;
+      a1[b]! += n1;
+      return;
+    }
+    for (let j = epMonthStart[k]!; j < epMonthStart[k + 1]!; j++) {
+      const id = epByMonth[j]!;
+      if (pass[epProfile[id]!] === 0) continue;
+      const d = epDay[id]!;
+      if (d < lo || d > hi) continue;
+      if (epPath[id] === 0) a0[b]!++;
+      else a1[b]!++;
+    }
+  });
+  return { first, last, counts };
+}
+
+/** pathMix by a scan of every episode (the reference the rollup is tested against; day and week periods). */
+export function pathMixScan(store: OperationsStore, c: Compiled, period: Period, fromDay: number, toDay: number): { first: number; last: number; counts: [Int32Array, Int32Array] } {
   const first = bucketOf(period, fromDay, monthOfDay(fromDay));
   const last = bucketOf(period, toDay, monthOfDay(toDay));
   const counts: [Int32Array, Int32Array] = [new Int32Array(last - first + 1), new Int32Array(last - first + 1)];
@@ -592,25 +650,36 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
     }
   }
   const pass = c.heads;
-  const { day, profile, rfaGap, patient, episode } = store;
+  const { day, profile, patient, episode } = store;
   const gaps = new Map<number, Map<number, number>>();
   const gapFlat = new Int32Array(nCat * MAX_GAP);
-  const { gapProfile, gapDay, gapValue, gapCategory } = store;
-  for (let k = 0; k < gapProfile.length; k++) {
-    if (pass[gapProfile[k]!] === 0) continue;
-    const d = gapDay[k]!;
-    if (d < lo || d > hi) continue;
-    const gap = gapValue[k]!;
-    gapFlat[gapCategory[k]! * MAX_GAP + (gap < MAX_GAP ? gap : MAX_GAP - 1)]!++;
+  const { gapDay, gapValue, gapProfileStart } = store;
+  const lineCat = store.profiles.values.category;
+  // The gap list is in (profile, day) order: only the admitted profiles, and in each the days of the range.
+  for (let p = 0; p < pass.length; p++) {
+    if (pass[p] === 0) continue;
+    let a = gapProfileStart[p]!;
+    let z = gapProfileStart[p + 1]!;
+    if (a === z) continue;
+    if (gapDay[a]! < lo) a = lowerBound(gapDay, a, z, lo);
+    if (gapDay[z - 1]! > hi) z = lowerBound(gapDay, a, z, hi + 1);
+    const row = lineCat[p]! * MAX_GAP;
+    for (let k = a; k < z; k++) {
+      const gap = gapValue[k]!;
+      gapFlat[row + (gap < MAX_GAP ? gap : MAX_GAP - 1)]!++;
+    }
   }
   const rfaDays = new Map<number, number>();
-  for (const i of store.mbbStartLines) {
-    if (pass[profile[i]!] === 0) continue;
-    const d = day[i]!;
+  const rfaFlat = new Int32Array(MAX_GAP);
+  const { mbbProfile, mbbDay, mbbRfa } = store;
+  for (let k = 0; k < mbbProfile.length; k++) {
+    if (pass[mbbProfile[k]!] === 0) continue;
+    const d = mbbDay[k]!;
     if (d < lo || d > hi || d > matureBy) continue;
-    const g = rfaGap[i]!;
-    if (g > 0) rfaDays.set(g, (rfaDays.get(g) ?? 0) + 1);
+    const g = mbbRfa[k]!;
+    if (g > 0) rfaFlat[g < MAX_GAP ? g : MAX_GAP - 1]!++;
   }
+  for (let g = 1; g < MAX_GAP; g++) if (rfaFlat[g]) rfaDays.set(g, rfaFlat[g]!);
   const stamp = ++store.markStamp;
   const { patientMark, episodeMark } = store;
   let patients = 0;
@@ -651,6 +720,18 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
   };
 }
 
+/** The first index in a[from..to) whose value is >= v (a ascending there). */
+function lowerBound(a: Int32Array, from: number, to: number, v: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Lines of flagged ESI sessions matching the filters (for the patient-level list), newest first. */
 export function flaggedLines(store: OperationsStore, c: Compiled): number[] {
   const out: number[] = [];
@@ -683,6 +764,83 @@ export type GroupOf = (id: number) => number;
  * it has closed by `asOf` (index day + window end <= asOf).
  */
 export function followUpParts(
+  store: OperationsStore,
+  c: Compiled,
+  opts: { measure: Measure; window: number; windowEnd: number; flag: number; asOf: number; by: 'provider' | 'site'; own: number | null; period: 'month' | 'quarter' },
+  useRollup = true,
+): Array<{ group: number; bucket: number; parts: number[] }> {
+  if (!useRollup) return followUpPartsScan(store, c, opts);
+  const bits = store.bitsOf(opts.measure);
+  const wb = windowBit(opts.window);
+  const fb = flagBit(opts.flag, opts.window);
+  const roll = store.rollPartsOf(opts.measure, opts.window, opts.flag);
+  const { epDay, epProfile, epByMonth, epMonthStart, rollStart, rollProfile } = store;
+  const pass = c.episodes;
+  const idx = opts.by === 'provider' ? store.epProviderIdx : store.epSiteIdx;
+  const ids = opts.by === 'provider' ? store.providerIds : store.siteIds;
+  const denseOfId = new Map(ids.map((id, k) => [id, k]));
+  const profGroupId = opts.by === 'provider' ? store.epProfiles.values.provider : store.epProfiles.values.site;
+  const ownIdx = opts.by === 'provider' && opts.own !== null ? ids.indexOf(opts.own) : -2;
+  const nGroups = ids.length + 1;
+  const groupOf = (k: number) => (ownIdx === -2 || k === ownIdx ? k : ids.length);
+  const profGroup = Int32Array.from(profGroupId, (id) => groupOf(denseOfId.get(id)!));
+  const firstMonth = store.epFirstMonth;
+  const lastMonth = store.epLastMonth;
+  if (lastMonth < firstMonth) return [];
+  const quarter = opts.period === 'quarter';
+  const base = quarter ? Math.floor(firstMonth / 3) : firstMonth;
+  const width = (quarter ? Math.floor(lastMonth / 3) : lastMonth) - base + 1;
+  const P = PARTS.length;
+  const flat = new Int32Array(nGroups * width * P);
+  const end = opts.windowEnd;
+  const asOf = opts.asOf;
+  // Due when index day + end <= asOf: the cut day is asOf - end.
+  const cut = asOf - end;
+  rollupMonths(store, c.from, c.to, cut, (k, whole) => {
+    const m = firstMonth + k;
+    const bucket = (quarter ? Math.floor(m / 3) : m) - base;
+    if (whole) {
+      const due = store.monthFirstDay[k]! <= cut;
+      for (let e = rollStart[k]!; e < rollStart[k + 1]!; e++) {
+        const p = rollProfile[e]!;
+        if (pass[p] === 0) continue;
+        const at = (profGroup[p]! * width + bucket) * P;
+        const r = e * 4;
+        flat[at]! += roll[r]!;
+        if (due) {
+          flat[at + 2]! += roll[r + 1]!;
+          flat[at + 3]! += roll[r + 2]!;
+          flat[at + 4]! += roll[r + 3]!;
+        } else flat[at + 1]! += roll[r + 1]! + roll[r + 2]! + roll[r + 3]!;
+      }
+      return;
+    }
+    for (let j = epMonthStart[k]!; j < epMonthStart[k + 1]!; j++) {
+      const id = epByMonth[j]!;
+      if (pass[epProfile[id]!] === 0) continue;
+      const d = epDay[id]!;
+      if (d < c.from || d > c.to) continue;
+      const b = bits[id]!;
+      const part = (b & BIT_BASELINE) === 0 ? 0 : d + end > asOf ? 1 : (b & wb) === 0 ? 2 : (b & fb) === 0 ? 3 : 4;
+      flat[(groupOf(idx[id]!) * width + bucket) * P + part]!++;
+    }
+  });
+  const groups = [...ids.map((id, k) => (k === ownIdx || ownIdx === -2 ? id : null)), ownIdx === -2 ? null : -1];
+  const out: Array<{ group: number; bucket: number; parts: number[] }> = [];
+  for (let g = 0; g < groups.length; g++) {
+    if (groups[g] === null) continue;
+    for (let b = 0; b < width; b++) {
+      const at = (g * width + b) * P;
+      let any = 0;
+      for (let j = 0; j < P; j++) any += flat[at + j]!;
+      if (any) out.push({ group: groups[g]!, bucket: b + base, parts: Array.from(flat.subarray(at, at + P)) });
+    }
+  }
+  return out;
+}
+
+/** followUpParts by a scan of every episode (the reference the rollup is tested against). */
+function followUpPartsScan(
   store: OperationsStore,
   c: Compiled,
   opts: { measure: Measure; window: number; windowEnd: number; flag: number; asOf: number; by: 'provider' | 'site'; own: number | null; period: 'month' | 'quarter' },

@@ -134,6 +134,41 @@ export class OperationsStore {
   epSiteIdx = new Int32Array(0);
   providerIds: number[] = [];
   siteIds: number[] = [];
+  /**
+   * The episode rollup (decision 010): live episodes ordered by index month
+   * (`epByMonth`, the month's ids from `epMonthStart[m - epFirstMonth]`), and
+   * per month the count of episodes of each episode profile (entries from
+   * `rollStart[m - epFirstMonth]`: `rollProfile`, `rollCount`; `epEntry` is
+   * an episode's entry). A whole month inside a request's dates is read from
+   * its entries (a few thousand instead of tens of thousands of episodes);
+   * a month cut by the dates (or by a window's due day) is scanned episode
+   * by episode. Exact for every filter: the profile holds every episode filter.
+   */
+  epFirstDay = 0;
+  epLastDay = -1;
+  epFirstMonth = 0;
+  epLastMonth = -1;
+  /** First day of each month from epFirstMonth to epLastMonth + 1. */
+  monthFirstDay = new Int32Array(0);
+  epByMonth = new Int32Array(0);
+  epMonthStart = new Int32Array(0);
+  rollStart = new Int32Array(0);
+  rollProfile = new Int32Array(0);
+  rollCount = new Int32Array(0);
+  epEntry = new Int32Array(0);
+  /** Per (measure, window, flag): per rollup entry, episodes by class (no baseline; baseline, no score; scored, not a responder; responder). */
+  private rollParts = new Map<string, Int32Array>();
+  /**
+   * Sessions followed by another of their type and region (the gap list) in
+   * (line profile, day) order: profile p's from `gapProfileStart[p]`. A
+   * request reads only the profiles its filters admit, and within each the
+   * days of its range (binary search).
+   */
+  gapProfileStart = new Int32Array(0);
+  /** MBB series starts as parallel columns: line profile, day, days to RFA (-1 none). */
+  mbbProfile = new Int32Array(0);
+  mbbDay = new Int32Array(0);
+  mbbRfa = new Int32Array(0);
   /** Scratch marks for counting distinct patients and episodes without allocating (a stamp per use). */
   patientMark = new Int32Array(0);
   episodeMark = new Int32Array(0);
@@ -164,6 +199,7 @@ export class OperationsStore {
     const s = new OperationsStore(a);
     s.version = a.version;
     s.loadEpisodes();
+    s.buildEpisodeRollup();
     s.loadLines();
     s.loadMs = performance.now() - t0;
     return s;
@@ -281,6 +317,30 @@ export class OperationsStore {
       if (this.mbbStart[i]) mbb.push(i);
     }
     flagged.sort((a, b) => this.day[b]! - this.day[a]! || this.episode[b]! - this.episode[a]!);
+    // The gap list by (line profile, day): a stable counting sort by day, then one by profile.
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const i of gaps) {
+      const d = this.day[i]!;
+      if (d < lo) lo = d;
+      if (d > hi) hi = d;
+    }
+    if (gaps.length) {
+      const byDay = new Int32Array(hi - lo + 2);
+      for (const i of gaps) byDay[this.day[i]! - lo + 1]!++;
+      for (let k = 1; k < byDay.length; k++) byDay[k]! += byDay[k - 1]!;
+      const dayOrdered = new Int32Array(gaps.length);
+      for (const i of gaps) dayOrdered[byDay[this.day[i]! - lo]!++] = i;
+      const P = this.profiles.size;
+      const start = new Int32Array(P + 1);
+      for (const i of dayOrdered) start[this.profile[i]! + 1]!++;
+      for (let p = 1; p <= P; p++) start[p]! += start[p - 1]!;
+      this.gapProfileStart = start.slice();
+      for (const i of dayOrdered) gaps[start[this.profile[i]!]!++] = i;
+    } else this.gapProfileStart = new Int32Array(this.profiles.size + 1);
+    this.mbbProfile = Int32Array.from(mbb, (i) => this.profile[i]!);
+    this.mbbDay = Int32Array.from(mbb, (i) => this.day[i]!);
+    this.mbbRfa = Int32Array.from(mbb, (i) => this.rfaGap[i]!);
     this.gapLines = Int32Array.from(gaps);
     this.gapProfile = Int32Array.from(gaps, (i) => this.profile[i]!);
     this.gapDay = Int32Array.from(gaps, (i) => this.day[i]!);
@@ -492,6 +552,87 @@ export class OperationsStore {
         this.epSex[id]!,
       ]);
     }
+  }
+
+  /** The episode rollup (see epByMonth): a counting sort of the live episodes by month, then per month its profiles' counts. */
+  private buildEpisodeRollup(): void {
+    let firstDay = Infinity;
+    let lastDay = -Infinity;
+    let first = Infinity;
+    let last = -Infinity;
+    for (let id = 1; id <= this.epMax; id++) {
+      if (!this.epAlive[id]) continue;
+      const d = this.epDay[id]!;
+      const m = this.epMonth[id]!;
+      if (d < firstDay) firstDay = d;
+      if (d > lastDay) lastDay = d;
+      if (m < first) first = m;
+      if (m > last) last = m;
+    }
+    this.epEntry = new Int32Array(this.epAlive.length).fill(-1);
+    if (!Number.isFinite(first)) {
+      this.epFirstMonth = 0;
+      this.epLastMonth = -1;
+      this.epByMonth = new Int32Array(0);
+      this.epMonthStart = new Int32Array(1);
+      this.rollStart = new Int32Array(1);
+      return;
+    }
+    this.epFirstDay = firstDay;
+    this.epLastDay = lastDay;
+    this.epFirstMonth = first;
+    this.epLastMonth = last;
+    const M = last - first + 1;
+    this.monthFirstDay = Int32Array.from({ length: M + 1 }, (_, k) => Math.floor(Date.UTC(Math.floor((first + k) / 12), (first + k) % 12, 1) / 86_400_000));
+    const start = new Int32Array(M + 1);
+    for (let id = 1; id <= this.epMax; id++) if (this.epAlive[id]) start[this.epMonth[id]! - first + 1]!++;
+    for (let k = 1; k <= M; k++) start[k]! += start[k - 1]!;
+    this.epMonthStart = start.slice();
+    const byMonth = new Int32Array(start[M]!);
+    for (let id = 1; id <= this.epMax; id++) if (this.epAlive[id]) byMonth[start[this.epMonth[id]! - first]!++] = id;
+    this.epByMonth = byMonth;
+    const at = new Int32Array(this.epProfiles.size).fill(-1);
+    const rollStart = new Int32Array(M + 1);
+    const profile: number[] = [];
+    const count: number[] = [];
+    for (let k = 0; k < M; k++) {
+      rollStart[k] = profile.length;
+      for (let j = this.epMonthStart[k]!; j < this.epMonthStart[k + 1]!; j++) {
+        const id = byMonth[j]!;
+        const p = this.epProfile[id]!;
+        let e = at[p]!;
+        if (e < rollStart[k]! || profile[e] !== p) {
+          at[p] = e = profile.length;
+          profile.push(p);
+          count.push(0);
+        }
+        count[e]!++;
+        this.epEntry[id] = e;
+      }
+    }
+    rollStart[M] = profile.length;
+    this.rollStart = rollStart;
+    this.rollProfile = Int32Array.from(profile);
+    this.rollCount = Int32Array.from(count);
+  }
+
+  /** Per rollup entry, its episodes by class at window `w` and responder flag `f` of a measure (4 counts per entry); made on first use. */
+  rollPartsOf(measure: Measure, w: number, f: number): Int32Array {
+    const key = `${measure}|${w}|${f}`;
+    let out = this.rollParts.get(key);
+    if (out) return out;
+    const bits = this.bitsOf(measure);
+    const wb = windowBit(w);
+    const fb = flagBit(f, w);
+    out = new Int32Array(this.rollProfile.length * 4);
+    for (let id = 1; id <= this.epMax; id++) {
+      const e = this.epEntry[id]!;
+      if (e < 0) continue;
+      const b = bits[id]!;
+      out[e * 4 + ((b & BIT_BASELINE) === 0 ? 0 : (b & wb) === 0 ? 1 : (b & fb) === 0 ? 2 : 3)]!++;
+    }
+    this.rollParts.set(key, out);
+    return out;
   }
 
   /** The measure's bit fields, dense by episode id (made on first use from the analytic store's columns). */

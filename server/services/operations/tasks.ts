@@ -31,7 +31,7 @@ import {
 } from './aggregate.ts';
 import { ROLLING_DAYS } from './rules.ts';
 import { CATS, FAMILY_NAMES, FLAG_NAMES, operationsStoreOf, type FlagName, type OperationsStore } from './store.ts';
-import type { Measure } from '../../../db/schema/vocabulary.ts';
+import { FOLLOW_UP_WINDOW_NAMES, type Measure } from '../../../db/schema/vocabulary.ts';
 
 /** At most this many buckets in a series (the latest are kept). */
 export const MAX_BUCKETS = 400;
@@ -159,17 +159,11 @@ export type MixRaw = { first: number; last: number; interventional: number[]; co
 export function mixTask(a: AnalyticStore, q: { filters: OutcomeFilters; period: 'month' | 'quarter' }): MixRaw {
   const s = operationsStoreOf(a);
   const c = compile(s, q.filters);
-  let first = Infinity;
-  let last = -Infinity;
-  for (let id = 1; id <= s.epMax; id++) {
-    if (!s.epAlive[id]) continue;
-    const d = s.epDay[id]!;
-    if (d < first) first = d;
-    if (d > last) last = d;
-  }
-  const fromDay = Math.max(first, c.from);
-  const toDay = Math.min(last, c.to);
-  if (!Number.isFinite(first) || fromDay > toDay) return null;
+  // The first and last index day of the live episodes, kept with the episode rollup.
+  if (s.epLastMonth < s.epFirstMonth) return null;
+  const fromDay = Math.max(s.epFirstDay, c.from);
+  const toDay = Math.min(s.epLastDay, c.to);
+  if (fromDay > toDay) return null;
   const m = pathMix(s, c, q.period, fromDay, toDay);
   return { first: m.first, last: m.last, interventional: [...m.counts[0]], conservative: [...m.counts[1]] };
 }
@@ -259,7 +253,10 @@ export function statsTask(a: AnalyticStore, _q: Record<string, never>): { buildM
  */
 export function operationsWarmUps(a: AnalyticStore): Array<() => void> {
   if (!a.hasTreatments()) return [];
-  return [() => void operationsStoreOf(a), ...(a.hasMeasure('pain_nrs') ? [() => void operationsStoreOf(a).bitsOf('pain_nrs')] : [])];
+  // The page opens on pain NRS at 3 months, 30 % responders: its rollup of follow-up parts too.
+  const m3 = FOLLOW_UP_WINDOW_NAMES.indexOf('m3');
+  const pct30 = FLAG_NAMES.indexOf('pct30');
+  return [() => void operationsStoreOf(a), ...(a.hasMeasure('pain_nrs') ? [() => void operationsStoreOf(a).rollPartsOf('pain_nrs', m3, pct30)] : [])];
 }
 
 export const operationsTasks = {
