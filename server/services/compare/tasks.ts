@@ -45,14 +45,15 @@ export interface FullComparison {
 
 const settingsOf = (i: CompareTaskInput): CompareSettings => ({ measure: i.measure, definition: i.definition, denominator: i.denominator });
 
-// The adjusted analysis of the last query, for the matched comparison that follows it on the same page.
-let lastAdjusted: { rows: CompareRows; result: AdjustedComparison; internals: AdjustedInternals | null } | null = null;
+// The adjusted analysis of the last query (its rows and responder definition), for the matched comparison
+// that follows it on the same page. The denominator does not enter it (complete cases only).
+let lastAdjusted: { rows: CompareRows; definition: string; result: AdjustedComparison; internals: AdjustedInternals | null } | null = null;
 
 function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step: string) => void) {
   const { rows } = loadCompareRows(store, { ...input, fresh: false });
-  if (!input.fresh && lastAdjusted && lastAdjusted.rows === rows) return lastAdjusted;
+  if (!input.fresh && lastAdjusted && lastAdjusted.rows === rows && lastAdjusted.definition === input.definition) return lastAdjusted;
   const { result, internals } = adjustedComparison(rows, settingsOf(input), lap, helperOffload);
-  lastAdjusted = { rows, result, internals };
+  lastAdjusted = { rows, definition: input.definition, result, internals };
   return lastAdjusted;
 }
 

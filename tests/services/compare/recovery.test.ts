@@ -132,6 +132,15 @@ describe('planted effects at 3 months (pain NRS), recovered by the comparison', 
     expect(c.ancova!.estimate).toBeCloseTo(crude.ancova!.estimate, 12);
   });
 
+  it('another responder definition on the same rows gives that definition\u2019s adjusted responders, not the last one\u2019s', async () => {
+    const a = inProcessAnalytics(db);
+    const pct50 = await a.runTask('compare.full', { ...input, definition: 'pct50' });
+    expect(pct50.adjusted.responders!.ipw.diff).not.toBeCloseTo(adjusted.responders!.ipw.diff!, 6);
+    expect(pct50.adjusted.doublyRobust).toEqual(adjusted.doublyRobust); // the change does not depend on it
+    const crude50 = await a.runTask('compare.crude', { ...input, definition: 'pct50' });
+    expect(crude50.responders!.x1).toBeLessThan(crude.responders!.x1);
+  });
+
   it('ANCOVA, responders and complications are computed on the same episodes', () => {
     expect(crude.ancova!.n).toBe(crude.interventional.complete + crude.conservative.complete);
     // Adjusting for the baseline alone removes most of the planted confounding (the baseline is the main confounder).
