@@ -7,9 +7,11 @@ import type Database from 'better-sqlite3';
 import type { DataState } from '../cohorts/data.ts';
 import type { CohortDefinition } from '../cohorts/definition.ts';
 import { csvLine } from '../../domain/csv.ts';
+import { outcomeChangeSeq } from '../outcomes/refresh.ts';
 import { randomStudyIds } from './deid.ts';
+import { MeasureCursor, newSlot, type MeasureSource } from './measures.ts';
 import { encodeTable, FILE_EXTENSION } from './encode.ts';
-import { batchesOf, createSelectionTable, dictionaryRows, dropSelectionTable, tableSpecs, type ExportFormat, type ExportShape, type RowCounts, type Selection } from './tables.ts';
+import { BATCH_ROWS, batchesOf, createSelectionTable, dictionaryRows, dropSelectionTable, tableSpecs, type ExportFormat, type ExportShape, type RowCounts, type Selection } from './tables.ts';
 
 export type ExportMembers = {
   /** Member episode ids, ascending, with each one's patient id and index day (aligned). */
@@ -100,10 +102,18 @@ export function bundleFiles(req: Omit<ExportRequest, 'members'>, episodes: numbe
 }
 
 /** The data files, table by table, chunk by chunk. */
-export function* exportJob(sqlite: Database.Database, req: ExportRequest, opts: { transaction: boolean } = { transaction: true }): Generator<JobEvent> {
+export function* exportJob(
+  sqlite: Database.Database,
+  req: ExportRequest,
+  opts: { transaction?: boolean; measures?: MeasureSource | null; onMeasures?: (filled: MeasureCursor['filled']) => void } = {},
+): Generator<JobEvent> {
   const sel = selectionOf(req.members, req.identified);
   const counts: RowCounts = {};
+  let cursor: MeasureCursor | null = null;
   const read = function* () {
+    // The wide measure values: from the analytic store when it is at this transaction's change-log position,
+    // else from SQLite in this transaction (measures.ts). Either way the values of this one state.
+    if (req.shape === 'wide') cursor = new MeasureCursor(sqlite, sel.episodes, opts.measures ?? null, outcomeChangeSeq(sqlite), () => newSlot(BATCH_ROWS));
     // CSV and JSON rows of observations and treatments are written by SQLite (tables.ts, lineBatches).
     const selection = req.format === 'parquet' ? null : createSelectionTable(sqlite, sel);
     try {
@@ -116,12 +126,12 @@ export function* exportJob(sqlite: Database.Database, req: ExportRequest, opts: 
     for (const t of tableSpecs(req.shape, req.identified)) {
       yield { type: 'file', name: `${t.name}.${FILE_EXTENSION[req.format]}` } as JobEvent;
       const meta = { table: t.name, shape: req.shape, deidentification: req.identified ? 'limited data set' : 'safe harbor' };
-      for (const bytes of encodeTable(req.format, t.columns, batchesOf(sqlite, sel, req.shape, t.name, counts, req.format, selection), meta)) yield { type: 'chunk', bytes } as JobEvent;
+      for (const bytes of encodeTable(req.format, t.columns, batchesOf(sqlite, sel, req.shape, t.name, counts, req.format, selection, cursor), meta)) yield { type: 'chunk', bytes } as JobEvent;
     }
   };
   // One read transaction on the worker's own connection: every table describes the same state of the
   // database. Not on a shared connection (in-memory databases), where other requests run between chunks.
-  if (!opts.transaction) yield* read();
+  if (opts.transaction === false) yield* read();
   else {
     sqlite.prepare('BEGIN').run();
     try {
@@ -130,5 +140,6 @@ export function* exportJob(sqlite: Database.Database, req: ExportRequest, opts: 
       sqlite.prepare('COMMIT').run();
     }
   }
+  if (cursor) opts.onMeasures?.((cursor as MeasureCursor).filled);
   yield { type: 'done', counts };
 }

@@ -3,6 +3,7 @@
  * episodes (with their patients and index days, for the study ids and the
  * relative days), the definition, the data state it ran on.
  */
+import type { Analytics } from '../analytics/runtime.ts';
 import type { CohortDefinition } from '../cohorts/definition.ts';
 import { runCohort, type CohortCtx, type CohortRun } from '../cohorts/service.ts';
 import type { ExportRequest } from './job.ts';
@@ -16,19 +17,28 @@ export type ExportOptions = {
   now: number;
 };
 
+/**
+ * The analytic store an export's wide measure values may come from (measures.ts): the one its members were
+ * found with. Kept beside the request (a ticket holds the same object), not in it: the request is plain
+ * data that crosses into the export worker.
+ */
+const storeOf = new WeakMap<ExportRequest, Analytics>();
+export function analyticsFor(request: ExportRequest): Analytics | null {
+  return storeOf.get(request) ?? null;
+}
+
 export async function exportRequest(ctx: Pick<CohortCtx, 'db' | 'analytics'>, definition: CohortDefinition, opts: ExportOptions): Promise<{ request: ExportRequest; run: CohortRun }> {
   const run = await runCohort(ctx, definition);
-  return {
-    run,
-    request: {
-      shape: opts.shape,
-      format: opts.format,
-      identified: opts.identified,
-      definition,
-      cohort: opts.cohort,
-      dataState: run.dataState,
-      createdAt: new Date(opts.now).toISOString(),
-      members: { episodeIds: run.episodeIds, patientIds: run.patientIds, indexDays: run.indexDays },
-    },
+  const request: ExportRequest = {
+    shape: opts.shape,
+    format: opts.format,
+    identified: opts.identified,
+    definition,
+    cohort: opts.cohort,
+    dataState: run.dataState,
+    createdAt: new Date(opts.now).toISOString(),
+    members: { episodeIds: run.episodeIds, patientIds: run.patientIds, indexDays: run.indexDays },
   };
+  storeOf.set(request, ctx.analytics);
+  return { run, request };
 }

@@ -13,7 +13,10 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import yazl from 'yazl';
 import { bundleFiles, exportJob, type ExportRequest, type JobEvent } from './job.ts';
-import type { RowCounts } from './tables.ts';
+import type { Analytics } from '../analytics/runtime.ts';
+import { newSlot, slotOf, SLOT_FAILED, SLOT_FILLED, type MeasureSource } from './measures.ts';
+import { analyticsFor } from './request.ts';
+import { BATCH_ROWS, type RowCounts } from './tables.ts';
 
 export type ExportStream = {
   /** The zip file's bytes. */
@@ -22,12 +25,30 @@ export type ExportStream = {
   done: Promise<RowCounts>;
   /** Stops the producer (the client went away). */
   abort(): void;
+  /** Wide exports: slots of measure values filled by the analytic store / from SQLite (known when done). */
+  measures: { store: number; sqlite: number } | null;
 };
 
 /** Chunks a producer may post before the zip writer has taken them. */
 const CREDITS = 4;
 
-export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: { worker?: boolean } = {}): ExportStream {
+/** Numbers every slot filling: the runner caches results by input, and each filling must run. */
+let calls = 0;
+
+/** Wide rows of an in-memory database's export taken from the store in one slot; above, from SQLite. */
+const IN_MEMORY_SLOT = 1 << 18;
+
+export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: { worker?: boolean; analytics?: Analytics | null } = {}): ExportStream {
+  // The wide measure values come from the analytic store the members were found with (measures.ts).
+  const analytics = req.shape === 'wide' ? (opts.analytics === undefined ? analyticsFor(req) : opts.analytics) : null;
+  const fillSlot = (buffer: SharedArrayBuffer, n: number): Promise<number | null> => {
+    const call = ++calls;
+    return analytics!.runTask('export.wideMeasures', { buffer, n, call }).then(
+      (r) => (Atomics.load(slotOf(buffer).header, 2) === call ? r.version : null),
+      () => null,
+    );
+  };
+  const result: ExportStream = { stream: null as unknown as Readable, done: null as unknown as Promise<RowCounts>, abort: () => {}, measures: null };
   const zip = new yazl.ZipFile();
   const mtime = new Date(req.createdAt);
   for (const f of bundleFiles(req, req.members.episodeIds.length)) zip.addBuffer(Buffer.from(f.text, 'utf8'), f.name, { mtime, compress: true });
@@ -61,13 +82,27 @@ export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: {
         Atomics.add(credits, 0, 1);
         Atomics.notify(credits, 0);
       };
+      const slots = analytics ? [newSlot(BATCH_ROWS), newSlot(BATCH_ROWS)] : null;
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-        workerData: { entry: new URL('./worker.ts', import.meta.url).href, path: sqlite.name, request: req, credits },
+        workerData: { entry: new URL('./worker.ts', import.meta.url).href, path: sqlite.name, request: req, credits, slots: slots?.map((x) => x.buffer) ?? null },
         // The worker holds at most a batch and a few chunks.
         resourceLimits: { maxOldGenerationSizeMb: 512 },
       });
       let settled = false;
-      worker.on('message', (ev: JobEvent) => {
+      worker.on('message', (ev: JobEvent | { type: 'measures'; slot: number; n: number } | { type: 'measures-filled'; filled: { store: number; sqlite: number } }) => {
+        if (ev.type === 'measures') {
+          const h = slots![ev.slot]!.header;
+          void fillSlot(slots![ev.slot]!.buffer, ev.n).then((version) => {
+            if (version !== null) h[1] = version;
+            Atomics.store(h, 0, version === null ? SLOT_FAILED : SLOT_FILLED);
+            Atomics.notify(h, 0);
+          });
+          return;
+        }
+        if (ev.type === 'measures-filled') {
+          result.measures = ev.filled;
+          return;
+        }
         if (settled) return;
         if (ev.type === 'file') {
           try {
@@ -104,14 +139,23 @@ export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: {
       abort = () => {
         stopped = true;
       };
-      let events: JobEvent[];
-      try {
-        events = [...exportJob(sqlite, req, { transaction: !sqlite.inTransaction })];
-      } catch (err) {
-        fail(err);
-        return;
-      }
       void (async () => {
+        // The store's values for every member in one slot (an in-memory practice is small), asked before the job.
+        const n = req.members.episodeIds.length;
+        let measures: MeasureSource | null = null;
+        if (analytics && n > 0 && n <= IN_MEMORY_SLOT) {
+          const slot = newSlot(n);
+          slot.ids.set(req.members.episodeIds);
+          const version = await fillSlot(slot.buffer, n);
+          measures = { slots: [slot], ask: () => {}, wait: () => version };
+        }
+        let events: JobEvent[];
+        try {
+          events = [...exportJob(sqlite, req, { transaction: !sqlite.inTransaction, measures, onMeasures: (f) => (result.measures = f) })];
+        } catch (err) {
+          fail(err);
+          return;
+        }
         try {
           for (const ev of events) {
             if (stopped) return;
@@ -130,5 +174,8 @@ export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: {
     }
   });
   done.catch(() => {});
-  return { stream: zip.outputStream as Readable, done, abort };
+  result.stream = zip.outputStream as Readable;
+  result.done = done;
+  result.abort = () => abort();
+  return result;
 }

@@ -21,6 +21,7 @@ import { measureIdRange } from '../../../db/schema/outcomes.ts';
 import { FOLLOW_UP_WINDOWS, FOLLOW_UP_WINDOW_NAMES, MEASURES, MEASURE_NAMES, PROCEDURE_CODE_SHAPE, type Measure } from '../../../db/schema/vocabulary.ts';
 import { daysToIso, parseIsoDate } from '../../domain/dates.ts';
 import { AGE_CAP, RESTRICTED_ZIP3, safeHarborAge, zip3 } from './deid.ts';
+import { NO_DAY, PER_MEASURE, WIDE_VALUES, realText, type MeasureCursor } from './measures.ts';
 
 export const EXPORT_SHAPES = ['wide', 'long'] as const;
 export type ExportShape = (typeof EXPORT_SHAPES)[number];
@@ -259,19 +260,21 @@ function codeOnly(v: string | number | null, shape: RegExp): string | null {
 }
 
 /** Episode rows (wide: with every measure's baseline and window values), in episode-id order. */
-export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape: ExportShape, counts: RowCounts, format: ExportFormat = 'parquet'): Generator<Batch> {
+export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape: ExportShape, counts: RowCounts, format: ExportFormat = 'parquet', measures: MeasureCursor | null = null): Generator<Batch> {
   const wide = shape === 'wide';
   const identified = sel.identified;
-  const width = episodeColumns(identified).length + (wide && format === 'parquet' ? measureColumns(identified).length : 0);
+  const width = episodeColumns(identified).length + (wide && (format === 'parquet' || measures !== null) ? measureColumns(identified).length : 0);
   const facts = patientFacts(sqlite);
   const [lo, hi] = memberRange(sel);
   // Wide: each measure's row joined by its key (measure number x 2^40 + episode id, the rowid), so SQLite
   // does the merge and every episode comes as one row.
   const windowCols = ['baseline_value', 'baseline_day', ...FOLLOW_UP_WINDOW_NAMES.flatMap((w) => [`${w}_value`, `${w}_day`])];
   const perMeasure = windowCols.length;
-  const textTail = wide && format !== 'parquet';
+  // Wide values from the measure cursor (the analytic store's columns, measures.ts) when there is one.
+  const fromCursor = wide && measures !== null;
+  const textTail = wide && format !== 'parquet' && !fromCursor;
   const measureNames = MEASURE_NAMES.flatMap((m) => windowCols.map((c) => [m, c] as const));
-  const measureSelect = !wide
+  const measureSelect = !wide || fromCursor
     ? []
     : textTail
       ? [
@@ -284,7 +287,7 @@ export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape
             .join(' || '),
         ]
       : MEASURE_NAMES.flatMap((m: Measure, k) => windowCols.map((c) => `m${k}.${c}`));
-  const measureJoins = wide ? MEASURE_NAMES.map((m: Measure, k) => `LEFT JOIN outcome_measures m${k} ON m${k}.id = ${measureIdRange(m)[0]} + e.episode_id`).join(' ') : '';
+  const measureJoins = wide && !fromCursor ? MEASURE_NAMES.map((m: Measure, k) => `LEFT JOIN outcome_measures m${k} ON m${k}.id = ${measureIdRange(m)[0]} + e.episode_id`).join(' ') : '';
   const rows = sqlite
     .prepare(
       `SELECT e.episode_id, e.patient_id, e.index_year, e.index_date, e.age, e.sex, e.care_path, e.condition_code, e.condition_group, e.region, e.category, e.code,
@@ -324,7 +327,16 @@ export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape
     for (let j = 8; j <= 10; j++) c[k++]!.push(r[j] ?? null);
     c[k++]!.push(codeOnly(r[11]!, PROCEDURE_CODE_SHAPE));
     for (let j = 12; j <= 19; j++) c[k++]!.push(r[j] ?? null);
-    if (textTail) (b.tail ??= []).push(r[20] as string);
+    if (fromCursor) {
+      const at = measures.at(e);
+      const { values, days } = measures.slot;
+      for (let j = 0; j < WIDE_VALUES; j++) {
+        const v = at < 0 ? NaN : values[at * WIDE_VALUES + j]!;
+        const d = at < 0 ? NO_DAY : days[at * WIDE_VALUES + j]!;
+        c[k++]!.push(v === v ? v : null);
+        c[k++]!.push(d === NO_DAY ? null : d);
+      }
+    } else if (textTail) (b.tail ??= []).push(r[20] as string);
     else if (wide) for (let j = 20; j < 20 + measureValues; j++) c[k++]!.push(r[j] ?? null);
     void leading;
     b.length++;
@@ -461,12 +473,13 @@ export function batchesOf(
   counts: RowCounts,
   format: ExportFormat = 'parquet',
   selectionTable: string | null = null,
+  measures: MeasureCursor | null = null,
 ): Generator<Batch> {
   if (format !== 'parquet' && selectionTable) {
-    if (table === 'episodes') return episodeLineBatches(sqlite, sel, shape, format, selectionTable, counts);
+    if (table === 'episodes') return episodeLineBatches(sqlite, sel, shape, format, selectionTable, counts, measures);
     return lineBatches(sqlite, sel, table, format, selectionTable, counts);
   }
-  if (table === 'episodes') return episodeBatches(sqlite, sel, shape, counts, format);
+  if (table === 'episodes') return episodeBatches(sqlite, sel, shape, counts, format, measures);
   if (table === 'observations') return observationBatches(sqlite, sel, counts);
   return treatmentBatches(sqlite, sel, counts);
 }
@@ -614,28 +627,45 @@ function episodeColumnSql(identified: boolean): Record<string, string> {
  * order. Text values are enumerations, ISO dates, digits, or codes of a
  * checked shape (as lineSql).
  */
-function* episodeLineBatches(sqlite: Database.Database, sel: Selection, shape: ExportShape, format: 'csv' | 'json', selectionTable: string, counts: RowCounts): Generator<Batch> {
+function* episodeLineBatches(
+  sqlite: Database.Database,
+  sel: Selection,
+  shape: ExportShape,
+  format: 'csv' | 'json',
+  selectionTable: string,
+  counts: RowCounts,
+  measures: MeasureCursor | null = null,
+): Generator<Batch> {
   const spec = tableSpecs(shape, sel.identified).find((t) => t.name === 'episodes')!;
   const sql = episodeColumnSql(sel.identified);
-  const parts = spec.columns.map((c, k) => {
+  // Wide with a measure cursor: SQLite writes the facts, the measure values are appended from the cursor's slot.
+  const tail = shape === 'wide' && measures ? wideTail(sqlite, format, sel.identified) : null;
+  const columns = tail ? episodeColumns(sel.identified) : spec.columns;
+  const parts = columns.map((c, k) => {
     const v = sql[c.name];
     if (!v) throw new Error(`no SQL for export column ${c.name}`);
     if (format === 'csv') return `${k ? "',' || " : ''}coalesce(${v}, '')`;
     const value = c.type === 'string' ? `coalesce('"' || ${v} || '"', 'null')` : `coalesce(${v}, 'null')`;
     return `'${k ? ',' : '{'}"${c.name}":' || ${value}`;
   });
-  const line = parts.join(' || ') + (format === 'json' ? ` || '}'` : '');
-  const joins = shape === 'wide' ? MEASURE_NAMES.map((m, k) => `LEFT JOIN outcome_measures m${k} ON m${k}.id = ${measureIdRange(m)[0]} + e.episode_id`).join(' ') : '';
+  const line = parts.join(' || ') + (format === 'json' && !tail ? ` || '}'` : '');
+  const joins = shape === 'wide' && !tail ? MEASURE_NAMES.map((m, k) => `LEFT JOIN outcome_measures m${k} ON m${k}.id = ${measureIdRange(m)[0]} + e.episode_id`).join(' ') : '';
   const it = sqlite
     .prepare(
-      `SELECT ${line} FROM ${selectionTable} s CROSS JOIN outcome_episodes e ON e.episode_id = s.episode_id CROSS JOIN patients p ON p.id = e.patient_id ${joins} ORDER BY s.episode_id`,
+      `SELECT ${tail ? 's.episode_id, ' : ''}${line} FROM ${selectionTable} s CROSS JOIN outcome_episodes e ON e.episode_id = s.episode_id CROSS JOIN patients p ON p.id = e.patient_id ${joins} ORDER BY s.episode_id`,
     )
-    .pluck()
-    .iterate() as IterableIterator<string>;
+    [tail ? 'raw' : 'pluck']()
+    .iterate() as IterableIterator<string | [number, string]>;
   let lines: string[] = [];
   let n = 0;
   try {
-    for (const l of it) {
+    for (const r of it) {
+      let l: string;
+      if (tail) {
+        const [e, facts] = r as [number, string];
+        const at = measures!.at(e);
+        l = facts + tail(measures!.slot.values, measures!.slot.days, at);
+      } else l = r as string;
       lines.push(l);
       n++;
       if (lines.length === BATCH_ROWS) {
@@ -648,4 +678,52 @@ function* episodeLineBatches(sqlite: Database.Database, sel: Selection, shape: E
   }
   if (lines.length) yield { length: lines.length, columns: [], lines };
   counts.episodes = n;
+}
+
+/**
+ * The wide measure columns of one row as the file's text, from a slot
+ * (measures.ts): numbers written exactly as SQLite writes them (realText),
+ * empty (CSV) or null (JSON) when none; JSON closes the row object.
+ */
+function wideTail(sqlite: Database.Database, format: 'csv' | 'json', identified: boolean): (values: Float64Array, days: Int16Array, at: number) => string {
+  const real = realText(sqlite);
+  const names = measureColumns(identified).map((c) => c.name);
+  const dayText: string[] = [];
+  const day = (d: number) => (dayText[d + 32768] ??= String(d));
+  const none = format === 'csv' ? '' : 'null';
+  // Before each value: a comma (CSV) or ,"name": (JSON); values and days alternate as measureColumns orders them.
+  const pre = names.map((n) => (format === 'csv' ? ',' : `,${JSON.stringify(n)}:`));
+  const groups = WIDE_VALUES / PER_MEASURE;
+  const emptyGroup: string[] = [];
+  for (let g = 0; g < groups; g++) {
+    let t = '';
+    for (let j = 0; j < PER_MEASURE * 2; j++) t += pre[g * PER_MEASURE * 2 + j]! + none;
+    emptyGroup.push(t);
+  }
+  const close = format === 'json' ? '}' : '';
+  const emptyRow = emptyGroup.join('') + close;
+  return (values, days, at) => {
+    if (at < 0) return emptyRow;
+    let out = '';
+    const base = at * WIDE_VALUES;
+    for (let g = 0; g < groups; g++) {
+      let any = false;
+      for (let j = g * PER_MEASURE; j < (g + 1) * PER_MEASURE; j++) {
+        if (values[base + j] === values[base + j] || days[base + j] !== NO_DAY) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) {
+        out += emptyGroup[g]!;
+        continue;
+      }
+      for (let j = g * PER_MEASURE; j < (g + 1) * PER_MEASURE; j++) {
+        const v = values[base + j]!;
+        const d = days[base + j]!;
+        out += pre[2 * j]! + (v === v ? real(v) : none) + pre[2 * j + 1]! + (d === NO_DAY ? none : day(d));
+      }
+    }
+    return out + close;
+  };
 }
