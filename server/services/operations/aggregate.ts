@@ -417,7 +417,7 @@ export function pathMix(store: OperationsStore, c: Compiled, period: Period, fro
   const counts: [Int32Array, Int32Array] = [new Int32Array(last - first + 1), new Int32Array(last - first + 1)];
   const lo = Math.max(c.from, fromDay);
   const hi = Math.min(c.to, toDay);
-  const { epDay, epPath, epProfile, epByMonth, epMonthStart, rollStart, rollProfile, rollCount } = store;
+  const { byMonthProfile, byMonthDay, epMonthStart, rollStart, rollProfile, rollCount } = store;
   const pathOf = store.epProfiles.values.path;
   const pass = c.episodes;
   const quarter = period === 'quarter';
@@ -439,11 +439,11 @@ export function pathMix(store: OperationsStore, c: Compiled, period: Period, fro
       return;
     }
     for (let j = epMonthStart[k]!; j < epMonthStart[k + 1]!; j++) {
-      const id = epByMonth[j]!;
-      if (pass[epProfile[id]!] === 0) continue;
-      const d = epDay[id]!;
+      const p = byMonthProfile[j]!;
+      if (pass[p] === 0) continue;
+      const d = byMonthDay[j]!;
       if (d < lo || d > hi) continue;
-      if (epPath[id] === 0) a0[b]!++;
+      if (pathOf[p] === 0) a0[b]!++;
       else a1[b]!++;
     }
   });
@@ -650,7 +650,6 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
     }
   }
   const pass = c.heads;
-  const { day, profile, patient, episode } = store;
   const gaps = new Map<number, Map<number, number>>();
   const gapFlat = new Int32Array(nCat * MAX_GAP);
   const { gapDay, gapValue, gapProfileStart } = store;
@@ -680,20 +679,24 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
     if (g > 0) rfaFlat[g < MAX_GAP ? g : MAX_GAP - 1]!++;
   }
   for (let g = 1; g < MAX_GAP; g++) if (rfaFlat[g]) rfaDays.set(g, rfaFlat[g]!);
-  const stamp = ++store.markStamp;
-  const { patientMark, episodeMark } = store;
+  // Distinct patients and episodes with a flag: dense numbers of the flagged list, marked in small arrays.
+  const { flaggedProfile, flaggedDay, flaggedPatientN, flaggedEpisodeN } = store;
+  const patientSeen = new Uint8Array(store.flaggedPatients);
+  const episodeSeen = new Uint8Array(store.flaggedEpisodes);
   let patients = 0;
   let episodes = 0;
-  for (const i of store.flaggedOrder) {
-    if (pass[profile[i]!] === 0) continue;
-    const d = day[i]!;
+  for (let k = 0; k < flaggedProfile.length; k++) {
+    if (pass[flaggedProfile[k]!] === 0) continue;
+    const d = flaggedDay[k]!;
     if (d < lo || d > hi) continue;
-    if (patientMark[patient[i]!] !== stamp) {
-      patientMark[patient[i]!] = stamp;
+    const pn = flaggedPatientN[k]!;
+    const en = flaggedEpisodeN[k]!;
+    if (patientSeen[pn] === 0) {
+      patientSeen[pn] = 1;
       patients++;
     }
-    if (episodeMark[episode[i]!] !== stamp) {
-      episodeMark[episode[i]!] = stamp;
+    if (episodeSeen[en] === 0) {
+      episodeSeen[en] = 1;
       episodes++;
     }
   }
@@ -732,15 +735,25 @@ function lowerBound(a: Int32Array, from: number, to: number, v: number): number 
   return lo;
 }
 
-/** Lines of flagged ESI sessions matching the filters (for the patient-level list), newest first. */
-export function flaggedLines(store: OperationsStore, c: Compiled): number[] {
+/**
+ * Flagged ESI sessions matching the filters (for the patient-level list),
+ * newest first, one per episode (its latest), of the episodes `keep` admits:
+ * their positions in store.flaggedOrder.
+ */
+export function flaggedSessions(store: OperationsStore, c: Compiled, keep: (episodeId: number) => boolean): number[] {
   const out: number[] = [];
   const pass = c.heads;
-  for (const i of store.flaggedOrder) {
-    if (pass[store.profile[i]!] === 0) continue;
-    const d = store.day[i]!;
+  const { flaggedProfile, flaggedDay, flaggedEpisodeN, flaggedOrder, episode } = store;
+  const seen = new Uint8Array(store.flaggedEpisodes);
+  for (let k = 0; k < flaggedProfile.length; k++) {
+    if (pass[flaggedProfile[k]!] === 0) continue;
+    const d = flaggedDay[k]!;
     if (d < c.from || d > c.to) continue;
-    out.push(i);
+    const en = flaggedEpisodeN[k]!;
+    if (seen[en] === 1) continue;
+    if (!keep(episode[flaggedOrder[k]!]!)) continue;
+    seen[en] = 1;
+    out.push(k);
   }
   return out;
 }
@@ -770,13 +783,12 @@ export function followUpParts(
   useRollup = true,
 ): Array<{ group: number; bucket: number; parts: number[] }> {
   if (!useRollup) return followUpPartsScan(store, c, opts);
-  const bits = store.bitsOf(opts.measure);
+  const bits = store.bitsInMonthOrder(opts.measure);
   const wb = windowBit(opts.window);
   const fb = flagBit(opts.flag, opts.window);
   const roll = store.rollPartsOf(opts.measure, opts.window, opts.flag);
-  const { epDay, epProfile, epByMonth, epMonthStart, rollStart, rollProfile } = store;
+  const { byMonthProfile, byMonthDay, epMonthStart, rollStart, rollProfile } = store;
   const pass = c.episodes;
-  const idx = opts.by === 'provider' ? store.epProviderIdx : store.epSiteIdx;
   const ids = opts.by === 'provider' ? store.providerIds : store.siteIds;
   const denseOfId = new Map(ids.map((id, k) => [id, k]));
   const profGroupId = opts.by === 'provider' ? store.epProfiles.values.provider : store.epProfiles.values.site;
@@ -816,13 +828,13 @@ export function followUpParts(
       return;
     }
     for (let j = epMonthStart[k]!; j < epMonthStart[k + 1]!; j++) {
-      const id = epByMonth[j]!;
-      if (pass[epProfile[id]!] === 0) continue;
-      const d = epDay[id]!;
+      const p = byMonthProfile[j]!;
+      if (pass[p] === 0) continue;
+      const d = byMonthDay[j]!;
       if (d < c.from || d > c.to) continue;
-      const b = bits[id]!;
+      const b = bits[j]!;
       const part = (b & BIT_BASELINE) === 0 ? 0 : d + end > asOf ? 1 : (b & wb) === 0 ? 2 : (b & fb) === 0 ? 3 : 4;
-      flat[(groupOf(idx[id]!) * width + bucket) * P + part]!++;
+      flat[(profGroup[p]! * width + bucket) * P + part]!++;
     }
   });
   const groups = [...ids.map((id, k) => (k === ownIdx || ownIdx === -2 ? id : null)), ownIdx === -2 ? null : -1];

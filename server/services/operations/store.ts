@@ -156,6 +156,11 @@ export class OperationsStore {
   rollProfile = new Int32Array(0);
   rollCount = new Int32Array(0);
   epEntry = new Int32Array(0);
+  /** The profile and index day of the episodes in epByMonth order (a cut month is scanned in sequence). */
+  byMonthProfile = new Int32Array(0);
+  byMonthDay = new Int32Array(0);
+  /** Per measure: its bit fields in epByMonth order. */
+  private bitsByMonth = new Map<Measure, Int32Array>();
   /** Per (measure, window, flag): per rollup entry, episodes by class (no baseline; baseline, no score; scored, not a responder; responder). */
   private rollParts = new Map<string, Int32Array>();
   /**
@@ -165,6 +170,18 @@ export class OperationsStore {
    * days of its range (binary search).
    */
   gapProfileStart = new Int32Array(0);
+  /**
+   * Flagged ESI sessions (flaggedOrder, newest first) as parallel columns: line
+   * profile, day, and their patients and episodes numbered densely in order
+   * of appearance (flaggedPatients / flaggedEpisodes distinct), so that
+   * counting distinct ones marks a small array read in sequence.
+   */
+  flaggedProfile = new Int32Array(0);
+  flaggedDay = new Int32Array(0);
+  flaggedPatientN = new Int32Array(0);
+  flaggedEpisodeN = new Int32Array(0);
+  flaggedPatients = 0;
+  flaggedEpisodes = 0;
   /** MBB series starts as parallel columns: line profile, day, days to RFA (-1 none). */
   mbbProfile = new Int32Array(0);
   mbbDay = new Int32Array(0);
@@ -338,6 +355,19 @@ export class OperationsStore {
       this.gapProfileStart = start.slice();
       for (const i of dayOrdered) gaps[start[this.profile[i]!]!++] = i;
     } else this.gapProfileStart = new Int32Array(this.profiles.size + 1);
+    this.flaggedProfile = Int32Array.from(flagged, (i) => this.profile[i]!);
+    this.flaggedDay = Int32Array.from(flagged, (i) => this.day[i]!);
+    const patientN = new Map<number, number>();
+    const episodeN = new Map<number, number>();
+    const denseIn = (m: Map<number, number>, v: number) => {
+      let k = m.get(v);
+      if (k === undefined) m.set(v, (k = m.size));
+      return k;
+    };
+    this.flaggedPatientN = Int32Array.from(flagged, (i) => denseIn(patientN, this.patient[i]!));
+    this.flaggedEpisodeN = Int32Array.from(flagged, (i) => denseIn(episodeN, this.episode[i]!));
+    this.flaggedPatients = patientN.size;
+    this.flaggedEpisodes = episodeN.size;
     this.mbbProfile = Int32Array.from(mbb, (i) => this.profile[i]!);
     this.mbbDay = Int32Array.from(mbb, (i) => this.day[i]!);
     this.mbbRfa = Int32Array.from(mbb, (i) => this.rfaGap[i]!);
@@ -591,6 +621,8 @@ export class OperationsStore {
     const byMonth = new Int32Array(start[M]!);
     for (let id = 1; id <= this.epMax; id++) if (this.epAlive[id]) byMonth[start[this.epMonth[id]! - first]!++] = id;
     this.epByMonth = byMonth;
+    this.byMonthProfile = Int32Array.from(byMonth, (id) => this.epProfile[id]!);
+    this.byMonthDay = Int32Array.from(byMonth, (id) => this.epDay[id]!);
     const at = new Int32Array(this.epProfiles.size).fill(-1);
     const rollStart = new Int32Array(M + 1);
     const profile: number[] = [];
@@ -614,6 +646,16 @@ export class OperationsStore {
     this.rollStart = rollStart;
     this.rollProfile = Int32Array.from(profile);
     this.rollCount = Int32Array.from(count);
+  }
+
+  /** A measure's bit fields in epByMonth order. */
+  bitsInMonthOrder(measure: Measure): Int32Array {
+    let out = this.bitsByMonth.get(measure);
+    if (!out) {
+      const bits = this.bitsOf(measure);
+      this.bitsByMonth.set(measure, (out = Int32Array.from(this.epByMonth, (id) => bits[id]!)));
+    }
+    return out;
   }
 
   /** Per rollup entry, its episodes by class at window `w` and responder flag `f` of a measure (4 counts per entry); made on first use. */

@@ -14,7 +14,7 @@ import {
   bucketStart,
   calendarCounts,
   compile,
-  flaggedLines,
+  flaggedSessions,
   followUpParts,
   groupCounts,
   monthOfDay,
@@ -185,16 +185,9 @@ export type FlaggedRaw = {
  */
 export function flaggedTask(a: AnalyticStore, q: { filters: OutcomeFilters; own: number | null; limit: number; cursor: { day: number; episodeId: number } | null }): FlaggedRaw {
   const s = operationsStoreOf(a);
-  // One row per episode (its latest flag: the list is newest first), distinct by a stamp, not a Set.
-  const stamp = ++s.markStamp;
-  const all: number[] = [];
-  for (const i of flaggedLines(s, compile(s, q.filters))) {
-    const e = s.episode[i]!;
-    if (s.episodeMark[e] === stamp) continue;
-    if (q.own !== null && s.epProvider[e] !== q.own) continue;
-    s.episodeMark[e] = stamp;
-    all.push(i);
-  }
+  // One row per episode (its latest flag: the list is newest first).
+  const own = q.own;
+  const all = flaggedSessions(s, compile(s, q.filters), own === null ? () => true : (e) => s.epProvider[e] === own).map((k) => s.flaggedOrder[k]!);
   const cursor = q.cursor;
   const start = cursor ? all.findIndex((i) => s.day[i]! < cursor.day || (s.day[i] === cursor.day && s.episode[i]! < cursor.episodeId)) : 0;
   const page = start < 0 ? [] : all.slice(start, start + q.limit);
