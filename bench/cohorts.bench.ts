@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- cohorts [--patients 1000000] [--runs 30] [--no-export] [--only wide-csv,long-parquet]`
+ * `npm run bench -- cohorts [--patients 1000000] [--runs 30] [--no-export] [--only=wide-csv,long-parquet]`
  *
  * Issue 7's figures at scale, on the bench practice (.tmp/bench-outcomes/,
  * opened read-only; `npm run bench -- outcomes` makes it):
@@ -116,9 +116,9 @@ export async function run(args: string[]): Promise<void> {
   ];
   for (const [shape, format] of cases) {
     if (args.includes('--quick') && format === 'json') continue;
-    // `--only wide-csv,long-parquet`: just those exports.
-    const only = args.indexOf('--only');
-    if (only >= 0 && !args[only + 1]!.split(',').includes(`${shape}-${format}`)) continue;
+    // `--only=wide-csv,long-parquet`: just those exports.
+    const only = args.find((a) => a.startsWith('--only='));
+    if (only && !only.slice('--only='.length).split(',').includes(`${shape}-${format}`)) continue;
     const { request } = await exportRequest({ db, analytics }, everyone, { shape, format, identified: false, cohort: null, now: Date.now() });
     const rssStart = memoryUsage().rss;
     const samples: Array<{ at: number; rss: number }> = [];

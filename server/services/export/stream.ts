@@ -38,7 +38,7 @@ let calls = 0;
 /** Wide rows of an in-memory database's export taken from the store in one slot; above, from SQLite. */
 const IN_MEMORY_SLOT = 1 << 18;
 
-export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: { worker?: boolean; analytics?: Analytics | null } = {}): ExportStream {
+export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: { worker?: boolean; analytics?: Analytics | null; slotRows?: number } = {}): ExportStream {
   // The wide measure values come from the analytic store the members were found with (measures.ts).
   const analytics = req.shape === 'wide' ? (opts.analytics === undefined ? analyticsFor(req) : opts.analytics) : null;
   const fillSlot = (buffer: SharedArrayBuffer, n: number): Promise<number | null> => {
@@ -82,7 +82,9 @@ export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: {
         Atomics.add(credits, 0, 1);
         Atomics.notify(credits, 0);
       };
-      const slots = analytics ? [newSlot(BATCH_ROWS), newSlot(BATCH_ROWS)] : null;
+      // Two slots: the worker writes rows from one while the store fills the next (tests use small ones to cross chunks).
+      const slotRows = opts.slotRows ?? BATCH_ROWS;
+      const slots = analytics ? [newSlot(slotRows), newSlot(slotRows)] : null;
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
         workerData: { entry: new URL('./worker.ts', import.meta.url).href, path: sqlite.name, request: req, credits, slots: slots?.map((x) => x.buffer) ?? null },
         // The worker holds at most a batch and a few chunks.

@@ -13,7 +13,7 @@ import { createDb, createTestDb, migrateDb, type Db } from '../../../db/index.ts
 import { FOLLOW_UP_WINDOW_NAMES, MEASURE_NAMES } from '../../../db/schema/vocabulary.ts';
 import { CohortDefinition, parseCohortDefinition } from '../../../server/services/cohorts/definition.ts';
 import { runCohort } from '../../../server/services/cohorts/service.ts';
-import { inProcessAnalytics } from '../../../server/services/analytics/runtime.ts';
+import { inProcessAnalytics, type Analytics } from '../../../server/services/analytics/runtime.ts';
 import { generateDemoPractice } from '../../../server/services/demo/index.ts';
 import { encodeTable } from '../../../server/services/export/encode.ts';
 import { tableSpecs, type ExportFormat } from '../../../server/services/export/tables.ts';
@@ -187,6 +187,72 @@ describe('streaming', () => {
         expect(tuples(a, cols)).toEqual(tuples(b, cols));
       }
       expect(viaWorker.counts).toEqual(inline.counts);
+    }
+    fileDb.$client.close();
+  });
+});
+
+/** A file's rows without the random study ids (the first two fields), sorted: equal bytes otherwise. */
+function withoutIds(file: Buffer, format: 'csv' | 'json'): string[] {
+  const text = file.toString('utf8');
+  if (format === 'csv') return text.split('\r\n').slice(1).map((l) => l.replace(/^[0-9]+,[0-9]+,/, '')).sort();
+  return text.split('\n').map((l) => l.replace(/^,?\{"patient_study_id":[0-9]+,"episode_study_id":[0-9]+,/, '')).sort();
+}
+
+describe('wide measure values from the analytic store (measures.ts)', () => {
+  it.each(['csv', 'json'] as const)('%s: the store path writes the same bytes as SQLite, apart from the random ids', async (format) => {
+    const viaStore = await runExport(db, COHORT, { shape: 'wide', format });
+    const viaSqlite = await runExport(db, COHORT, { shape: 'wide', format, analytics: null });
+    expect(viaStore.measures).toEqual({ store: 1, sqlite: 0 });
+    expect(viaSqlite.measures).toEqual({ store: 0, sqlite: 1 });
+    const a = withoutIds(viaStore.files[`episodes.${format}`]!, format);
+    expect(a.length).toBeGreaterThan(memberIds.length - 1);
+    // Some rows carry measure values (so the comparison covers them), written as SQLite writes a REAL.
+    expect(a.some((l) => /,[0-9]+\.[0-9]+,-?[0-9]+/.test(l) || /"pain_nrs_baseline":[0-9]+\.[0-9]/.test(l))).toBe(true);
+    expect(a).toEqual(withoutIds(viaSqlite.files[`episodes.${format}`]!, format));
+  });
+
+  it('parquet: the store path decodes to the same rows as SQLite', async () => {
+    const viaStore = await runExport(db, COHORT, { shape: 'wide', format: 'parquet' });
+    const viaSqlite = await runExport(db, COHORT, { shape: 'wide', format: 'parquet', analytics: null });
+    expect(viaStore.measures).toEqual({ store: 1, sqlite: 0 });
+    const a = await readTable(viaStore.dir, 'episodes.parquet');
+    const b = await readTable(viaSqlite.dir, 'episodes.parquet');
+    const cols = Object.keys(a[0]!).filter((c) => !c.endsWith('study_id'));
+    expect(tuples(a, cols)).toEqual(tuples(b, cols));
+  });
+
+  it('a store at another change-log position than the export transaction: the values come from SQLite, in that transaction', async () => {
+    const real = inProcessAnalytics(db);
+    // A refresh committed between the export's read transaction and the store's answer.
+    const ahead: Analytics = { ...real, ready: () => real.ready(), runTasks: (c) => real.runTasks(c), stats: () => real.stats(), clearCache: () => real.clearCache(), close: () => real.close(),
+      runTask: (async (name: never, input: never) => {
+        const out = (await real.runTask(name, input)) as { version: number };
+        return { version: out.version + 1 };
+      }) as Analytics['runTask'] };
+    for (const format of FORMATS) {
+      const out = await runExport(db, COHORT, { shape: 'wide', format, analytics: ahead });
+      expect(out.measures).toEqual({ store: 0, sqlite: 1 });
+      expect(tuples(await readTable(out.dir, `episodes.${format}`, TEXT), WIDE_COLUMNS)).toEqual(storedWide());
+    }
+  });
+
+  it('through the worker thread, in slots smaller than the cohort (several chunks, one asked ahead): the stored rows, every slot from the store', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'cohort-slots-')), 'practice.db');
+    const fileDb = createDb(path);
+    migrateDb(fileDb);
+    generateDemoPractice(fileDb, { patients: 120, seed: 3 });
+    refreshOutcomes(fileDb);
+    for (const format of FORMATS) {
+      const viaWorker = await runExport(fileDb, COHORT, { shape: 'wide', format, worker: true, slotRows: 7 });
+      const viaSqlite = await runExport(fileDb, COHORT, { shape: 'wide', format, worker: false, analytics: null });
+      const episodes = viaWorker.counts.episodes!;
+      expect(viaWorker.measures).toEqual({ store: Math.ceil(episodes / 7), sqlite: 0 });
+      const a = await readTable(viaWorker.dir, `episodes.${format}`, TEXT);
+      const b = await readTable(viaSqlite.dir, `episodes.${format}`, TEXT);
+      const cols = Object.keys(a[0]!).filter((c) => !c.endsWith('study_id'));
+      expect(tuples(a, cols)).toEqual(tuples(b, cols));
+      if (format !== 'parquet') expect(withoutIds(viaWorker.files[`episodes.${format}`]!, format)).toEqual(withoutIds(viaSqlite.files[`episodes.${format}`]!, format));
     }
     fileDb.$client.close();
   });
