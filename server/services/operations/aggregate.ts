@@ -293,16 +293,19 @@ export function volumeCounts(
     }
   } else {
     const pass = unit === 'sessions' ? c.heads : c.lines;
-    const { day, month, profile } = store;
-    for (let i = 0; i < store.n; i++) {
-      const p = profile[i]!;
+    const { orderedDay, orderedMonth, lineProfileStart } = store;
+    for (let p = 0; p < pass.length; p++) {
       if (pass[p] === 0) continue;
-      const d = day[i]!;
-      if (d < lo || d > hi) continue;
-      const b = bucket(d, month[i]!);
-      if (b < base) continue;
-      totals[b - base]!++;
-      if (b >= first && d >= opts.fromDay) flat[of[p]! * width + b - first]!++;
+      const a = daysFrom(orderedDay, lineProfileStart[p]!, lineProfileStart[p + 1]!, lo);
+      const z = daysFrom(orderedDay, a, lineProfileStart[p + 1]!, hi + 1);
+      const row = of[p]! * width - first;
+      for (let k = a; k < z; k++) {
+        const d = orderedDay[k]!;
+        const b = bucket(d, orderedMonth[k]!);
+        if (b < base) continue;
+        totals[b - base]!++;
+        if (b >= first && d >= opts.fromDay) flat[row + b]!++;
+      }
     }
   }
   const groups = new Map<number, Int32Array>();
@@ -329,13 +332,13 @@ export function calendarCounts(store: OperationsStore, c: Compiled, fromDay: num
     }
     return out;
   }
-  const { day, profile } = store;
+  const { orderedDay, lineProfileStart } = store;
   const pass = c.heads;
-  for (let i = 0; i < store.n; i++) {
-    if (pass[profile[i]!] === 0) continue;
-    const d = day[i]!;
-    if (d < lo || d > hi) continue;
-    out[d - fromDay]!++;
+  for (let p = 0; p < pass.length; p++) {
+    if (pass[p] === 0) continue;
+    const a = daysFrom(orderedDay, lineProfileStart[p]!, lineProfileStart[p + 1]!, lo);
+    const z = daysFrom(orderedDay, a, lineProfileStart[p + 1]!, hi + 1);
+    for (let k = a; k < z; k++) out[orderedDay[k]! - fromDay]!++;
   }
   return out;
 }
@@ -370,15 +373,16 @@ export function groupCounts(
     }
   }
   const pass = unit === 'sessions' ? c.heads : c.lines;
-  const { day, profile } = store;
-  for (let i = 0; c.cube === null && i < store.n; i++) {
-    const p = profile[i]!;
+  const { orderedDay, lineProfileStart } = store;
+  for (let p = 0; c.cube === null && p < pass.length; p++) {
     if (pass[p] === 0) continue;
-    const d = day[i]!;
-    if (d < lo || d > hi) continue;
+    const end = lineProfileStart[p + 1]!;
+    // Per span, the profile's lines of its days (binary search): a count per group.
     for (let s = 0; s < spans.length; s++) {
-      if (d < spans[s]![0] || d > spans[s]![1]) continue;
-      for (let k = 0; k < dense.length; k++) flats[k]![s]![dense[k]!.of[p]!]!++;
+      const a = daysFrom(orderedDay, lineProfileStart[p]!, end, Math.max(lo, spans[s]![0]));
+      const z = daysFrom(orderedDay, a, end, Math.min(hi, spans[s]![1]) + 1);
+      if (z <= a) continue;
+      for (let k = 0; k < dense.length; k++) flats[k]![s]![dense[k]!.of[p]!]! += z - a;
     }
   }
   return dense.map((d, k) =>
@@ -511,55 +515,61 @@ export function repeatCounts(store: OperationsStore, c: Compiled, asOf: number, 
   let patients = 0;
   let episodes = 0;
   const matureBy = asOf - (ROLLING_DAYS - 1);
-  const { day, category, nextGap, esiFlag, mbbStart, rfaGap, patient, episode, profile } = store;
+  const { patient, episode } = store;
+  const catOf = store.profiles.values.category;
   const pass = c.heads;
   const lo = c.from;
   const hi = c.to;
-  for (let i = 0; i < store.n; i++) {
-    const p = profile[i]!;
+  const { lineOrder, orderedDay, orderedGap, orderedFacts, orderedRfa, lineProfileStart } = store;
+  // Only the admitted profiles, and in each the days of the range; the session facts read in sequence.
+  for (let p = 0; p < pass.length; p++) {
     if (pass[p] === 0) continue;
-    const d = day[i]!;
-    if (d < lo || d > hi) continue;
-    const cat = category[i]!;
-    const gap = nextGap[i]!;
-    if (gap > 0) gapFlat[cat * MAX_GAP + (gap < MAX_GAP ? gap : MAX_GAP - 1)]!++;
-    if (d <= matureBy) {
-      matureN[cat]!++;
-      if (gap > 0 && gap <= ROLLING_DAYS - 1) matureRepeated[cat]!++;
-    }
-    if (cat === esiCategory) {
-      const f = esiFlag[i]!;
-      const r = regionOf[p]!;
-      const g = prov.of[p]!;
-      esiSessions++;
-      esiRegion[2 * r]!++;
-      esiProv[2 * g]!++;
-      if (f) {
-        esiFlagged++;
-        esiRegion[2 * r + 1]!++;
-        esiProv[2 * g + 1]!++;
-        if (!patientSeen[patient[i]!]) {
-          patientSeen[patient[i]!] = 1;
-          patients++;
-        }
-        if (!episodeSeen[episode[i]!]) {
-          episodeSeen[episode[i]!] = 1;
-          episodes++;
-        }
+    const a = daysFrom(orderedDay, lineProfileStart[p]!, lineProfileStart[p + 1]!, lo);
+    const z = daysFrom(orderedDay, a, lineProfileStart[p + 1]!, hi + 1);
+    if (z <= a) continue;
+    const cat = catOf[p]!;
+    const r = regionOf[p]!;
+    const g = prov.of[p]!;
+    for (let k = a; k < z; k++) {
+      const d = orderedDay[k]!;
+      const gap = orderedGap[k]!;
+      if (gap > 0) gapFlat[cat * MAX_GAP + (gap < MAX_GAP ? gap : MAX_GAP - 1)]!++;
+      if (d <= matureBy) {
+        matureN[cat]!++;
+        if (gap > 0 && gap <= ROLLING_DAYS - 1) matureRepeated[cat]!++;
       }
-    } else if (cat === mbbCategory && mbbStart[i]) {
-      if (d > matureBy) {
-        mbbRecent++;
-        continue;
-      }
-      const g = prov.of[p]!;
-      const rg = rfaGap[i]!;
-      mbbSeries++;
-      mbbProv[2 * g]!++;
-      if (rg > 0) {
-        mbbConverted++;
-        mbbProv[2 * g + 1]!++;
-        rfaDays[rg < MAX_GAP ? rg : MAX_GAP - 1]!++;
+      const facts = orderedFacts[k]!;
+      if (cat === esiCategory) {
+        esiSessions++;
+        esiRegion[2 * r]!++;
+        esiProv[2 * g]!++;
+        if (facts & 1) {
+          const i = lineOrder[k]!;
+          esiFlagged++;
+          esiRegion[2 * r + 1]!++;
+          esiProv[2 * g + 1]!++;
+          if (!patientSeen[patient[i]!]) {
+            patientSeen[patient[i]!] = 1;
+            patients++;
+          }
+          if (!episodeSeen[episode[i]!]) {
+            episodeSeen[episode[i]!] = 1;
+            episodes++;
+          }
+        }
+      } else if (cat === mbbCategory && facts & 2) {
+        if (d > matureBy) {
+          mbbRecent++;
+          continue;
+        }
+        const rg = orderedRfa[k]!;
+        mbbSeries++;
+        mbbProv[2 * g]!++;
+        if (rg > 0) {
+          mbbConverted++;
+          mbbProv[2 * g + 1]!++;
+          rfaDays[rg < MAX_GAP ? rg : MAX_GAP - 1]!++;
+        }
       }
     }
   }
@@ -721,6 +731,13 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
     esi: { sessions: esiSessions, flagged: esiFlagged, patients, episodes, byRegion, byProvider: esiByProvider },
     mbb: { series: mbbSeries, converted: mbbConverted, days: rfaDays, recent: mbbRecent, byProvider: mbbByProvider },
   };
+}
+
+/** The first index in a[from..to) whose value is >= v (a ascending there); `from` at once when a[from] >= v. */
+function daysFrom(a: Int32Array, from: number, to: number, v: number): number {
+  if (from >= to || a[from]! >= v) return from;
+  if (a[to - 1]! < v) return to;
+  return lowerBound(a, from, to, v);
 }
 
 /** The first index in a[from..to) whose value is >= v (a ascending there). */
@@ -926,10 +943,13 @@ export function sessionMix(store: OperationsStore, c: Compiled, by: 'provider' |
       flat[g.of[p]! * nCat + catOf[p]!]! += cube.lines[e]!;
     }
   } else {
-    const lines = selectLines(store, c, { heads: true });
-    for (let k = 0; k < lines.length; k++) {
-      const p = store.profile[lines[k]!]!;
-      flat[g.of[p]! * nCat + catOf[p]!]!++;
+    const pass = c.heads;
+    const { orderedDay, lineProfileStart } = store;
+    for (let p = 0; p < pass.length; p++) {
+      if (pass[p] === 0) continue;
+      const a = daysFrom(orderedDay, lineProfileStart[p]!, lineProfileStart[p + 1]!, c.from);
+      const z = daysFrom(orderedDay, a, lineProfileStart[p + 1]!, c.to + 1);
+      flat[g.of[p]! * nCat + catOf[p]!]! += z - a;
     }
   }
   const out = new Map<number, Map<number, number>>();

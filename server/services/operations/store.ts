@@ -182,6 +182,21 @@ export class OperationsStore {
   flaggedEpisodeN = new Int32Array(0);
   flaggedPatients = 0;
   flaggedEpisodes = 0;
+  /**
+   * Every line in (line profile, day) order: profile p's lines are
+   * `lineOrder[lineProfileStart[p] ..]`, with their day and month alongside.
+   * A request the day cube cannot answer (a condition, age band or sex
+   * filter) reads only the profiles its filters admit, and in each only the
+   * days of its range.
+   */
+  lineProfileStart = new Int32Array(0);
+  lineOrder = new Int32Array(0);
+  orderedDay = new Int32Array(0);
+  orderedMonth = new Int32Array(0);
+  /** The session facts in lineOrder too: days to the next session, flags (1 ESI flag, 2 MBB series start), days to RFA. */
+  orderedGap = new Int32Array(0);
+  orderedFacts = new Uint8Array(0);
+  orderedRfa = new Int32Array(0);
   /** MBB series starts as parallel columns: line profile, day, days to RFA (-1 none). */
   mbbProfile = new Int32Array(0);
   mbbDay = new Int32Array(0);
@@ -319,8 +334,45 @@ export class OperationsStore {
     this.n = n;
     this.buildCube();
     this.buildLists();
+    this.buildLineOrder();
     this.patientMark = new Int32Array(maxPatient + 1);
     this.episodeMark = new Int32Array(this.epAlive.length);
+  }
+
+  /** lineOrder: a stable counting sort of the lines by day, then one by profile. */
+  private buildLineOrder(): void {
+    const n = this.n;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const d = this.day[i]!;
+      if (d < lo) lo = d;
+      if (d > hi) hi = d;
+    }
+    const P = this.profiles.size;
+    const start = new Int32Array(P + 1);
+    const order = new Int32Array(n);
+    if (n > 0) {
+      const byDay = new Int32Array(hi - lo + 2);
+      for (let i = 0; i < n; i++) byDay[this.day[i]! - lo + 1]!++;
+      for (let k = 1; k < byDay.length; k++) byDay[k]! += byDay[k - 1]!;
+      const dayOrdered = new Int32Array(n);
+      for (let i = 0; i < n; i++) dayOrdered[byDay[this.day[i]! - lo]!++] = i;
+      for (let i = 0; i < n; i++) start[this.profile[i]! + 1]!++;
+      for (let p = 1; p <= P; p++) start[p]! += start[p - 1]!;
+      const fill = start.slice();
+      for (let k = 0; k < n; k++) {
+        const i = dayOrdered[k]!;
+        order[fill[this.profile[i]!]!++] = i;
+      }
+    }
+    this.lineProfileStart = start;
+    this.lineOrder = order;
+    this.orderedDay = Int32Array.from(order, (i) => this.day[i]!);
+    this.orderedMonth = Int32Array.from(order, (i) => this.month[i]!);
+    this.orderedGap = Int32Array.from(order, (i) => this.nextGap[i]!);
+    this.orderedFacts = Uint8Array.from(order, (i) => this.esiFlag[i]! | (this.mbbStart[i]! << 1));
+    this.orderedRfa = Int32Array.from(order, (i) => this.rfaGap[i]!);
   }
 
   private buildLists(): void {
