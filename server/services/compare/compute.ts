@@ -306,6 +306,8 @@ export interface AdjustedInternals {
    * when the outcome model could not be fitted.
    */
   adjustedChange: Float64Array | null;
+  /** The cells and the outcome model's design: the responders' part for another definition reuses them (adjustedForDefinition). */
+  stage?: { cells: Cells; prepared: PreparedDesign; level: number };
 }
 
 /** Complete cases (a follow-up at the window) with every covariate known. */
@@ -372,7 +374,11 @@ export function adjustedComparison(
   /** Called after each step with its name (benchmarks time the steps). */
   lap: (step: string) => void = () => {},
   /** Runs a least-squares fit elsewhere (a helper thread); `result()` waits for it. Inline when absent. */
-  offload?: { ols: (d: PreparedDesign, y: Float64Array, options: Parameters<typeof factorOls>[2]) => { result(): OlsResult } },
+  offload?: {
+    ols: (d: PreparedDesign, y: Float64Array, options: Parameters<typeof factorOls>[2]) => { result(): OlsResult };
+    /** cellOutcomes elsewhere (it needs the patterns only, not the propensity model: it runs while the model is fitted). */
+    cells?: (rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, s: CompareSettings) => { result(): CellOutcomes };
+  },
 ): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
   const pop = adjustedPopulation(rows);
@@ -439,6 +445,9 @@ export function adjustedComparison(
   const groups = groupRows(order, undefined, idx) ?? identityGroups(m);
   lap('patterns');
   const G = groups.groups;
+  // The cells (pattern x path) and their outcome sums depend on the patterns only: on the helper thread
+  // (when there is one) while the propensity model is fitted here.
+  const cellsPending = offload?.cells?.(rows, idx, groups.groupOf, G, s) ?? { result: () => cellOutcomes(rows, idx, groups.groupOf, G, s) };
   const at = (v: ArrayLike<number>) => {
     const out = new Float64Array(G);
     for (let g = 0; g < G; g++) out[g] = v[idx[groups.firstRow[g]!]!]!;
@@ -506,7 +515,10 @@ export function adjustedComparison(
 
   // Cells: pattern x path. The score is the pattern's and the weight the cell's, so overlap, ESS and
   // balance follow from the cells and their counts (the same numbers as over the rows).
-  const cells = cellsOf(groups.groupOf, treat, w, G);
+  const co = cellsPending.result();
+  lap('cells and outcome sums (waiting for the helper thread, or inline)');
+  const cells: Cells = { k: co.k, pattern: co.pattern, treat: co.treat, count: co.count, cellOf: co.cellOf, weight: new Float64Array(co.k) };
+  for (let r = 0; r < m; r++) cells.weight[cells.cellOf[r]!] = w[r]!;
   let ess1 = 0;
   let ess0 = 0;
   const ov = (() => {
@@ -588,17 +600,8 @@ export function adjustedComparison(
   ];
   lap('balance');
 
-  // Outcomes: change and the responder flag (complete cases), summed per cell around a shift.
-  const rule = ruleOf(s);
+  // Outcomes: change and the responder flag (complete cases), summed per cell around a shift (cellOutcomes).
   const change = pick(rows.change, idx);
-  let resp: Float64Array | null = null;
-  if (rule) {
-    resp = new Float64Array(m);
-    for (let k = 0; k < m; k++) {
-      const i = idx[k]!;
-      resp[k] = isResponder(rule, rows.baseline[i]!, rows.value[i]!, rows.change[i]!) ? 1 : 0;
-    }
-  }
   const cellCodes = new Uint8Array(cells.k);
   for (let c = 0; c < cells.k; c++) cellCodes[c] = codeOf[cellCov.condition[c]!]!;
   const cellPath = new Float64Array(cells.k);
@@ -612,53 +615,16 @@ export function adjustedComparison(
     factor: factor ? { ...factor, codes: cellCodes } : null,
   });
   const prepared = prepareFactorDesign(drDesign(), undefined, { shared: offload !== undefined });
-  const cellSums = (y: Float64Array) => {
-    const shift = m > 0 ? y[0]! : 0;
-    const sum = new Float64Array(cells.k);
-    const sum2 = new Float64Array(cells.k);
-    for (let k = 0; k < m; k++) {
-      const c = cells.cellOf[k]!;
-      const d = y[k]! - shift;
-      sum[c] = sum[c]! + d;
-      sum2[c] = sum2[c]! + d * d;
-    }
-    // IPW: weighted difference from the cells' sums; the cells' means and sums of squares for the outcome model.
-    const s1 = weightedSums(shift);
-    const s0 = weightedSums(shift);
-    const mean = new Float64Array(cells.k);
-    const ss = new Float64Array(cells.k);
-    for (let c = 0; c < cells.k; c++) {
-      const n = cells.count[c]!;
-      const wc = cells.weight[c]!;
-      const acc = cells.treat[c] === 1 ? s1 : s0;
-      acc.n += n;
-      acc.sw += wc * n;
-      acc.swy += wc * sum[c]!;
-      acc.sw2 += wc * wc * n;
-      acc.sw2y += wc * wc * sum[c]!;
-      acc.sw2y2 += wc * wc * sum2[c]!;
-      const mc = sum[c]! / n;
-      mean[c] = shift + mc;
-      ss[c] = Math.max(0, sum2[c]! - n * mc * mc);
-    }
-    return { ipwEst: weightedDifferenceFromSums(s1, s0, { vcov: 'HC1', level }), mean, ss };
-  };
   // Doubly robust: weighted least squares of y on path + covariates over the cells. The responders' fit
   // may run on a helper thread (offload) while the change's runs here: the same function either way.
-  const drOptions = (ss: Float64Array) => ({ weights: cells.weight, vcov: 'HC1' as const, level, cells: { counts: cells.count, sumSquares: ss } });
-  const chSums = cellSums(change);
-  const rsSums = resp ? cellSums(resp) : null;
+  const chSums = cellSums(cells, co.change, level);
+  const rsSums = co.responders ? cellSums(cells, co.responders, level) : null;
   const rsPending = rsSums
-    ? (offload?.ols(prepared, rsSums.mean, drOptions(rsSums.ss)) ?? { result: () => factorOls(prepared, rsSums.mean, drOptions(rsSums.ss)) })
+    ? (offload?.ols(prepared, rsSums.mean, drOptions(cells, rsSums.ss, level)) ?? { result: () => factorOls(prepared, rsSums.mean, drOptions(cells, rsSums.ss, level)) })
     : null;
   lap('outcomes');
-  const ch = { ipwEst: chSums.ipwEst, dr: factorOls(prepared, chSums.mean, drOptions(chSums.ss)) };
+  const ch = { ipwEst: chSums.ipwEst, dr: factorOls(prepared, chSums.mean, drOptions(cells, chSums.ss, level)) };
   lap('doubly robust (change)');
-  const drOut = (r: ReturnType<typeof factorOls>) => {
-    if (r.status !== 'ok') return null;
-    const c = r.coefficients[1]!;
-    return { estimate: c.estimate, se: c.se, lower: c.lower, upper: c.upper, p: c.p, df: r.dfResidual };
-  };
   const drChange = drOut(ch.dr);
   const rs = rsSums && rsPending ? { ipwEst: rsSums.ipwEst, dr: rsPending.result() } : null;
   lap(offload ? 'doubly robust (responders; waiting for the helper thread)' : 'doubly robust (responders)');
@@ -703,7 +669,7 @@ export function adjustedComparison(
       balance, ipw: ch.ipwEst, doublyRobust: drChange, responders, imbalanced, poorOverlap, noCounterpart, warnings: [] as string[],
       settled: imbalanced.length === 0 && !poorOverlap && drChange !== null,
     },
-    internals: { rows: idx, treat, ps, weights: w, adjustedChange },
+    internals: { rows: idx, treat, ps, weights: w, adjustedChange, stage: { cells, prepared, level } },
   };
   out.result.warnings = adjustedWarnings(out.result, (n) => n.toLocaleString('en-US'));
   return out;
@@ -744,13 +710,40 @@ function identityGroups(m: number) {
   return { groups: m, groupOf: Int32Array.from({ length: m }, (_, k) => k), firstRow: Int32Array.from({ length: m }, (_, k) => k), count: new Float64Array(m).fill(1) };
 }
 
-function cellsOf(groupOf: Int32Array, treat: Uint8Array, w: Float64Array, G: number): Cells {
-  const m = groupOf.length;
+/** An outcome's sums per cell around a shift (the population's first value): sum of (y - shift) and of its square. */
+export interface OutcomeSums {
+  shift: number;
+  sum: Float64Array;
+  sum2: Float64Array;
+}
+
+/** The cells (pattern x path) of the analysis population, with the change's and the responder flag's sums per cell. */
+export interface CellOutcomes {
+  k: number;
+  pattern: Int32Array;
+  treat: Uint8Array;
+  count: Float64Array;
+  /** Per row of the population: its cell. */
+  cellOf: Int32Array;
+  change: OutcomeSums;
+  /** null when the measure has no responder rule for the definition. */
+  responders: OutcomeSums | null;
+}
+
+/**
+ * The cells of the population `idx` (rows into `rows`) given each row's
+ * pattern, numbered in order of first appearance, and the outcome sums per
+ * cell, in one pass over the rows. A function of the patterns and the rows
+ * only (not of the propensity model), so it can run beside the model's fit.
+ */
+export function cellOutcomes(rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, s: CompareSettings): CellOutcomes {
+  const m = idx.length;
+  const rule = ruleOf(s);
   const index = new Int32Array(G * 2).fill(-1);
   const cellOf = new Int32Array(m);
   let k = 0;
   for (let r = 0; r < m; r++) {
-    const key = groupOf[r]! * 2 + treat[r]!;
+    const key = groupOf[r]! * 2 + rows.path[idx[r]!]!;
     let c = index[key]!;
     if (c < 0) index[key] = c = k++;
     cellOf[r] = c;
@@ -758,15 +751,101 @@ function cellsOf(groupOf: Int32Array, treat: Uint8Array, w: Float64Array, G: num
   const pattern = new Int32Array(k);
   const t = new Uint8Array(k);
   const count = new Float64Array(k);
-  const weight = new Float64Array(k);
+  const sum = new Float64Array(k);
+  const sum2 = new Float64Array(k);
+  const rsum = rule ? new Float64Array(k) : null;
+  const rsum2 = rule ? new Float64Array(k) : null;
+  const i0 = m > 0 ? idx[0]! : 0;
+  const shift = m > 0 ? rows.change[i0]! : 0;
+  const rshift = m > 0 && rule ? (isResponder(rule, rows.baseline[i0]!, rows.value[i0]!, rows.change[i0]!) ? 1 : 0) : 0;
   for (let r = 0; r < m; r++) {
     const c = cellOf[r]!;
+    const i = idx[r]!;
     pattern[c] = groupOf[r]!;
-    t[c] = treat[r]!;
+    t[c] = rows.path[i]!;
     count[c] = count[c]! + 1;
-    weight[c] = w[r]!;
+    const ch = rows.change[i]!;
+    const d = ch - shift;
+    sum[c] = sum[c]! + d;
+    sum2[c] = sum2[c]! + d * d;
+    if (rule) {
+      const dr = (isResponder(rule, rows.baseline[i]!, rows.value[i]!, ch) ? 1 : 0) - rshift;
+      rsum![c] = rsum![c]! + dr;
+      rsum2![c] = rsum2![c]! + dr * dr;
+    }
   }
-  return { k, pattern, treat: t, count, weight, cellOf };
+  return {
+    k, pattern, treat: t, count, cellOf,
+    change: { shift, sum, sum2 },
+    responders: rule ? { shift: rshift, sum: rsum!, sum2: rsum2! } : null,
+  };
+}
+
+/** IPW (the weighted difference from the cells' sums) and the cells' means and sums of squares for the outcome model. */
+function cellSums(cells: Cells, { shift, sum, sum2 }: OutcomeSums, level: number) {
+  const s1 = weightedSums(shift);
+  const s0 = weightedSums(shift);
+  const mean = new Float64Array(cells.k);
+  const ss = new Float64Array(cells.k);
+  for (let c = 0; c < cells.k; c++) {
+    const n = cells.count[c]!;
+    const wc = cells.weight[c]!;
+    const acc = cells.treat[c] === 1 ? s1 : s0;
+    acc.n += n;
+    acc.sw += wc * n;
+    acc.swy += wc * sum[c]!;
+    acc.sw2 += wc * wc * n;
+    acc.sw2y += wc * wc * sum[c]!;
+    acc.sw2y2 += wc * wc * sum2[c]!;
+    const mc = sum[c]! / n;
+    mean[c] = shift + mc;
+    ss[c] = Math.max(0, sum2[c]! - n * mc * mc);
+  }
+  return { ipwEst: weightedDifferenceFromSums(s1, s0, { vcov: 'HC1', level }), mean, ss };
+}
+
+/** The doubly robust fit's options over the cells: weighted least squares, HC1. */
+const drOptions = (cells: Cells, ss: Float64Array, level: number) => ({ weights: cells.weight, vcov: 'HC1' as const, level, cells: { counts: cells.count, sumSquares: ss } });
+
+const drOut = (r: OlsResult) => {
+  if (r.status !== 'ok') return null;
+  const c = r.coefficients[1]!;
+  return { estimate: c.estimate, se: c.se, lower: c.lower, upper: c.upper, p: c.p, df: r.dfResidual };
+};
+
+/**
+ * The adjusted analysis for another responder definition, from one already
+ * computed on the same rows: the population, patterns, propensity model,
+ * weights, balance and the change's estimates do not depend on the
+ * definition, so only the responders' sums and their doubly robust fit are
+ * computed again (the same numbers as adjustedComparison with `s`).
+ */
+export function adjustedForDefinition(
+  rows: CompareRows,
+  prev: { result: AdjustedComparison; internals: AdjustedInternals | null },
+  s: CompareSettings,
+): { result: AdjustedComparison; internals: AdjustedInternals | null } {
+  const stage = prev.internals?.stage;
+  if (prev.result.status !== 'ok' || !prev.internals || !stage || (s.level ?? 0.95) !== stage.level) return prev;
+  const rule = ruleOf(s);
+  if (!rule) return { result: { ...prev.result, responders: null }, internals: prev.internals };
+  const { cells, prepared, level } = stage;
+  const idx = prev.internals.rows;
+  const m = idx.length;
+  const sum = new Float64Array(cells.k);
+  const sum2 = new Float64Array(cells.k);
+  const i0 = idx[0]!;
+  const shift = isResponder(rule, rows.baseline[i0]!, rows.value[i0]!, rows.change[i0]!) ? 1 : 0;
+  for (let r = 0; r < m; r++) {
+    const i = idx[r]!;
+    const c = cells.cellOf[r]!;
+    const d = (isResponder(rule, rows.baseline[i]!, rows.value[i]!, rows.change[i]!) ? 1 : 0) - shift;
+    sum[c] = sum[c]! + d;
+    sum2[c] = sum2[c]! + d * d;
+  }
+  const rs = cellSums(cells, { shift, sum, sum2 }, level);
+  const dr = factorOls(prepared, rs.mean, drOptions(cells, rs.ss, level));
+  return { result: { ...prev.result, responders: { ipw: rs.ipwEst, doublyRobust: drOut(dr) } }, internals: prev.internals };
 }
 
 // ---- matching --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import type { OutcomeFilters } from '../outcomes/filters.ts';
 import type { Denominator, ResponderDefinition } from '../outcomes/query.ts';
 import {
   adjustedComparison,
+  adjustedForDefinition,
   matchedComparison,
   subgroupComparison,
   type AdjustedComparison,
@@ -45,13 +46,25 @@ export interface FullComparison {
 
 const settingsOf = (i: CompareTaskInput): CompareSettings => ({ measure: i.measure, definition: i.definition, denominator: i.denominator });
 
-// The adjusted analysis of the last query (its rows and responder definition), for the matched comparison
-// that follows it on the same page. The denominator does not enter it (complete cases only).
+// The adjusted analysis of the last population (the rows of one store version, filters, measure and
+// window: loadCompareRows gives the same rows object for them), for the matched comparison that follows it
+// on the same page and for the next request on it. The denominator does not enter it (complete cases
+// only); another responder definition reuses everything but the responders' part (adjustedForDefinition).
 let lastAdjusted: { rows: CompareRows; definition: string; result: AdjustedComparison; internals: AdjustedInternals | null } | null = null;
+// The parts of the whole comparison that depend on the rows only (curves) or on the population's adjusted
+// internals and the measure (subgroups), kept with them.
+let lastCurves: { rows: CompareRows; measure: string; result: DurabilityResult } | null = null;
+let lastSubgroups: { rows: CompareRows; internals: AdjustedInternals | null; measure: string; result: FullComparison['subgroups'] } | null = null;
 
 function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step: string) => void) {
   const { rows } = loadCompareRows(store, { ...input, fresh: false });
-  if (!input.fresh && lastAdjusted && lastAdjusted.rows === rows && lastAdjusted.definition === input.definition) return lastAdjusted;
+  if (!input.fresh && lastAdjusted && lastAdjusted.rows === rows) {
+    if (lastAdjusted.definition === input.definition) return lastAdjusted;
+    const { result, internals } = adjustedForDefinition(rows, lastAdjusted, settingsOf(input));
+    lap?.('responders for this definition (the rest reused)');
+    lastAdjusted = { rows, definition: input.definition, result, internals };
+    return lastAdjusted;
+  }
   const { result, internals } = adjustedComparison(rows, settingsOf(input), lap, helperOffload);
   lastAdjusted = { rows, definition: input.definition, result, internals };
   return lastAdjusted;
@@ -74,12 +87,17 @@ export function compareFullTask(store: AnalyticStore, input: CompareTaskInput): 
   const { rows } = loadCompareRows(store, input);
   lap('load');
   // The curves on the helper thread (when there is one) while the models are fitted here.
-  const curves = durabilityAsync(rows, settingsOf(input));
+  const reuseCurves = !input.fresh && lastCurves && lastCurves.rows === rows && lastCurves.measure === input.measure ? lastCurves.result : null;
+  const curves = reuseCurves ? { result: () => reuseCurves } : durabilityAsync(rows, settingsOf(input));
   const a = adjustedFor(store, input, (step) => lap(`adjusted: ${step}`));
   lap('adjusted: subgroup adjustment');
-  const subgroups = subgroupComparison(rows, a.internals, settingsOf(input));
+  const sub = lastSubgroups;
+  const subgroups =
+    !input.fresh && sub && sub.rows === rows && sub.internals === a.internals && sub.measure === input.measure ? sub.result : subgroupComparison(rows, a.internals, settingsOf(input));
+  lastSubgroups = { rows, internals: a.internals, measure: input.measure, result: subgroups };
   lap('subgroups');
   const dur = curves.result();
+  lastCurves = { rows, measure: input.measure, result: dur };
   lap('durability (waiting for the helper thread, or inline)');
   return { adjusted: a.result, subgroups, durability: dur, ms };
 }

@@ -5,7 +5,7 @@
  * computations with server/stats.
  */
 import { describe, expect, it } from 'vitest';
-import { adjustedComparison, crudeComparison, durability, severityBands, subgroupComparison } from '../../../server/services/compare/compute.ts';
+import { adjustedComparison, adjustedForDefinition, cellOutcomes, crudeComparison, durability, severityBands, subgroupComparison } from '../../../server/services/compare/compute.ts';
 import { allocateRows, type CompareRows } from '../../../server/services/compare/rows.ts';
 import { balanceTable, designMatrix, effectiveSampleSize, ols, overlap, riskDifference, welchTTest } from '../../../server/stats/index.ts';
 import { weightedDifference } from '../../../server/stats/weighted-difference.ts';
@@ -150,6 +150,52 @@ describe('adjusted comparison', () => {
     expect(a.doublyRobust!.se).toBeCloseTo(dr.coefficients[1]!.se, 10);
   });
 
+  it('another responder definition from the reused analysis equals a fresh analysis with it, exactly; the cells\' sums are the rows\' sums', () => {
+    const r = rowsOf(400, (i) => {
+      const x = random[i]!;
+      return { ...x, v: Math.max(0, x.b - x.d - (x.path ? 1 : 0)), path: (x.b > 6 ? pr(4) > 0 : pr(3) === 0) ? 1 : 0 };
+    });
+    const first = adjustedComparison(r, settings);
+    expect(first.result.responders!.doublyRobust).not.toBeNull();
+    for (const definition of ['pct50', 'mcid', 'pain_free', 'pct30'] as const) {
+      const s = { ...settings, definition };
+      const reused = adjustedForDefinition(r, first, s);
+      const fresh = adjustedComparison(r, s);
+      expect(reused.result).toEqual(fresh.result);
+      expect(reused.internals).toBe(first.internals); // nothing but the responders' part was computed again
+    }
+    expect(adjustedForDefinition(r, first, { ...settings, definition: 'pct50' }).result.responders!.ipw.diff).not.toBe(first.result.responders!.ipw.diff);
+    // A definition without a rule for the measure: no responders, the rest unchanged.
+    const none = adjustedForDefinition(r, first, { ...settings, definition: 'stopped' } as never);
+    expect(none.result.responders).toBeNull();
+    expect(none.result.doublyRobust).toEqual(first.result.doublyRobust);
+    // cellOutcomes: every row in one cell of its pattern and path; the sums per cell are the rows' sums.
+    const idx = first.internals!.rows;
+    const groupOf = new Int32Array(idx.length);
+    const key = new Map<string, number>();
+    idx.forEach((i, k) => {
+      const kk = [r.age[i], r.baseline[i], r.duration[i], r.prior[i], r.sex[i], r.condition[i]].join();
+      if (!key.has(kk)) key.set(kk, key.size);
+      groupOf[k] = key.get(kk)!;
+    });
+    const co = cellOutcomes(r, idx, groupOf, key.size, settings);
+    let total = 0;
+    for (let c = 0; c < co.k; c++) {
+      let n = 0;
+      let sum = 0;
+      idx.forEach((i, k) => {
+        if (co.cellOf[k] !== c) return;
+        expect(groupOf[k]).toBe(co.pattern[c]);
+        expect(r.path[i]).toBe(co.treat[c]);
+        n++;
+        sum += r.change[i]! - co.change.shift;
+      });
+      expect(co.count[c]).toBe(n);
+      expect(co.change.sum[c]).toBeCloseTo(sum, 9);
+      total += n;
+    }
+    expect(total).toBe(idx.length);
+  });
   it('episodes without a pain duration are left out and counted', () => {
     const r = rowsOf(400, (i) => {
       const x = random[i]!;
