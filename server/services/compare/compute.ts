@@ -377,7 +377,7 @@ export function adjustedComparison(
   offload?: {
     ols: (d: PreparedDesign, y: Float64Array, options: Parameters<typeof factorOls>[2]) => { result(): OlsResult };
     /** cellOutcomes elsewhere (it needs the patterns only, not the propensity model: it runs while the model is fitted). */
-    cells?: (rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, s: CompareSettings) => { result(): CellOutcomes };
+    cells?: (rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, s: CompareSettings, spec?: DrSpec) => { result(): CellOutcomes };
   },
 ): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
@@ -445,9 +445,6 @@ export function adjustedComparison(
   const groups = groupRows(order, undefined, idx) ?? identityGroups(m);
   lap('patterns');
   const G = groups.groups;
-  // The cells (pattern x path) and their outcome sums depend on the patterns only: on the helper thread
-  // (when there is one) while the propensity model is fitted here.
-  const cellsPending = offload?.cells?.(rows, idx, groups.groupOf, G, s) ?? { result: () => cellOutcomes(rows, idx, groups.groupOf, G, s) };
   const at = (v: ArrayLike<number>) => {
     const out = new Float64Array(G);
     for (let g = 0; g < G; g++) out[g] = v[idx[groups.firstRow[g]!]!]!;
@@ -486,6 +483,10 @@ export function adjustedComparison(
   const condCodes = new Uint8Array(G);
   for (let g = 0; g < G; g++) condCodes[g] = codeOf[pv.condition[g]!]!;
   const factor = conditions.length > 1 ? { name: 'condition_', codes: condCodes, levels: conditions.map((c) => CONDITION_GROUP_NAMES[c]!) } : null;
+  // The cells (pattern x path), their covariates and outcome sums and the outcome model's design depend on
+  // the patterns only: on the helper thread (when there is one) while the propensity model is fitted here.
+  const spec: DrSpec = { firstRow: groups.firstRow, numericNames, sexes, conditions, shared: offload !== undefined };
+  const cellsPending = offload?.cells?.(rows, idx, groups.groupOf, G, s, spec) ?? { result: () => cellOutcomes(rows, idx, groups.groupOf, G, s, spec) };
 
   const fit = factorLogistic(prepareFactorDesign({ numeric, factor }), share, { weights: groups.count, level });
   lap('propensity model');
@@ -550,12 +551,7 @@ export function adjustedComparison(
       commonSupport: support, outsideTreated: outside[1]!, outsideControl: outside[0]!,
     };
   })();
-  const cellValue = (v: Float64Array) => {
-    const out = new Float64Array(cells.k);
-    for (let c = 0; c < cells.k; c++) out[c] = v[cells.pattern[c]!]!;
-    return out;
-  };
-  const cellCov = { age: cellValue(pv.age), baseline: cellValue(pv.baseline), duration: cellValue(pv.duration), prior: cellValue(pv.prior), sex: cellValue(pv.sex), condition: cellValue(pv.condition) };
+  const cellCov = co.cellCov!;
   lap('overlap and cells');
   // Numeric covariates over the cells; a level of sex or condition (0/1) depends only on its counts and
   // weight sums per path, so its table is computed from four aggregated cells (each with its mean weight).
@@ -602,19 +598,7 @@ export function adjustedComparison(
 
   // Outcomes: change and the responder flag (complete cases), summed per cell around a shift (cellOutcomes).
   const change = pick(rows.change, idx);
-  const cellCodes = new Uint8Array(cells.k);
-  for (let c = 0; c < cells.k; c++) cellCodes[c] = codeOf[cellCov.condition[c]!]!;
-  const cellPath = new Float64Array(cells.k);
-  for (let c = 0; c < cells.k; c++) cellPath[c] = cells.treat[c]!;
-  const drDesign = (): FactorDesign => ({
-    numeric: [
-      { name: 'path', values: cellPath },
-      ...numericNames.map((c) => ({ name: c as string, values: cellCov[c] })),
-      ...sexes.slice(1).map((sx) => ({ name: `sex_${SEXES[sx]}`, values: indicator(cellCov.sex, sx) })),
-    ],
-    factor: factor ? { ...factor, codes: cellCodes } : null,
-  });
-  const prepared = prepareFactorDesign(drDesign(), undefined, { shared: offload !== undefined });
+  const prepared = co.prepared!;
   // Doubly robust: weighted least squares of y on path + covariates over the cells. The responders' fit
   // may run on a helper thread (offload) while the change's runs here: the same function either way.
   const chSums = cellSums(cells, co.change, level);
@@ -635,7 +619,7 @@ export function adjustedComparison(
   if (ch.dr.status === 'ok') {
     const beta = ch.dr.beta;
     const part = new Float64Array(cells.k);
-    const cols = drDesign().numeric;
+    const cols = drDesignOf(cellCov, cells.treat, spec).numeric;
     for (let j = 1; j < cols.length; j++) {
       const v = cols[j]!.values;
       const b = beta[1 + j]!;
@@ -728,6 +712,46 @@ export interface CellOutcomes {
   change: OutcomeSums;
   /** null when the measure has no responder rule for the definition. */
   responders: OutcomeSums | null;
+  /** With a DrSpec: each cell's covariates (its pattern's first row's) and the outcome model's design over the cells. */
+  cellCov?: CellCovariates;
+  prepared?: PreparedDesign;
+}
+
+type CellCovariates = Record<'age' | 'baseline' | 'duration' | 'prior' | 'sex' | 'condition', Float64Array>;
+
+/** What the doubly robust design needs besides the cells: the patterns' first rows and the covariates the propensity model kept. */
+export interface DrSpec {
+  firstRow: Int32Array;
+  numericNames: readonly (typeof NUMERIC_COVARIATES)[number][];
+  /** Sex levels present (the first is the reference) and condition levels present (a factor when more than one). */
+  sexes: readonly number[];
+  conditions: readonly number[];
+  /** Prepare the design on SharedArrayBuffers (a helper thread fits on it). */
+  shared: boolean;
+}
+
+/** The doubly robust outcome model's design over the cells: path, the numeric covariates, sex indicators, condition factor. */
+function drDesignOf(cellCov: CellCovariates, treat: Uint8Array, spec: DrSpec): FactorDesign {
+  const k = treat.length;
+  const cellPath = new Float64Array(k);
+  for (let c = 0; c < k; c++) cellPath[c] = treat[c]!;
+  const indicator = (v: Float64Array, level: number) => {
+    const out = new Float64Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = v[i] === level ? 1 : 0;
+    return out;
+  };
+  const codeOf = new Int32Array(CONDITION_GROUP_NAMES.length).fill(-1);
+  spec.conditions.forEach((c, j) => (codeOf[c] = j));
+  const cellCodes = new Uint8Array(k);
+  for (let c = 0; c < k; c++) cellCodes[c] = codeOf[cellCov.condition[c]!]!;
+  return {
+    numeric: [
+      { name: 'path', values: cellPath },
+      ...spec.numericNames.map((c) => ({ name: c as string, values: cellCov[c] })),
+      ...spec.sexes.slice(1).map((sx) => ({ name: `sex_${SEXES[sx]}`, values: indicator(cellCov.sex, sx) })),
+    ],
+    factor: spec.conditions.length > 1 ? { name: 'condition_', codes: cellCodes, levels: spec.conditions.map((c) => CONDITION_GROUP_NAMES[c]!) } : null,
+  };
 }
 
 /**
@@ -736,7 +760,7 @@ export interface CellOutcomes {
  * cell, in one pass over the rows. A function of the patterns and the rows
  * only (not of the propensity model), so it can run beside the model's fit.
  */
-export function cellOutcomes(rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, s: CompareSettings): CellOutcomes {
+export function cellOutcomes(rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, s: CompareSettings, spec?: DrSpec): CellOutcomes {
   const m = idx.length;
   const rule = ruleOf(s);
   const index = new Int32Array(G * 2).fill(-1);
@@ -774,11 +798,22 @@ export function cellOutcomes(rows: CompareRows, idx: Int32Array, groupOf: Int32A
       rsum2![c] = rsum2![c]! + dr * dr;
     }
   }
-  return {
+  const out: CellOutcomes = {
     k, pattern, treat: t, count, cellOf,
     change: { shift, sum, sum2 },
     responders: rule ? { shift: rshift, sum: rsum!, sum2: rsum2! } : null,
   };
+  if (spec) {
+    const cov = (v: ArrayLike<number>) => {
+      const o = new Float64Array(k);
+      for (let c = 0; c < k; c++) o[c] = v[idx[spec.firstRow[pattern[c]!]!]!]!;
+      return o;
+    };
+    const cellCov = { age: cov(rows.age), baseline: cov(rows.baseline), duration: cov(rows.duration), prior: cov(rows.prior), sex: cov(rows.sex), condition: cov(rows.condition) };
+    out.cellCov = cellCov;
+    out.prepared = prepareFactorDesign(drDesignOf(cellCov, t, spec), undefined, { shared: spec.shared });
+  }
+  return out;
 }
 
 /** IPW (the weighted difference from the cells' sums) and the cells' means and sums of squares for the outcome model. */

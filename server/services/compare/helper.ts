@@ -10,7 +10,7 @@
 import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { factorOls, type PreparedDesign } from '../../stats/factor-regression.ts';
 import type { OlsResult } from '../../stats/regression.ts';
-import { cellOutcomes, durability, type CellOutcomes, type CompareSettings, type DurabilityResult } from './compute.ts';
+import { cellOutcomes, durability, type CellOutcomes, type CompareSettings, type DrSpec, type DurabilityResult } from './compute.ts';
 import type { CompareRows } from './rows.ts';
 
 let helper: { worker: Worker; port: MessagePort; failed: boolean } | null = null;
@@ -80,6 +80,6 @@ export const helperOffload = isMainThread
       ols: (design: PreparedDesign, y: Float64Array, options: Parameters<typeof factorOls>[2]): Pending<OlsResult> =>
         design.xs.buffer instanceof SharedArrayBuffer ? submit({ kind: 'ols', design, y, options }, () => factorOls(design, y, options)) : { result: () => factorOls(design, y, options) },
       /** The cells and their outcome sums on the helper (the rows must be shared; the population and patterns are copied). */
-      cells: (rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, settings: CompareSettings): Pending<CellOutcomes> =>
-        isShared(rows) ? submit({ kind: 'cells', rows, idx, groupOf, G, settings }, () => cellOutcomes(rows, idx, groupOf, G, settings)) : { result: () => cellOutcomes(rows, idx, groupOf, G, settings) },
+      cells: (rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, settings: CompareSettings, spec?: DrSpec): Pending<CellOutcomes> =>
+        isShared(rows) ? submit({ kind: 'cells', rows, idx, groupOf, G, settings, spec }, () => cellOutcomes(rows, idx, groupOf, G, settings, spec)) : { result: () => cellOutcomes(rows, idx, groupOf, G, settings, spec) },
     };
