@@ -200,9 +200,14 @@ function withoutIds(file: Buffer, format: 'csv' | 'json'): string[] {
 }
 
 describe('wide measure values from the analytic store (measures.ts)', () => {
-  it.each(['csv', 'json'] as const)('%s: the store path writes the same bytes as SQLite, apart from the random ids', async (format) => {
-    const viaStore = await runExport(db, COHORT, { shape: 'wide', format });
-    const viaSqlite = await runExport(db, COHORT, { shape: 'wide', format, analytics: null });
+  it.each([
+    ['csv', false],
+    ['json', false],
+    ['csv', true],
+    ['json', true],
+  ] as const)('%s (identified: %s): the store path writes the same bytes as SQLite, apart from the random ids', async (format, identified) => {
+    const viaStore = await runExport(db, COHORT, { shape: 'wide', format, identified });
+    const viaSqlite = await runExport(db, COHORT, { shape: 'wide', format, identified, analytics: null });
     expect(viaStore.measures).toEqual({ store: 1, sqlite: 0 });
     expect(viaSqlite.measures).toEqual({ store: 0, sqlite: 1 });
     const a = withoutIds(viaStore.files[`episodes.${format}`]!, format);
