@@ -98,8 +98,9 @@ export async function run(args: string[]): Promise<void> {
   console.log(`analytics worker ready (episodes) in ${ms(ready)}; first Operations page ${ms(first)} (loads treatments and pain, derives the Operations columns)`);
   console.log(
     `  Operations derivation (per store state): ${ms(ops.buildMs)}; ${ops.lines.toLocaleString('en-US')} procedure lines, ${ops.profiles.toLocaleString('en-US')} line profiles, ` +
-      `${ops.coarseProfiles.toLocaleString('en-US')} coarse profiles, ${ops.cubeEntries.toLocaleString('en-US')} day-cube entries`,
+      `${ops.coarseProfiles.toLocaleString('en-US')} coarse profiles, ${ops.cubeEntries.toLocaleString('en-US')} day-cube entries, ${ops.rollupEntries.toLocaleString('en-US')} episode rollup entries`,
   );
+  console.log(`  derivation per stage: ${Object.entries(ops.stageMs).map(([k, v]) => `${k} ${ms(v)}`).join(', ')}`);
   console.log(`  store load per part: ${Object.entries(stats.loadMs).map(([k, v]) => `${k} ${ms(v)}`).join(', ')}`);
   console.log(`  ${stats.liveEpisodes.toLocaleString('en-US')} episodes, ${stats.treatments?.toLocaleString('en-US')} treatments; process RSS ${(rss0 / 1e6).toFixed(0)} MB before, ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB after (the worker's memory included)`);
 

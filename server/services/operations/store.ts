@@ -211,6 +211,8 @@ export class OperationsStore {
   /** The analytic store's version this was derived from. */
   version = -1;
   loadMs = 0;
+  /** The derivation's time per stage (bench). */
+  readonly stageMs: Record<string, number> = {};
 
   private constructor(private readonly source: AnalyticStore) {}
 
@@ -232,9 +234,17 @@ export class OperationsStore {
     const t0 = performance.now();
     const s = new OperationsStore(a);
     s.version = a.version;
+    let at = t0;
+    const stage = (name: string) => {
+      const now = performance.now();
+      s.stageMs[name] = now - at;
+      at = now;
+    };
     s.loadEpisodes();
+    stage('episodes');
     s.buildEpisodeRollup();
-    s.loadLines();
+    stage('episode rollup');
+    s.loadLines(stage);
     s.loadMs = performance.now() - t0;
     return s;
   }
@@ -246,7 +256,7 @@ export class OperationsStore {
    * patient's in (day, category, region, code) order (an insertion sort of a
    * handful of lines), then the session rules per patient.
    */
-  private loadLines(): void {
+  private loadLines(stage: (name: string) => void): void {
     const a = this.source;
     const t = a.treatments();
     const ep = a.episodes;
@@ -337,9 +347,13 @@ export class OperationsStore {
       this.closePatient(p, first, n);
     }
     this.n = n;
+    stage('lines and session rules');
     this.buildCube();
+    stage('day cube');
     this.buildLists();
+    stage('lists');
     this.buildLineOrder();
+    stage('line order');
     this.patientMark = new Int32Array(maxPatient + 1);
     this.episodeMark = new Int32Array(this.epAlive.length);
   }

@@ -233,9 +233,21 @@ export function mixByGroupTask(a: AnalyticStore, q: { filters: OutcomeFilters; b
 }
 
 /** The derivation's size and build time (bench). */
-export function statsTask(a: AnalyticStore, _q: Record<string, never>): { buildMs: number; lines: number; episodes: number; profiles: number; coarseProfiles: number; cubeEntries: number } {
+export function statsTask(
+  a: AnalyticStore,
+  _q: Record<string, never>,
+): { buildMs: number; stageMs: Record<string, number>; lines: number; episodes: number; profiles: number; coarseProfiles: number; cubeEntries: number; rollupEntries: number } {
   const s = operationsStoreOf(a);
-  return { buildMs: s.loadMs, lines: s.n, episodes: s.epMax, profiles: s.profiles.size, coarseProfiles: s.coarse.size, cubeEntries: s.cube.size };
+  return {
+    buildMs: s.loadMs,
+    stageMs: { ...s.stageMs },
+    lines: s.n,
+    episodes: s.epMax,
+    profiles: s.profiles.size,
+    coarseProfiles: s.coarse.size,
+    cubeEntries: s.cube.size,
+    rollupEntries: s.rollProfile.length,
+  };
 }
 
 /**
