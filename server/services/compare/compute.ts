@@ -853,15 +853,19 @@ const drOut = (r: OlsResult) => {
  * computed on the same rows: the population, patterns, propensity model,
  * weights, balance and the change's estimates do not depend on the
  * definition, so only the responders' sums and their doubly robust fit are
- * computed again (the same numbers as adjustedComparison with `s`).
+ * computed again (the same numbers as adjustedComparison with `s`). null
+ * when `prev` does not carry what is reused: the caller computes afresh.
  */
 export function adjustedForDefinition(
   rows: CompareRows,
   prev: { result: AdjustedComparison; internals: AdjustedInternals | null },
   s: CompareSettings,
-): { result: AdjustedComparison; internals: AdjustedInternals | null } {
+): { result: AdjustedComparison; internals: AdjustedInternals | null } | null {
+  // Not estimable: the reason does not depend on the definition (and there are no responders' estimates).
+  if (prev.result.status !== 'ok') return prev;
+  // Without the cells and design of that analysis (or at another level), nothing can be reused: compute afresh.
   const stage = prev.internals?.stage;
-  if (prev.result.status !== 'ok' || !prev.internals || !stage || (s.level ?? 0.95) !== stage.level) return prev;
+  if (!prev.internals || !stage || (s.level ?? 0.95) !== stage.level) return null;
   const rule = ruleOf(s);
   if (!rule) return { result: { ...prev.result, responders: null }, internals: prev.internals };
   const { cells, prepared, level } = stage;

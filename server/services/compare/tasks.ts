@@ -60,10 +60,12 @@ function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step:
   const { rows } = loadCompareRows(store, { ...input, fresh: false });
   if (!input.fresh && lastAdjusted && lastAdjusted.rows === rows) {
     if (lastAdjusted.definition === input.definition) return lastAdjusted;
-    const { result, internals } = adjustedForDefinition(rows, lastAdjusted, settingsOf(input));
-    lap?.('responders for this definition (the rest reused)');
-    lastAdjusted = { rows, definition: input.definition, result, internals };
-    return lastAdjusted;
+    const reused = adjustedForDefinition(rows, lastAdjusted, settingsOf(input));
+    if (reused) {
+      lap?.('responders for this definition (the rest reused)');
+      lastAdjusted = { rows, definition: input.definition, ...reused };
+      return lastAdjusted;
+    }
   }
   const { result, internals } = adjustedComparison(rows, settingsOf(input), lap, helperOffload);
   lastAdjusted = { rows, definition: input.definition, result, internals };

@@ -159,16 +159,19 @@ describe('adjusted comparison', () => {
     expect(first.result.responders!.doublyRobust).not.toBeNull();
     for (const definition of ['pct50', 'mcid', 'pain_free', 'pct30'] as const) {
       const s = { ...settings, definition };
-      const reused = adjustedForDefinition(r, first, s);
+      const reused = adjustedForDefinition(r, first, s)!;
       const fresh = adjustedComparison(r, s);
       expect(reused.result).toEqual(fresh.result);
       expect(reused.internals).toBe(first.internals); // nothing but the responders' part was computed again
     }
-    expect(adjustedForDefinition(r, first, { ...settings, definition: 'pct50' }).result.responders!.ipw.diff).not.toBe(first.result.responders!.ipw.diff);
+    expect(adjustedForDefinition(r, first, { ...settings, definition: 'pct50' })!.result.responders!.ipw.diff).not.toBe(first.result.responders!.ipw.diff);
     // A definition without a rule for the measure: no responders, the rest unchanged.
-    const none = adjustedForDefinition(r, first, { ...settings, definition: 'stopped' } as never);
+    const none = adjustedForDefinition(r, first, { ...settings, definition: 'stopped' } as never)!;
     expect(none.result.responders).toBeNull();
     expect(none.result.doublyRobust).toEqual(first.result.doublyRobust);
+    // Nothing to reuse (internals without the cells, or another confidence level): null, the caller computes afresh.
+    expect(adjustedForDefinition(r, { result: first.result, internals: { ...first.internals!, stage: undefined } }, { ...settings, definition: 'pct50' })).toBeNull();
+    expect(adjustedForDefinition(r, first, { ...settings, definition: 'pct50', level: 0.9 })).toBeNull();
     // cellOutcomes: every row in one cell of its pattern and path; the sums per cell are the rows' sums.
     const idx = first.internals!.rows;
     const groupOf = new Int32Array(idx.length);
