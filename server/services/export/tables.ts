@@ -636,13 +636,10 @@ function* episodeLineBatches(
   counts: RowCounts,
   measures: MeasureCursor | null = null,
 ): Generator<Batch> {
-  if (shape === 'wide' && measures) {
-    yield* wideLineBatches(sqlite, sel, format, counts, measures);
-    return;
-  }
   const spec = tableSpecs(shape, sel.identified).find((t) => t.name === 'episodes')!;
   const sql = episodeColumnSql(sel.identified);
-  const tail = null as ReturnType<typeof wideTail> | null;
+  // Wide with a measure cursor: SQLite writes the facts, the measure values are appended from the cursor's slot.
+  const tail = shape === 'wide' && measures ? wideTail(sqlite, format, sel.identified) : null;
   const columns = tail ? episodeColumns(sel.identified) : spec.columns;
   const parts = columns.map((c, k) => {
     const v = sql[c.name];
@@ -729,102 +726,4 @@ function wideTail(sqlite: Database.Database, format: 'csv' | 'json', identified:
     }
     return out + close;
   };
-}
-
-/**
- * Wide episode rows with the measure values from a cursor (measures.ts): the
- * episodes' facts written by SQLite in a sequential scan of the members' id
- * range (no join: the study ids, ZIP and birth date are set in here from
- * arrays by id, as episodeBatches does), the sixty measure values appended
- * from the cursor's slot. Text as episodeLineBatches writes it (tested byte
- * for byte).
- */
-function* wideLineBatches(sqlite: Database.Database, sel: Selection, format: 'csv' | 'json', counts: RowCounts, measures: MeasureCursor): Generator<Batch> {
-  const identified = sel.identified;
-  const tail = wideTail(sqlite, format, identified);
-  const sql = episodeColumnSql(identified);
-  const facts = patientFacts(sqlite);
-  const json = format === 'json';
-  // The row as pieces: runs of columns SQLite writes (one text each), and the columns set here.
-  const HERE = new Set(['patient_study_id', 'episode_study_id', 'birth_date', 'zip3', 'zip']);
-  type Piece = { sql: number } | { here: string; prefix: string };
-  const pieces: Piece[] = [];
-  const segments: string[][] = [];
-  episodeColumns(identified).forEach((c, k) => {
-    const prefix = json ? `${k ? ',' : '{'}"${c.name}":` : k ? ',' : '';
-    if (HERE.has(c.name)) {
-      pieces.push({ here: c.name, prefix });
-      return;
-    }
-    const v = sql[c.name]!;
-    const value = json ? (c.type === 'string' ? `coalesce('"' || ${v} || '"', 'null')` : `coalesce(${v}, 'null')`) : `coalesce(${v}, '')`;
-    const last = pieces[pieces.length - 1];
-    if (!last || !('sql' in last)) {
-      pieces.push({ sql: segments.length });
-      segments.push([]);
-    }
-    segments[segments.length - 1]!.push(`'${prefix.replaceAll("'", "''")}' || ${value}`);
-  });
-  const [lo, hi] = memberRange(sel);
-  const it = sqlite
-    .prepare(`SELECT e.episode_id, e.patient_id, ${segments.map((s) => s.join(' || ')).join(', ')} FROM outcome_episodes e WHERE e.episode_id BETWEEN ? AND ? ORDER BY e.episode_id`)
-    .raw()
-    .iterate(lo, hi) as IterableIterator<Array<string | number>>;
-  const none = json ? 'null' : '';
-  const text = (v: string | null) => (v === null ? none : json ? `"${v}"` : v);
-  const birthText = new Map<number, string>();
-  const birthOf = (day: number) => {
-    let t = birthText.get(day);
-    if (t === undefined) birthText.set(day, (t = daysToIso(day)));
-    return t;
-  };
-  let lines: string[] = [];
-  let n = 0;
-  try {
-    for (const r of it) {
-      const e = r[0] as number;
-      const sp = sel.studyPatient[e];
-      if (!sp) continue;
-      const p = r[1] as number;
-      let line = '';
-      for (const piece of pieces) {
-        if ('sql' in piece) {
-          line += r[2 + piece.sql] as string;
-          continue;
-        }
-        line += piece.prefix;
-        switch (piece.here) {
-          case 'patient_study_id':
-            line += sp;
-            break;
-          case 'episode_study_id':
-            line += sel.studyEpisode[e]!;
-            break;
-          case 'zip3': {
-            const z3 = p < facts.zip3.length ? facts.zip3[p]! : -1;
-            line += z3 < 0 ? none : text(ZIP3_TEXT[z3]!);
-            break;
-          }
-          case 'zip':
-            line += text(zipText(facts.zip[p]));
-            break;
-          case 'birth_date':
-            line += p < facts.birth.length ? text(birthOf(facts.birth[p]!)) : none;
-            break;
-        }
-      }
-      // at() first: it may move the cursor to the next slot.
-      const at = measures.at(e);
-      lines.push(line + tail(measures.slot.values, measures.slot.days, at));
-      n++;
-      if (lines.length === BATCH_ROWS) {
-        yield { length: lines.length, columns: [], lines };
-        lines = [];
-      }
-    }
-  } finally {
-    it.return?.();
-  }
-  if (lines.length) yield { length: lines.length, columns: [], lines };
-  counts.episodes = n;
 }
