@@ -13,7 +13,7 @@ import { createDb, createTestDb, migrateDb, type Db } from '../../../db/index.ts
 import { FOLLOW_UP_WINDOW_NAMES, MEASURE_NAMES } from '../../../db/schema/vocabulary.ts';
 import { CohortDefinition, parseCohortDefinition } from '../../../server/services/cohorts/definition.ts';
 import { runCohort } from '../../../server/services/cohorts/service.ts';
-import { inProcessAnalytics, type Analytics } from '../../../server/services/analytics/runtime.ts';
+import { inProcessAnalytics, WorkerAnalytics, type Analytics } from '../../../server/services/analytics/runtime.ts';
 import { generateDemoPractice } from '../../../server/services/demo/index.ts';
 import { encodeTable } from '../../../server/services/export/encode.ts';
 import { tableSpecs, type ExportFormat } from '../../../server/services/export/tables.ts';
@@ -260,6 +260,29 @@ describe('wide measure values from the analytic store (measures.ts)', () => {
       if (format !== 'parquet') expect(withoutIds(viaWorker.files[`episodes.${format}`]!, format)).toEqual(withoutIds(viaSqlite.files[`episodes.${format}`]!, format));
     }
     fileDb.$client.close();
+  });
+});
+
+describe('wide measure values through the server runtime', () => {
+  it("the analytics worker thread (WorkerAnalytics, as server/main.ts starts it) fills the export worker's slots: every slot from the store, the same bytes as SQLite", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'cohort-analytics-worker-')), 'practice.db');
+    const fileDb = createDb(path);
+    migrateDb(fileDb);
+    generateDemoPractice(fileDb, { patients: 120, seed: 4 });
+    refreshOutcomes(fileDb);
+    const analytics = new WorkerAnalytics({ path });
+    try {
+      await analytics.ready();
+      for (const format of ['csv', 'json'] as const) {
+        const viaStore = await runExport(fileDb, COHORT, { shape: 'wide', format, worker: true, analytics, slotRows: 16 });
+        const viaSqlite = await runExport(fileDb, COHORT, { shape: 'wide', format, worker: false, analytics: null });
+        expect(viaStore.measures).toEqual({ store: Math.ceil(viaStore.counts.episodes! / 16), sqlite: 0 });
+        expect(withoutIds(viaStore.files[`episodes.${format}`]!, format)).toEqual(withoutIds(viaSqlite.files[`episodes.${format}`]!, format));
+      }
+    } finally {
+      await analytics.close();
+      fileDb.$client.close();
+    }
   });
 });
 
