@@ -147,10 +147,18 @@ export type MeasureSource = {
  * as the SQL-written rows write them. Computed by SQLite once per distinct
  * value (scores take a few hundred) and kept.
  */
+const WHOLE = 1 << 16;
+
 export function realText(sqlite: Database.Database): (v: number) => string {
   const stmt = sqlite.prepare('SELECT CAST(? AS REAL) || \'\'').pluck();
   const seen = new Map<number, string>();
+  // Whole values (most scores) from an array: no hashing of a double per value.
+  const whole: string[] = new Array<string>(WHOLE).fill('');
   return (v: number) => {
+    if (v > 0 && v < WHOLE && (v | 0) === v) {
+      const t = whole[v]!;
+      return t !== '' ? t : (whole[v] = stmt.get(v) as string);
+    }
     let s = seen.get(v);
     if (s === undefined) {
       s = stmt.get(v) as string;

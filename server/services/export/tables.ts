@@ -688,8 +688,12 @@ function* episodeLineBatches(
 function wideTail(sqlite: Database.Database, format: 'csv' | 'json', identified: boolean): (values: Float64Array, days: Int16Array, at: number) => string {
   const real = realText(sqlite);
   const names = measureColumns(identified).map((c) => c.name);
-  const dayText: string[] = [];
-  const day = (d: number) => (dayText[d + 32768] ??= String(d));
+  // Day texts by day + 32768 (days are Int16): a packed array, filled as days appear.
+  const dayText: string[] = new Array<string>(65536).fill('');
+  const day = (d: number) => {
+    const t = dayText[d + 32768]!;
+    return t !== '' ? t : (dayText[d + 32768] = String(d));
+  };
   const none = format === 'csv' ? '' : 'null';
   // Before each value: a comma (CSV) or ,"name": (JSON); values and days alternate as measureColumns orders them.
   const pre = names.map((n) => (format === 'csv' ? ',' : `,${JSON.stringify(n)}:`));
