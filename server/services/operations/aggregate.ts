@@ -169,44 +169,6 @@ export function compile(store: OperationsStore, f: OutcomeFilters): Compiled {
   return { from: fromDay ?? -1e9, to: toDay ?? 1e9, lines, heads, episodes, cube };
 }
 
-/**
- * Procedure lines matching the filters, in store order; `heads` keeps only
- * the first line of each session. The date range is the procedure's date
- * unless `from` / `to` override it.
- */
-export function selectLines(store: OperationsStore, c: Compiled, opts: { heads?: boolean; from?: number; to?: number } = {}): Int32Array {
-  const out = new Int32Array(store.n);
-  let k = 0;
-  const from = opts.from ?? c.from;
-  const to = opts.to ?? c.to;
-  const pass = opts.heads ? c.heads : c.lines;
-  const { day, profile } = store;
-  for (let i = 0; i < store.n; i++) {
-    if (pass[profile[i]!] === 0) continue;
-    const d = day[i]!;
-    if (d < from || d > to) continue;
-    out[k++] = i;
-  }
-  return out.subarray(0, k);
-}
-
-/** Episodes matching the filters: index date in the range, primary category and code, the episode's provider and site. */
-export function selectEpisodes(store: OperationsStore, c: Compiled, range?: { from: number; to: number }): Int32Array {
-  const out = new Int32Array(store.epMax + 1);
-  let k = 0;
-  const from = range?.from ?? c.from;
-  const to = range?.to ?? c.to;
-  const { epAlive, epDay, epProfile } = store;
-  const pass = c.episodes;
-  for (let id = 1; id <= store.epMax; id++) {
-    if (epAlive[id] === 0 || pass[epProfile[id]!] === 0) continue;
-    const d = epDay[id]!;
-    if (d < from || d > to) continue;
-    out[k++] = id;
-  }
-  return out.subarray(0, k);
-}
-
 // ---- volume ---------------------------------------------------------------------------
 
 /** Per line profile (or coarse profile), its value of a grouping (0 for 'none'). */

@@ -100,13 +100,10 @@ export class OperationsStore {
   coarse = new ProfileTable(['code', 'family', 'category', 'provider', 'site', 'path', 'region', 'head'] as const);
   lineCoarse = new Int32Array(0);
   cube = new Cube();
-  /** Compact lists built with the lines: sessions followed by another of their type and region (their line), flagged ESI sessions newest first, MBB series starts. */
-  gapLines = new Int32Array(0);
-  /** The same sessions as parallel columns, read in sequence: day, days to the next. */
+  /** Compact lists built with the lines: sessions followed by another of their type and region (day, days to the next), flagged ESI sessions newest first (their lines). */
   gapDay = new Int32Array(0);
   gapValue = new Int32Array(0);
   flaggedOrder = new Int32Array(0);
-  mbbStartLines = new Int32Array(0);
   /** Per patient id: where its lines start, and how many. */
   patientStart = new Int32Array(0);
   patientCount = new Int32Array(0);
@@ -206,10 +203,6 @@ export class OperationsStore {
   mbbProfile = new Int32Array(0);
   mbbDay = new Int32Array(0);
   mbbRfa = new Int32Array(0);
-  /** Scratch marks for counting distinct patients and episodes without allocating (a stamp per use). */
-  patientMark = new Int32Array(0);
-  episodeMark = new Int32Array(0);
-  markStamp = 0;
   /** Per measure: bit fields of present figures (BIT_BASELINE, windowBit, flagBit); loaded when first asked for. */
   private measureBits = new Map<Measure, Int32Array>();
 
@@ -359,8 +352,6 @@ export class OperationsStore {
     stage('lists');
     this.buildLineOrder();
     stage('line order');
-    this.patientMark = new Int32Array(maxPatient + 1);
-    this.episodeMark = new Int32Array(this.epAlive.length);
   }
 
   /** lineOrder: a stable counting sort of the lines by day, then one by profile. */
@@ -448,11 +439,9 @@ export class OperationsStore {
     this.mbbProfile = gather(this.profile, mbb);
     this.mbbDay = gather(this.day, mbb);
     this.mbbRfa = gather(this.rfaGap, mbb);
-    this.gapLines = Int32Array.from(gaps);
     this.gapDay = gather(this.day, gaps);
     this.gapValue = gather(this.nextGap, gaps);
     this.flaggedOrder = Int32Array.from(flagged);
-    this.mbbStartLines = Int32Array.from(mbb);
   }
 
   private ensureLines(size: number): void {
