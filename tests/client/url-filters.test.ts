@@ -13,7 +13,9 @@ import {
   oneOf,
   optionalOneOf,
   parseFilters,
+  updateBase,
   writeFilters,
+  type PendingSearch,
 } from '../../client/src/data/url-filters.ts';
 
 const COLOURS = ['red', 'green', 'blue'] as const;
@@ -142,6 +144,39 @@ describe('PRACTICE_FILTERS', () => {
   it('reads a backwards date range as the range meant', () => {
     expect(practice('from=2024-12-31&to=2024-01-01')).toMatchObject({ from: '2024-01-01', to: '2024-12-31' });
     expect(filterSearch(PRACTICE_FILTERS, practice('from=2024-12-31&to=2024-01-01'))).toBe('from=2024-01-01&to=2024-12-31');
+  });
+});
+
+describe('updateBase: two filter changes before the page re-renders', () => {
+  /**
+   * React Router hands every functional setSearchParams call the params of the
+   * last render. This replays what useUrlFilters does for two quick changes
+   * from the same rendered address, with and without the pending update.
+   */
+  function twoQuickChanges(usePending: boolean): string {
+    const rendered = new URLSearchParams('size=l');
+    let pending: PendingSearch | null = null;
+    let address = rendered;
+    for (const change of [{ colour: 'red' as const }, { top: 20 }]) {
+      const base: URLSearchParams = usePending ? updateBase(pending, rendered) : rendered;
+      const next: URLSearchParams = writeFilters(schema, { ...parseFilters(schema, base), ...change }, base);
+      pending = { base: rendered.toString(), next };
+      address = next;
+    }
+    return address.toString();
+  }
+
+  it('keeps both changes', () => {
+    expect(parse(twoQuickChanges(true))).toMatchObject({ size: 'l', colour: 'red', top: 20 });
+    // Without the pending update the first change is lost: the bug this guards against.
+    expect(parse(twoQuickChanges(false))).toMatchObject({ size: 'l', colour: null, top: 20 });
+  });
+
+  it('starts from the rendered address once the update has been rendered, or after Back', () => {
+    const next = new URLSearchParams('colour=red');
+    expect(updateBase({ base: 'size=l', next }, new URLSearchParams('colour=red')).toString()).toBe('colour=red');
+    expect(updateBase({ base: 'size=l', next }, new URLSearchParams('size=s')).toString()).toBe('size=s');
+    expect(updateBase(null, new URLSearchParams('size=s')).toString()).toBe('size=s');
   });
 });
 

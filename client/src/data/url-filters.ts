@@ -189,3 +189,21 @@ export function filterSearch<F extends FilterFields>(schema: FilterSchema<F>, va
 export function isDefaultFilters<F extends FilterFields>(schema: FilterSchema<F>, values: FilterValues<F>): boolean {
   return filterSearch(schema, values) === '';
 }
+
+/**
+ * What the page has asked the address to become but not yet rendered: the
+ * address it was asked from (`base`) and the one it will be (`next`).
+ */
+export type PendingSearch = { base: string; next: URLSearchParams };
+
+/**
+ * The query string an update should start from. React Router's functional
+ * `setSearchParams` passes the params of the last render, not the last update
+ * (unlike React's setState it does not queue), so two filter changes before a
+ * re-render would each start from the same old address and the second would
+ * undo the first. While an update is pending from that same address, start
+ * from the update instead.
+ */
+export function updateBase(pending: PendingSearch | null, current: URLSearchParams): URLSearchParams {
+  return pending && pending.base === current.toString() ? pending.next : current;
+}

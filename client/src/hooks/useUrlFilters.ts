@@ -1,10 +1,12 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useRef } from 'react';
 import { useSearchParams } from 'react-router';
 import {
   defaultFilters,
   filterSearch,
   parseFilters,
+  updateBase,
   writeFilters,
+  type PendingSearch,
   type FilterFields,
   type FilterSchema,
   type FilterValues,
@@ -49,13 +51,23 @@ export function useUrlFilters<F extends FilterFields>(schema: FilterSchema<F>): 
   // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed on the canonical form on purpose
   const filters = useMemo(() => parsed, [search]);
 
+  // Updates asked for since the last render (see updateBase); forgotten once the address has been rendered.
+  const pending = useRef<PendingSearch | null>(null);
+  const rendered = searchParams.toString();
+  useEffect(() => {
+    pending.current = null;
+  }, [rendered]);
+
   const setFilters = useCallback(
     (patch: FilterPatch<FilterValues<F>>, options: SetFiltersOptions = {}) => {
       setSearchParams(
         (current) => {
-          const now = parseFilters(schema, current);
+          const base = updateBase(pending.current, current);
+          const now = parseFilters(schema, base);
           const changes = typeof patch === 'function' ? patch(now) : patch;
-          return writeFilters(schema, { ...now, ...changes }, current);
+          const next = writeFilters(schema, { ...now, ...changes }, base);
+          pending.current = { base: current.toString(), next };
+          return next;
         },
         { replace: !options.push, preventScrollReset: true },
       );
@@ -65,10 +77,14 @@ export function useUrlFilters<F extends FilterFields>(schema: FilterSchema<F>): 
 
   const resetFilters = useCallback(
     (options: SetFiltersOptions = {}) =>
-      setSearchParams((current) => writeFilters(schema, defaultFilters(schema), current), {
-        replace: !options.push,
-        preventScrollReset: true,
-      }),
+      setSearchParams(
+        (current) => {
+          const next = writeFilters(schema, defaultFilters(schema), updateBase(pending.current, current));
+          pending.current = { base: current.toString(), next };
+          return next;
+        },
+        { replace: !options.push, preventScrollReset: true },
+      ),
     [schema, setSearchParams],
   );
 
