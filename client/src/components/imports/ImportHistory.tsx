@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { formatCount } from '../../data/format.ts';
 import { formatUtc } from '../../data/audit.ts';
 import { STATUS_LABELS } from '../../data/imports.ts';
 import { useTRPC } from '../../trpc.ts';
@@ -9,6 +8,7 @@ import { EmptyState } from '../ui/EmptyState.tsx';
 import { LoadingState } from '../ui/LoadingState.tsx';
 import { QueryState } from '../ui/QueryState.tsx';
 import { ImportReportView } from './ImportUpload.tsx';
+import { RowCountCells, RowCountHeaders } from './RowCounts.tsx';
 
 /** The latest imports with their counts; one opens to its full report. */
 export function ImportHistory() {
@@ -34,18 +34,7 @@ export function ImportHistory() {
                     <th scope="col">Import</th>
                     <th scope="col">Started (UTC)</th>
                     <th scope="col">Status</th>
-                    <th scope="col" className="numeric">
-                      Inserted
-                    </th>
-                    <th scope="col" className="numeric">
-                      Updated
-                    </th>
-                    <th scope="col" className="numeric">
-                      Unchanged
-                    </th>
-                    <th scope="col" className="numeric">
-                      Rejected
-                    </th>
+                    <RowCountHeaders />
                     <th scope="col">
                       <span className="visually-hidden">Report</span>
                     </th>
@@ -57,10 +46,7 @@ export function ImportHistory() {
                       <th scope="row">{r.id}</th>
                       <td className="nowrap">{formatUtc(r.startedAt)}</td>
                       <td>{STATUS_LABELS[r.status]}</td>
-                      <td className="numeric">{formatCount(r.rowsInserted)}</td>
-                      <td className="numeric">{formatCount(r.rowsUpdated)}</td>
-                      <td className="numeric">{formatCount(r.rowsUnchanged)}</td>
-                      <td className="numeric">{formatCount(r.rowsRejected)}</td>
+                      <RowCountCells counts={{ inserted: r.rowsInserted, updated: r.rowsUpdated, unchanged: r.rowsUnchanged, rejected: r.rowsRejected }} />
                       <td className="table__actions">
                         <button type="button" className="button button--small" aria-expanded={open === r.id} onClick={() => setOpen(open === r.id ? null : r.id)}>
                           {open === r.id ? 'Hide report' : 'Report'}

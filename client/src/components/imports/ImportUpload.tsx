@@ -4,6 +4,7 @@ import { describeError } from '../../data/errors.ts';
 import { formatCount, formatIsoDate, plural } from '../../data/format.ts';
 import { MODE_LABELS, STATUS_LABELS, uploadProblem, type ImportReport } from '../../data/imports.ts';
 import { useTRPC } from '../../trpc.ts';
+import { RowCountCells, RowCountHeaders } from './RowCounts.tsx';
 
 /**
  * Upload of a practice's CSV files (practice managers and admins): the files
@@ -124,18 +125,7 @@ export function ImportReportView({ report }: { report: ImportReport }) {
               <th scope="col" className="numeric">
                 Rows
               </th>
-              <th scope="col" className="numeric">
-                Inserted
-              </th>
-              <th scope="col" className="numeric">
-                Updated
-              </th>
-              <th scope="col" className="numeric">
-                Unchanged
-              </th>
-              <th scope="col" className="numeric">
-                Rejected
-              </th>
+              <RowCountHeaders />
               <th scope="col">Problem</th>
             </tr>
           </thead>
@@ -147,10 +137,7 @@ export function ImportReportView({ report }: { report: ImportReport }) {
                 </th>
                 <td>{f.table ?? '—'}</td>
                 <td className="numeric">{formatCount(f.rows)}</td>
-                <td className="numeric">{formatCount(f.inserted)}</td>
-                <td className="numeric">{formatCount(f.updated)}</td>
-                <td className="numeric">{formatCount(f.unchanged)}</td>
-                <td className="numeric">{formatCount(f.rejected)}</td>
+                <RowCountCells counts={f} />
                 <td>{f.error ? f.error.reason : ''}</td>
               </tr>
             ))}
