@@ -456,17 +456,9 @@ export const MAX_GAP = 4096;
 
 export function repeatCounts(store: OperationsStore, c: Compiled, asOf: number, esiCategory: number, mbbCategory: number): RepeatCounts {
   if (c.cube) return repeatCountsFromCube(store, c, asOf, esiCategory, mbbCategory);
-  const nCat = TREATMENT_CATEGORIES.length;
-  const gapFlat = new Int32Array(nCat * MAX_GAP);
-  const matureN = new Int32Array(nCat);
-  const matureRepeated = new Int32Array(nCat);
   const prov = denseGroups(store, 'provider');
-  const nProv = prov.values.length;
   const regionOf = store.profiles.values.region;
-  const esiRegion = new Int32Array(2 * 8);
-  const esiProv = new Int32Array(2 * nProv);
-  const mbbProv = new Int32Array(2 * nProv);
-  const rfaDays = new Int32Array(MAX_GAP);
+  const { gapFlat, matureN, matureRepeated, esiRegion, esiProv, mbbProv, rfaDays } = repeatTallies(prov.values.length);
   let esiSessions = 0;
   let esiFlagged = 0;
   let mbbSeries = 0;
@@ -535,9 +527,54 @@ export function repeatCounts(store: OperationsStore, c: Compiled, asOf: number, 
       }
     }
   }
+  return repeatResult(
+    { gapFlat, matureN, matureRepeated, esiRegion, esiProv, mbbProv, rfaDays },
+    prov.values,
+    { sessions: esiSessions, flagged: esiFlagged, patients, episodes },
+    { series: mbbSeries, converted: mbbConverted, recent: mbbRecent },
+  );
+}
+
+/** The tally arrays both repeat scans fill, by category / region / dense provider / days. */
+type RepeatTallies = {
+  /** (category, days) intervals, MAX_GAP per category. */
+  gapFlat: Int32Array;
+  matureN: Int32Array;
+  matureRepeated: Int32Array;
+  /** (sessions, flagged) per region. */
+  esiRegion: Int32Array;
+  /** (sessions, flagged) per dense provider. */
+  esiProv: Int32Array;
+  /** (series, converted) per dense provider. */
+  mbbProv: Int32Array;
+  /** Days to RFA, MAX_GAP. */
+  rfaDays: Int32Array;
+};
+
+function repeatTallies(nProv: number): RepeatTallies {
+  const nCat = TREATMENT_CATEGORIES.length;
+  return {
+    gapFlat: new Int32Array(nCat * MAX_GAP),
+    matureN: new Int32Array(nCat),
+    matureRepeated: new Int32Array(nCat),
+    esiRegion: new Int32Array(2 * 8),
+    esiProv: new Int32Array(2 * nProv),
+    mbbProv: new Int32Array(2 * nProv),
+    rfaDays: new Int32Array(MAX_GAP),
+  };
+}
+
+/** The tallies of either repeat scan as RepeatCounts (only the non-zero entries). */
+function repeatResult(
+  t: RepeatTallies,
+  provValues: readonly number[],
+  esi: { sessions: number; flagged: number; patients: number; episodes: number },
+  mbb: { series: number; converted: number; recent: number },
+): RepeatCounts {
+  const { gapFlat, matureN, matureRepeated, esiRegion, esiProv, mbbProv, rfaDays } = t;
   const gaps = new Map<number, Map<number, number>>();
   const mature = new Map<number, { sessions: number; repeated: number }>();
-  for (let cat = 0; cat < nCat; cat++) {
+  for (let cat = 0; cat < matureN.length; cat++) {
     const m = new Map<number, number>();
     for (let g = 1; g < MAX_GAP; g++) if (gapFlat[cat * MAX_GAP + g]) m.set(g, gapFlat[cat * MAX_GAP + g]!);
     if (m.size) gaps.set(cat, m);
@@ -547,17 +584,17 @@ export function repeatCounts(store: OperationsStore, c: Compiled, asOf: number, 
   for (let r = 0; r < 8; r++) if (esiRegion[2 * r]) byRegion.set(r, { sessions: esiRegion[2 * r]!, flagged: esiRegion[2 * r + 1]! });
   const esiByProvider = new Map<number, { sessions: number; flagged: number }>();
   const mbbByProvider = new Map<number, { series: number; converted: number }>();
-  for (let g = 0; g < nProv; g++) {
-    if (esiProv[2 * g]) esiByProvider.set(prov.values[g]!, { sessions: esiProv[2 * g]!, flagged: esiProv[2 * g + 1]! });
-    if (mbbProv[2 * g]) mbbByProvider.set(prov.values[g]!, { series: mbbProv[2 * g]!, converted: mbbProv[2 * g + 1]! });
+  for (let g = 0; g < provValues.length; g++) {
+    if (esiProv[2 * g]) esiByProvider.set(provValues[g]!, { sessions: esiProv[2 * g]!, flagged: esiProv[2 * g + 1]! });
+    if (mbbProv[2 * g]) mbbByProvider.set(provValues[g]!, { series: mbbProv[2 * g]!, converted: mbbProv[2 * g + 1]! });
   }
   const days = new Map<number, number>();
   for (let g = 1; g < MAX_GAP; g++) if (rfaDays[g]) days.set(g, rfaDays[g]!);
   return {
     gaps,
     mature,
-    esi: { sessions: esiSessions, flagged: esiFlagged, patients, episodes, byRegion, byProvider: esiByProvider },
-    mbb: { series: mbbSeries, converted: mbbConverted, days, recent: mbbRecent, byProvider: mbbByProvider },
+    esi: { ...esi, byRegion, byProvider: esiByProvider },
+    mbb: { series: mbb.series, converted: mbb.converted, days, recent: mbb.recent, byProvider: mbbByProvider },
   };
 }
 
@@ -571,14 +608,9 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
   const cubePass = c.cube!.heads;
   const cube = store.cube;
   const cv = store.coarse.values;
-  const nCat = TREATMENT_CATEGORIES.length;
   const prov = denseGroups(store, 'provider', true);
-  const nProv = prov.values.length;
-  const matureN = new Int32Array(nCat);
-  const matureRepeated = new Int32Array(nCat);
-  const esiRegion = new Int32Array(2 * 8);
-  const esiProv = new Int32Array(2 * nProv);
-  const mbbProv = new Int32Array(2 * nProv);
+  const t = repeatTallies(prov.values.length);
+  const { gapFlat, matureN, matureRepeated, esiRegion, esiProv, mbbProv, rfaDays: rfaFlat } = t;
   let esiSessions = 0;
   let esiFlagged = 0;
   let mbbSeries = 0;
@@ -622,8 +654,6 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
     }
   }
   const pass = c.heads;
-  const gaps = new Map<number, Map<number, number>>();
-  const gapFlat = new Int32Array(nCat * MAX_GAP);
   const { gapDay, gapValue, gapProfileStart } = store;
   const lineCat = store.profiles.values.category;
   // The gap list is in (profile, day) order: only the admitted profiles, and in each the days of the range.
@@ -640,8 +670,6 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
       gapFlat[row + (gap < MAX_GAP ? gap : MAX_GAP - 1)]!++;
     }
   }
-  const rfaDays = new Map<number, number>();
-  const rfaFlat = new Int32Array(MAX_GAP);
   const { mbbProfile, mbbDay, mbbRfa } = store;
   for (let k = 0; k < mbbProfile.length; k++) {
     if (pass[mbbProfile[k]!] === 0) continue;
@@ -650,7 +678,6 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
     const g = mbbRfa[k]!;
     if (g > 0) rfaFlat[g < MAX_GAP ? g : MAX_GAP - 1]!++;
   }
-  for (let g = 1; g < MAX_GAP; g++) if (rfaFlat[g]) rfaDays.set(g, rfaFlat[g]!);
   // Distinct patients and episodes with a flag: dense numbers of the flagged list, marked in small arrays.
   const { flaggedProfile, flaggedDay, flaggedPatientN, flaggedEpisodeN } = store;
   const patientSeen = new Uint8Array(store.flaggedPatients);
@@ -672,27 +699,12 @@ function repeatCountsFromCube(store: OperationsStore, c: Compiled, asOf: number,
       episodes++;
     }
   }
-  const mature = new Map<number, { sessions: number; repeated: number }>();
-  for (let cat = 0; cat < nCat; cat++) {
-    const m = new Map<number, number>();
-    for (let g = 1; g < MAX_GAP; g++) if (gapFlat[cat * MAX_GAP + g]) m.set(g, gapFlat[cat * MAX_GAP + g]!);
-    if (m.size) gaps.set(cat, m);
-    if (matureN[cat]) mature.set(cat, { sessions: matureN[cat]!, repeated: matureRepeated[cat]! });
-  }
-  const byRegion = new Map<number, { sessions: number; flagged: number }>();
-  for (let r = 0; r < 8; r++) if (esiRegion[2 * r]) byRegion.set(r, { sessions: esiRegion[2 * r]!, flagged: esiRegion[2 * r + 1]! });
-  const esiByProvider = new Map<number, { sessions: number; flagged: number }>();
-  const mbbByProvider = new Map<number, { series: number; converted: number }>();
-  for (let g = 0; g < nProv; g++) {
-    if (esiProv[2 * g]) esiByProvider.set(prov.values[g]!, { sessions: esiProv[2 * g]!, flagged: esiProv[2 * g + 1]! });
-    if (mbbProv[2 * g]) mbbByProvider.set(prov.values[g]!, { series: mbbProv[2 * g]!, converted: mbbProv[2 * g + 1]! });
-  }
-  return {
-    gaps,
-    mature,
-    esi: { sessions: esiSessions, flagged: esiFlagged, patients, episodes, byRegion, byProvider: esiByProvider },
-    mbb: { series: mbbSeries, converted: mbbConverted, days: rfaDays, recent: mbbRecent, byProvider: mbbByProvider },
-  };
+  return repeatResult(
+    t,
+    prov.values,
+    { sessions: esiSessions, flagged: esiFlagged, patients, episodes },
+    { series: mbbSeries, converted: mbbConverted, recent: mbbRecent },
+  );
 }
 
 /** The first index in a[from..to) whose value is >= v (a ascending there); `from` at once when a[from] >= v. */

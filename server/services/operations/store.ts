@@ -57,6 +57,40 @@ function gather<A extends Int32Array | Uint8Array>(src: A, idx: Int32Array | rea
   return out;
 }
 
+/**
+ * Lines `ids[0..n)` (`ids` null: the lines 0..n-1) in (profile, day) order:
+ * a stable counting sort by day, then one by profile. `start[p]` is where
+ * profile p's lines begin in `order` (P + 1 entries).
+ */
+function profileDayOrder(ids: readonly number[] | null, n: number, day: Int32Array, profile: Int32Array, P: number): { start: Int32Array<ArrayBuffer>; order: Int32Array<ArrayBuffer> } {
+  const start = new Int32Array(P + 1);
+  const order = new Int32Array(n);
+  if (n === 0) return { start, order };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let k = 0; k < n; k++) {
+    const d = day[ids === null ? k : ids[k]!]!;
+    if (d < lo) lo = d;
+    if (d > hi) hi = d;
+  }
+  const byDay = new Int32Array(hi - lo + 2);
+  for (let k = 0; k < n; k++) byDay[day[ids === null ? k : ids[k]!]! - lo + 1]!++;
+  for (let k = 1; k < byDay.length; k++) byDay[k]! += byDay[k - 1]!;
+  const dayOrdered = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = ids === null ? k : ids[k]!;
+    dayOrdered[byDay[day[i]! - lo]!++] = i;
+  }
+  for (let k = 0; k < n; k++) start[profile[dayOrdered[k]!]! + 1]!++;
+  for (let p = 1; p <= P; p++) start[p]! += start[p - 1]!;
+  const fill = start.slice();
+  for (let k = 0; k < n; k++) {
+    const i = dayOrdered[k]!;
+    order[fill[profile[i]!]!++] = i;
+  }
+  return { start, order };
+}
+
 export class OperationsStore {
   // ---- procedure lines ----
   n = 0;
@@ -357,30 +391,7 @@ export class OperationsStore {
   /** lineOrder: a stable counting sort of the lines by day, then one by profile. */
   private buildLineOrder(): void {
     const n = this.n;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const d = this.day[i]!;
-      if (d < lo) lo = d;
-      if (d > hi) hi = d;
-    }
-    const P = this.profiles.size;
-    const start = new Int32Array(P + 1);
-    const order = new Int32Array(n);
-    if (n > 0) {
-      const byDay = new Int32Array(hi - lo + 2);
-      for (let i = 0; i < n; i++) byDay[this.day[i]! - lo + 1]!++;
-      for (let k = 1; k < byDay.length; k++) byDay[k]! += byDay[k - 1]!;
-      const dayOrdered = new Int32Array(n);
-      for (let i = 0; i < n; i++) dayOrdered[byDay[this.day[i]! - lo]!++] = i;
-      for (let i = 0; i < n; i++) start[this.profile[i]! + 1]!++;
-      for (let p = 1; p <= P; p++) start[p]! += start[p - 1]!;
-      const fill = start.slice();
-      for (let k = 0; k < n; k++) {
-        const i = dayOrdered[k]!;
-        order[fill[this.profile[i]!]!++] = i;
-      }
-    }
+    const { start, order } = profileDayOrder(null, n, this.day, this.profile, this.profiles.size);
     this.lineProfileStart = start;
     this.lineOrder = order;
     this.orderedDay = gather(this.day, order);
@@ -402,27 +413,9 @@ export class OperationsStore {
       if (this.mbbStart[i]) mbb.push(i);
     }
     flagged.sort((a, b) => this.day[b]! - this.day[a]! || this.episode[b]! - this.episode[a]!);
-    // The gap list by (line profile, day): a stable counting sort by day, then one by profile.
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const i of gaps) {
-      const d = this.day[i]!;
-      if (d < lo) lo = d;
-      if (d > hi) hi = d;
-    }
-    if (gaps.length) {
-      const byDay = new Int32Array(hi - lo + 2);
-      for (const i of gaps) byDay[this.day[i]! - lo + 1]!++;
-      for (let k = 1; k < byDay.length; k++) byDay[k]! += byDay[k - 1]!;
-      const dayOrdered = new Int32Array(gaps.length);
-      for (const i of gaps) dayOrdered[byDay[this.day[i]! - lo]!++] = i;
-      const P = this.profiles.size;
-      const start = new Int32Array(P + 1);
-      for (const i of dayOrdered) start[this.profile[i]! + 1]!++;
-      for (let p = 1; p <= P; p++) start[p]! += start[p - 1]!;
-      this.gapProfileStart = start.slice();
-      for (const i of dayOrdered) gaps[start[this.profile[i]!]!++] = i;
-    } else this.gapProfileStart = new Int32Array(this.profiles.size + 1);
+    // The gap list by (line profile, day).
+    const gapOrder = profileDayOrder(gaps, gaps.length, this.day, this.profile, this.profiles.size);
+    this.gapProfileStart = gapOrder.start;
     this.flaggedProfile = gather(this.profile, flagged);
     this.flaggedDay = gather(this.day, flagged);
     const patientN = new Map<number, number>();
@@ -439,8 +432,8 @@ export class OperationsStore {
     this.mbbProfile = gather(this.profile, mbb);
     this.mbbDay = gather(this.day, mbb);
     this.mbbRfa = gather(this.rfaGap, mbb);
-    this.gapDay = gather(this.day, gaps);
-    this.gapValue = gather(this.nextGap, gaps);
+    this.gapDay = gather(this.day, gapOrder.order);
+    this.gapValue = gather(this.nextGap, gapOrder.order);
     this.flaggedOrder = Int32Array.from(flagged);
   }
 
