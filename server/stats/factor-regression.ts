@@ -28,6 +28,7 @@
 import type { Values } from './descriptive.ts';
 import { tCrit, twoSidedPt, twoSidedPz, zCrit } from './distributions.ts';
 import { cholesky, choleskyInverse, choleskySolve, sandwich } from './linalg.ts';
+import { logisticNewton } from './logistic-newton.ts';
 import type { Coefficient, LogisticFit, LogisticResult, OlsFit, OlsResult, VcovType } from './regression.ts';
 
 export interface FactorDesign {
@@ -538,70 +539,7 @@ function newton(d: PreparedDesign, y: Float64Array, w: Float64Array | null, star
     return 2 * (dev + c0);
   };
 
-  let grad = new Float64Array(p);
-  let hess = new Float64Array(p * p);
-  let nextGrad = new Float64Array(p);
-  let nextHess = new Float64Array(p * p);
-  let dev = evaluate(beta, grad, hess);
-  let nBoundary = nb;
-  let status: LogisticFit['status'] = 'not_converged';
-  let iterations = 0;
-  let singular = false;
-  for (; iterations < maxIt; iterations++) {
-    const l = Float64Array.from(hess);
-    if (!cholesky(l, p, 1e-14)) {
-      singular = true;
-      break;
-    }
-    const delta = choleskySolve(l, p, grad);
-    let step = 1;
-    let next: Float64Array | null = null;
-    let nextDev = NaN;
-    for (let t = 0; t < 40; t++) {
-      const cand = beta.map((b, j) => b + step * delta[j]!);
-      nextDev = evaluate(cand, nextGrad, nextHess);
-      if (Number.isFinite(nextDev) && nextDev <= dev * (1 + 1e-12) + 1e-300) {
-        next = cand;
-        break;
-      }
-      step /= 2;
-    }
-    if (!next) {
-      dev = evaluate(beta, grad, hess);
-      nBoundary = nb;
-      status = 'converged';
-      break;
-    }
-    const devOld = dev;
-    beta = next;
-    dev = nextDev;
-    nBoundary = nb;
-    [grad, nextGrad] = [nextGrad, grad];
-    [hess, nextHess] = [nextHess, hess];
-    if (Math.abs(dev - devOld) / (Math.abs(dev) + 0.1) < tol) {
-      status = 'converged';
-      iterations++;
-      break;
-    }
-  }
-  // Every exit leaves fitted, grad and hess evaluated at beta (an accepted candidate, or re-evaluated).
-  let finalStep = 0;
-  let bread: Float64Array | null = null;
-  if (!singular) {
-    const l = Float64Array.from(hess);
-    if (cholesky(l, p, 1e-14)) {
-      const delta = choleskySolve(l, p, grad);
-      for (let j = 0; j < p; j++) finalStep = Math.max(finalStep, Math.abs(delta[j]!) / (Math.abs(beta[j]!) + 0.1));
-      bread = choleskyInverse(l, p);
-    } else singular = true;
-  }
-  let message: string | null = null;
-  if (singular || (nBoundary > 0 && (finalStep > 1e-3 || status !== 'converged'))) {
-    status = 'separation';
-    message =
-      'fitted probabilities reached 0 or 1: the outcome is (quasi-)completely separated by the covariates, ' +
-      'the likelihood has no finite maximum and the coefficients and standard errors are not estimates';
-  } else if (status === 'not_converged') message = `no convergence in ${maxIt} iterations`;
+  const { status, message, iterations, beta: betaC, deviance: dev, nBoundary, bread } = logisticNewton(beta, p, maxIt, tol, evaluate, () => nb);
 
   let vcovC: Float64Array | null = bread;
   const vt = options.vcov ?? 'model';
@@ -612,7 +550,7 @@ function newton(d: PreparedDesign, y: Float64Array, w: Float64Array | null, star
     vcovC = sandwich(bread, meat, p);
     if (vt === 'HC1') vcovC = vcovC.map((v) => (v * n) / (n - p));
   }
-  return { status, message, iterations, betaC: beta, vcovC, deviance: dev, nullDeviance, fitted, nBoundary };
+  return { status, message, iterations, betaC, vcovC, deviance: dev, nullDeviance, fitted, nBoundary };
 }
 
 /** sum c z z' and sum c r z over the sorted rows, z = (1, x centred, dummies). */

@@ -18,6 +18,7 @@
 import type { Values } from './descriptive.ts';
 import { pchisqUpper, tCrit, twoSidedPt, twoSidedPz, zCrit } from './distributions.ts';
 import { cholesky, choleskyInverse, choleskySolve, sandwich, solve, symmetrizeFromUpper } from './linalg.ts';
+import { logisticNewton } from './logistic-newton.ts';
 
 export interface Design {
   n: number;
@@ -876,84 +877,14 @@ function newton(design: Design, y: Values, w: Values | undefined, start: Float64
 
   const fitted = new Float64Array(n);
   const out = new Float64Array(2);
-  let grad = new Float64Array(p);
-  let hess = new Float64Array(p * p);
-  let nextGrad = new Float64Array(p);
-  let nextHess = new Float64Array(p * p);
   const evaluate = (b: Float64Array, g: Float64Array, h: Float64Array): number => {
     pass(x, y, wv, b, n, g, h, fitted, out);
     symmetrizeFromUpper(h, p);
     return 2 * (out[0]! + c0);
   };
-
-  let dev = evaluate(beta, grad, hess);
-  let nBoundary = out[1]!;
-  let status: LogisticStatus = 'not_converged';
-  let iterations = 0;
-  let singular = false;
-  for (; iterations < maxIt; iterations++) {
-    const l = Float64Array.from(hess);
-    if (!cholesky(l, p, 1e-14)) {
-      singular = true;
-      break;
-    }
-    const delta = choleskySolve(l, p, grad);
-    let step = 1;
-    let next: Float64Array | null = null;
-    let nextDev = NaN;
-    for (let h = 0; h < 40; h++) {
-      const cand = beta.map((b, j) => b + step * delta[j]!);
-      nextDev = evaluate(cand, nextGrad, nextHess);
-      if (Number.isFinite(nextDev) && nextDev <= dev * (1 + 1e-12) + 1e-300) {
-        next = cand;
-        break;
-      }
-      step /= 2;
-    }
-    if (!next) {
-      // No step reduces the deviance: we are at the maximum up to rounding.
-      dev = evaluate(beta, grad, hess);
-      nBoundary = out[1]!;
-      status = 'converged';
-      break;
-    }
-    const devOld = dev;
-    beta = next;
-    dev = nextDev;
-    nBoundary = out[1]!;
-    [grad, nextGrad] = [nextGrad, grad];
-    [hess, nextHess] = [nextHess, hess];
-    if (Math.abs(dev - devOld) / (Math.abs(dev) + 0.1) < tol) {
-      status = 'converged';
-      iterations++;
-      break;
-    }
-  }
-
-  // One more Newton step from the final coefficients: tiny (quadratic
-  // convergence) at a finite maximum, still of order one along a direction of
-  // separation, where the coefficients would keep growing.
-  let finalStep = 0;
-  let bread: Float64Array | null = null;
-  if (!singular) {
-    const l = Float64Array.from(hess);
-    if (cholesky(l, p, 1e-14)) {
-      const delta = choleskySolve(l, p, grad);
-      for (let j = 0; j < p; j++) finalStep = Math.max(finalStep, Math.abs(delta[j]!) / (Math.abs(beta[j]!) + 0.1));
-      bread = choleskyInverse(l, p);
-    } else {
-      singular = true;
-    }
-  }
-  let message: string | null = null;
-  if (singular || (nBoundary > 0 && (finalStep > 1e-3 || status !== 'converged'))) {
-    status = 'separation';
-    message =
-      'fitted probabilities reached 0 or 1: the outcome is (quasi-)completely separated by the covariates, ' +
-      'the likelihood has no finite maximum and the coefficients and standard errors are not estimates';
-  } else if (status === 'not_converged') {
-    message = `no convergence in ${maxIt} iterations`;
-  }
+  const fit = logisticNewton(beta, p, maxIt, tol, evaluate, () => out[1]!);
+  const { status, message, iterations, deviance: dev, nBoundary, bread } = fit;
+  beta = fit.beta;
 
   // Covariance: inverse information at the final beta, or the sandwich.
   let vcov: Float64Array = new Float64Array(p * p).fill(NaN);

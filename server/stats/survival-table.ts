@@ -7,7 +7,8 @@
  * the same order), checked against those functions, and through them against
  * R's survfit and survdiff, in tests/stats/survival-table.test.ts.
  */
-import { pchisqUpper, zCrit } from './distributions.ts';
+import { pchisqUpper } from './distributions.ts';
+import { kaplanMeierFromCounts } from './km-counts.ts';
 import { solve } from './linalg.ts';
 import { DEFAULT_KM_CONF_TYPE, type KaplanMeier, type KmConfType, type LogRank } from './survival.ts';
 
@@ -68,42 +69,6 @@ export function tabulateSurvival(time: ArrayLike<number>, event: ArrayLike<numbe
   return { time: time2, events, censored };
 }
 
-function confidenceLimits(s: number, se: number, z: number, type: KmConfType): [number, number] {
-  switch (type) {
-    case 'log':
-      if (s === 0) return [NaN, NaN];
-      return [Math.exp(Math.log(s) - z * se), Math.min(1, Math.exp(Math.log(s) + z * se))];
-    case 'log-log': {
-      if (s === 0 || s === 1) return [NaN, NaN];
-      const ll = Math.log(-Math.log(s));
-      const h = (z * se) / Math.log(s);
-      return [Math.exp(-Math.exp(ll - h)), Math.exp(-Math.exp(ll + h))];
-    }
-    case 'plain': {
-      const h = se * s * z;
-      return [Math.max(s - h, 0), Math.min(s + h, 1)];
-    }
-  }
-}
-
-/** print.survfit's median rule, as survival.ts applies it. */
-function medianOf(y: Float64Array, x: Float64Array): number | null {
-  const tol = Math.sqrt(2.220446049250313e-16);
-  let first = -1;
-  for (let i = 0; i < y.length; i++) {
-    if (!Number.isNaN(y[i]!) && y[i]! < 0.5 + tol) {
-      first = i;
-      break;
-    }
-  }
-  if (first < 0) return null;
-  const y1 = y[first]!;
-  if (Math.abs(y1 - 0.5) < tol) {
-    for (let i = first + 1; i < y.length; i++) if (!Number.isNaN(y[i]!) && y[i]! < y1) return (x[first]! + x[i]!) / 2;
-  }
-  return x[first]!;
-}
-
 /**
  * The Kaplan-Meier estimate of one group of a table (or of the sum of the
  * given groups): the output of `kaplanMeier` on the rows it counts.
@@ -112,7 +77,6 @@ function medianOf(y: Float64Array, x: Float64Array): number | null {
 export function kaplanMeierFromTable(table: SurvivalTable, groups: readonly number[], options: { confType?: KmConfType; level?: number } = {}): KaplanMeier {
   const confType = options.confType ?? DEFAULT_KM_CONF_TYPE;
   const level = options.level ?? 0.95;
-  const z = zCrit(level);
   const T = table.time.length;
   const dAll = new Float64Array(T);
   const cAll = new Float64Array(T);
@@ -137,37 +101,18 @@ export function kaplanMeierFromTable(table: SurvivalTable, groups: readonly numb
   const nRisk = new Float64Array(m);
   const nEvent = new Float64Array(m);
   const nCensor = new Float64Array(m);
-  const surv = new Float64Array(m);
-  const stdErr = new Float64Array(m);
-  const lower = new Float64Array(m);
-  const upper = new Float64Array(m);
   let before = 0;
-  let s = 1;
-  let v = 0;
   for (let k = 0; k < m; k++) {
     const t = keep[k]!;
     const d = dAll[t]!;
     const c = cAll[t]!;
-    const r = n - before;
     time[k] = table.time[t]!;
-    nRisk[k] = r;
+    nRisk[k] = n - before;
     nEvent[k] = d;
     nCensor[k] = c;
     before += d + c;
-    if (d > 0) {
-      s *= 1 - d / r;
-      v += r === d ? Infinity : d / (r * (r - d));
-    }
-    surv[k] = s;
-    stdErr[k] = Math.sqrt(v);
-    const [lo, hi] = confidenceLimits(s, stdErr[k]!, z, confType);
-    lower[k] = lo;
-    upper[k] = hi;
   }
-  return {
-    n, events, time, nRisk, nEvent, nCensor, surv, stdErr, lower, upper, confType, level,
-    median: { median: medianOf(surv, time), lower: medianOf(lower, time), upper: medianOf(upper, time) },
-  };
+  return kaplanMeierFromCounts(n, events, time, nRisk, nEvent, nCensor, confType, level);
 }
 
 /** Number at risk (time >= t) at each requested time, from the table's groups. */

@@ -11,7 +11,8 @@
  * survfit and survdiff first merge times that differ by less than about 1e-8
  * relative (aeqSurv); our times are whole days, for which that is a no-op.
  */
-import { pchisqUpper, zCrit } from './distributions.ts';
+import { pchisqUpper } from './distributions.ts';
+import { kaplanMeierFromCounts } from './km-counts.ts';
 import { solve } from './linalg.ts';
 import { sortedCopy } from './sort.ts';
 import type { Values } from './descriptive.ts';
@@ -106,50 +107,6 @@ function splitSorted(time: Values, event: Values): { ev: Float64Array; ce: Float
   return { ev: sortedCopy(ev), ce: sortedCopy(ce) };
 }
 
-function confidenceLimits(s: number, se: number, z: number, type: KmConfType): [number, number] {
-  switch (type) {
-    case 'log': {
-      if (s === 0) return [NaN, NaN];
-      return [Math.exp(Math.log(s) - z * se), Math.min(1, Math.exp(Math.log(s) + z * se))];
-    }
-    case 'log-log': {
-      if (s === 0 || s === 1) return [NaN, NaN];
-      const ll = Math.log(-Math.log(s));
-      const h = (z * se) / Math.log(s);
-      return [Math.exp(-Math.exp(ll - h)), Math.exp(-Math.exp(ll + h))];
-    }
-    case 'plain': {
-      const h = se * s * z;
-      return [Math.max(s - h, 0), Math.min(s + h, 1)];
-    }
-  }
-}
-
-/**
- * print.survfit's median rule (survival:::survmean, minmin): among the points
- * with y < 0.5 + tol, the first time; if its y is 0.5 within tol and the
- * curve later drops below it, the midpoint between that time and the time
- * of the drop. NaN values are skipped.
- */
-function medianOf(y: Float64Array, x: Float64Array): number | null {
-  const tol = Math.sqrt(2.220446049250313e-16);
-  let first = -1;
-  for (let i = 0; i < y.length; i++) {
-    if (!Number.isNaN(y[i]!) && y[i]! < 0.5 + tol) {
-      first = i;
-      break;
-    }
-  }
-  if (first < 0) return null;
-  const y1 = y[first]!;
-  if (Math.abs(y1 - 0.5) < tol) {
-    for (let i = first + 1; i < y.length; i++) {
-      if (!Number.isNaN(y[i]!) && y[i]! < y1) return (x[first]! + x[i]!) / 2;
-    }
-  }
-  return x[first]!;
-}
-
 /**
  * Kaplan-Meier estimate of S(t) for right-censored data (event 1 = event,
  * 0 = censored at that time; an event and a censoring at the same time count
@@ -164,7 +121,6 @@ export function kaplanMeier(
 ): KaplanMeier {
   const confType = options.confType ?? DEFAULT_KM_CONF_TYPE;
   const level = options.level ?? 0.95;
-  const z = zCrit(level);
   checkSurvivalData(time, event);
   const n = time.length;
   const { ev, ce } = splitSorted(time, event);
@@ -195,37 +151,10 @@ export function kaplanMeier(
     before += d + c;
   }
 
-  const m = times.length;
-  const surv = new Float64Array(m);
-  const stdErr = new Float64Array(m);
-  const lower = new Float64Array(m);
-  const upper = new Float64Array(m);
-  let s = 1;
-  let v = 0;
-  for (let k = 0; k < m; k++) {
-    const r = nRisk[k]!;
-    const d = nEvent[k]!;
-    if (d > 0) {
-      s *= 1 - d / r;
-      v += r === d ? Infinity : d / (r * (r - d));
-    }
-    surv[k] = s;
-    stdErr[k] = Math.sqrt(v);
-    const [lo, hi] = confidenceLimits(s, stdErr[k]!, z, confType);
-    lower[k] = lo;
-    upper[k] = hi;
-  }
-  const timeArr = Float64Array.from(times);
-  return {
-    n,
-    events: ev.length,
-    time: timeArr,
-    nRisk: Float64Array.from(nRisk),
-    nEvent: Float64Array.from(nEvent),
-    nCensor: Float64Array.from(nCensor),
-    surv, stdErr, lower, upper, confType, level,
-    median: { median: medianOf(surv, timeArr), lower: medianOf(lower, timeArr), upper: medianOf(upper, timeArr) },
-  };
+  return kaplanMeierFromCounts(
+    n, ev.length, Float64Array.from(times), Float64Array.from(nRisk), Float64Array.from(nEvent), Float64Array.from(nCensor),
+    confType, level,
+  );
 }
 
 /**
