@@ -13,7 +13,10 @@ import type { CompareTaskInput } from '../services/compare/tasks.ts';
 import { AGE_BAND_LABELS, type OutcomeFilters } from '../services/outcomes/filters.ts';
 import { definitionApplies, DENOMINATORS, OUTCOME_MEASURES, RESPONDER_DEFINITIONS } from '../services/outcomes/query.ts';
 import { allow, procedure, router } from '../trpc.ts';
-import { MAX_RANGE_YEARS } from './outcomes.ts';
+import { bothPathFilters, NO_FILTERS } from './inputs.ts';
+
+/** The practice filters (the Outcomes page's), without a care path: both paths are compared. */
+const Filters = bothPathFilters();
 
 /**
  * The Compare page (issue 4; ../shared/spec/domain.md "Statistics";
@@ -24,32 +27,6 @@ import { MAX_RANGE_YEARS } from './outcomes.ts';
  * docs/decisions/009-compare.md.
  */
 
-const IsoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
-  .refine((s) => parseIsoDate(s) !== null, 'not a calendar date');
-
-const DEFAULT_FILTERS = { conditions: [], categories: [], codes: [], providers: [], sites: [], ageBands: [], sexes: [], from: null, to: null };
-
-/** The practice filters (the Outcomes page's), without a care path: both paths are compared. */
-const Filters = z
-  .object({
-    conditions: z.array(z.enum(CONDITION_GROUP_NAMES)).max(CONDITION_GROUP_NAMES.length).default([]),
-    categories: z.array(z.enum(TREATMENT_CATEGORIES)).max(TREATMENT_CATEGORIES.length).default([]),
-    codes: z.array(z.string().regex(PROCEDURE_CODE_SHAPE, 'a CPT or HCPCS code')).max(50).default([]),
-    providers: z.array(z.number().int().positive().max(2 ** 31)).max(100).default([]),
-    sites: z.array(z.number().int().positive().max(2 ** 31)).max(100).default([]),
-    ageBands: z.array(z.enum(AGE_BAND_LABELS as [string, ...string[]])).max(AGE_BAND_LABELS.length).default([]),
-    sexes: z.array(z.enum(SEXES)).max(SEXES.length).default([]),
-    from: IsoDate.nullable().default(null),
-    to: IsoDate.nullable().default(null),
-  })
-  .refine((f) => !f.from || !f.to || f.from <= f.to, { message: 'the range ends before it starts', path: ['to'] })
-  .refine((f) => !f.from || !f.to || parseIsoDate(f.to)! - parseIsoDate(f.from)! <= MAX_RANGE_YEARS * 366, {
-    message: `at most ${MAX_RANGE_YEARS} years of index dates`,
-    path: ['to'],
-  })
-  .default(DEFAULT_FILTERS);
 
 const CompareInput = z
   .object({
@@ -59,7 +36,7 @@ const CompareInput = z
     denominator: z.enum(DENOMINATORS).default('complete_case'),
     filters: Filters,
   })
-  .default({ measure: 'pain_nrs', window: 'm3', definition: 'pct30', denominator: 'complete_case', filters: DEFAULT_FILTERS });
+  .default({ measure: 'pain_nrs', window: 'm3', definition: 'pct30', denominator: 'complete_case', filters: NO_FILTERS });
 
 type Input = z.infer<typeof CompareInput>;
 const taskInput = (i: Input): CompareTaskInput => ({

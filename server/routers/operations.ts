@@ -7,7 +7,7 @@ import { FLAG_NAMES } from '../services/operations/store.ts';
 import { AGE_BAND_LABELS, type OutcomeFilters } from '../services/outcomes/filters.ts';
 import { OUTCOME_MEASURES } from '../services/outcomes/query.ts';
 import { allow, procedure, router } from '../trpc.ts';
-import { MAX_RANGE_YEARS } from './outcomes.ts';
+import { IsoDate, NO_PRACTICE_FILTERS, practiceFilters } from './inputs.ts';
 
 /**
  * The Operations page (issue 6; ../shared/spec/domain.md "Operations";
@@ -20,32 +20,7 @@ import { MAX_RANGE_YEARS } from './outcomes.ts';
  * docs/decisions/010-operations.md.
  */
 
-const IsoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
-  .refine((s) => parseIsoDate(s) !== null, 'not a calendar date');
-
-const EMPTY_FILTERS = { carePath: null, conditions: [], categories: [], codes: [], providers: [], sites: [], ageBands: [], sexes: [], from: null, to: null };
-
-const Filters = z
-  .object({
-    carePath: z.enum(CARE_PATHS).nullable().default(null),
-    conditions: z.array(z.enum(CONDITION_GROUP_NAMES)).max(CONDITION_GROUP_NAMES.length).default([]),
-    categories: z.array(z.enum(TREATMENT_CATEGORIES)).max(TREATMENT_CATEGORIES.length).default([]),
-    codes: z.array(z.string().regex(PROCEDURE_CODE_SHAPE, 'a CPT or HCPCS code')).max(50).default([]),
-    providers: z.array(z.number().int().positive().max(2 ** 31)).max(100).default([]),
-    sites: z.array(z.number().int().positive().max(2 ** 31)).max(100).default([]),
-    ageBands: z.array(z.enum(AGE_BAND_LABELS as [string, ...string[]])).max(AGE_BAND_LABELS.length).default([]),
-    sexes: z.array(z.enum(SEXES)).max(SEXES.length).default([]),
-    from: IsoDate.nullable().default(null),
-    to: IsoDate.nullable().default(null),
-  })
-  .refine((f) => !f.from || !f.to || f.from <= f.to, { message: 'the range ends before it starts', path: ['to'] })
-  .refine((f) => !f.from || !f.to || parseIsoDate(f.to)! - parseIsoDate(f.from)! <= MAX_RANGE_YEARS * 366, {
-    message: `at most ${MAX_RANGE_YEARS} years`,
-    path: ['to'],
-  })
-  .default(EMPTY_FILTERS);
+const Filters = practiceFilters('');
 
 const filtersOf = (f: z.infer<typeof Filters>): OutcomeFilters => f as OutcomeFilters;
 
@@ -63,7 +38,7 @@ const FollowUpInput = z
     by: z.enum(['provider', 'site']).default('provider'),
     period: z.enum(['month', 'quarter']).default('quarter'),
   })
-  .default({ filters: EMPTY_FILTERS, measure: 'pain_nrs', window: 'm3', definition: 'pct30', by: 'provider', period: 'quarter' });
+  .default({ filters: NO_PRACTICE_FILTERS, measure: 'pain_nrs', window: 'm3', definition: 'pct30', by: 'provider', period: 'quarter' });
 
 const aggregates = allow.signedIn;
 const patientLevel = allow.roles('physician', 'admin');
@@ -74,28 +49,28 @@ export const operationsRouter = router({
     .input(
       z
         .object({ filters: Filters, period: Period, by: z.enum(VOLUME_GROUPINGS).default('family'), unit: Unit })
-        .default({ filters: EMPTY_FILTERS, period: 'month', by: 'family', unit: 'sessions' }),
+        .default({ filters: NO_PRACTICE_FILTERS, period: 'month', by: 'family', unit: 'sessions' }),
     )
     .query(({ ctx, input }) => volume(ctx, { ...input, filters: filtersOf(input.filters) })),
 
   /** Procedure sessions per day of one calendar year (the heatmap). */
   calendar: procedure(aggregates)
-    .input(z.object({ filters: Filters, year: z.number().int().min(1900).max(2199).nullable().default(null) }).default({ filters: EMPTY_FILTERS, year: null }))
+    .input(z.object({ filters: Filters, year: z.number().int().min(1900).max(2199).nullable().default(null) }).default({ filters: NO_PRACTICE_FILTERS, year: null }))
     .query(({ ctx, input }) => calendar(ctx, { ...input, filters: filtersOf(input.filters) })),
 
   /** Codes, providers, sites and procedure types whose volume changed most in the latest period. */
   movers: procedure(aggregates)
-    .input(z.object({ filters: Filters, period: Period, unit: Unit }).default({ filters: EMPTY_FILTERS, period: 'month', unit: 'sessions' }))
+    .input(z.object({ filters: Filters, period: Period, unit: Unit }).default({ filters: NO_PRACTICE_FILTERS, period: 'month', unit: 'sessions' }))
     .query(({ ctx, input }) => movers(ctx, { ...input, filters: filtersOf(input.filters) })),
 
   /** Episodes by index month or quarter and care path: the interventional share over time. */
   mix: procedure(aggregates)
-    .input(z.object({ filters: Filters, period: z.enum(['month', 'quarter']).default('quarter') }).default({ filters: EMPTY_FILTERS, period: 'quarter' }))
+    .input(z.object({ filters: Filters, period: z.enum(['month', 'quarter']).default('quarter') }).default({ filters: NO_PRACTICE_FILTERS, period: 'quarter' }))
     .query(({ ctx, input }) => mix(ctx, { ...input, filters: filtersOf(input.filters) })),
 
   /** Repeat intervals and rates, ESI sessions beyond 4 per region in a rolling 12 months, MBB -> RFA conversion. */
   repeats: procedure(aggregates)
-    .input(z.object({ filters: Filters }).default({ filters: EMPTY_FILTERS }))
+    .input(z.object({ filters: Filters }).default({ filters: NO_PRACTICE_FILTERS }))
     .query(({ ctx, input }) => repeats(ctx, { filters: filtersOf(input.filters) })),
 
   /** The episodes with a flagged ESI session, newest first, within the caller's scope. Patient-level: audited. */

@@ -16,6 +16,11 @@ import { currentDefinitions, DENOMINATORS, OUTCOME_MEASURES, RESPONDER_DEFINITIO
 import { complicationFigures, opioidFigures } from '../services/outcomes/safety.ts';
 import { outcomeBreakdown, outcomeDistribution, outcomeTrajectory } from '../services/outcomes/summary.ts';
 import { allow, procedure, router } from '../trpc.ts';
+import { IsoDate, practiceFilters } from './inputs.ts';
+
+export { MAX_RANGE_YEARS } from './inputs.ts';
+
+const Filters = practiceFilters();
 
 /**
  * The Outcomes page (../shared/spec/domain.md; roles.md). Aggregates for every
@@ -26,33 +31,6 @@ import { allow, procedure, router } from '../trpc.ts';
  * docs/decisions/007-outcome-queries.md.
  */
 
-/** Longest index-date range a query may ask for. */
-export const MAX_RANGE_YEARS = 20;
-
-const IsoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
-  .refine((s) => parseIsoDate(s) !== null, 'not a calendar date');
-
-const Filters = z
-  .object({
-    carePath: z.enum(CARE_PATHS).nullable().default(null),
-    conditions: z.array(z.enum(CONDITION_GROUP_NAMES)).max(CONDITION_GROUP_NAMES.length).default([]),
-    categories: z.array(z.enum(TREATMENT_CATEGORIES)).max(TREATMENT_CATEGORIES.length).default([]),
-    codes: z.array(z.string().regex(PROCEDURE_CODE_SHAPE, 'a CPT or HCPCS code')).max(50).default([]),
-    providers: z.array(z.number().int().positive().max(2 ** 31)).max(100).default([]),
-    sites: z.array(z.number().int().positive().max(2 ** 31)).max(100).default([]),
-    ageBands: z.array(z.enum(AGE_BAND_LABELS as [string, ...string[]])).max(AGE_BAND_LABELS.length).default([]),
-    sexes: z.array(z.enum(SEXES)).max(SEXES.length).default([]),
-    from: IsoDate.nullable().default(null),
-    to: IsoDate.nullable().default(null),
-  })
-  .refine((f) => !f.from || !f.to || f.from <= f.to, { message: 'the range ends before it starts', path: ['to'] })
-  .refine((f) => !f.from || !f.to || parseIsoDate(f.to)! - parseIsoDate(f.from)! <= MAX_RANGE_YEARS * 366, {
-    message: `at most ${MAX_RANGE_YEARS} years of index dates`,
-    path: ['to'],
-  })
-  .default({ carePath: null, conditions: [], categories: [], codes: [], providers: [], sites: [], ageBands: [], sexes: [], from: null, to: null });
 
 const Measure = z.enum(OUTCOME_MEASURES).default('pain_nrs');
 const Window = z.enum(FOLLOW_UP_WINDOW_NAMES as ['w2', 'w6', 'm3', 'm6', 'm12']).default('m3');
