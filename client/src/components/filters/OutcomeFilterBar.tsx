@@ -1,20 +1,12 @@
-import type { ChangeEvent } from 'react';
-import { FOLLOW_UP_WINDOW_NAMES, type CarePath, type ConditionGroup, type FollowUpWindow, type TreatmentCategory } from '../../../../db/schema/vocabulary.ts';
-import {
-  DEFINITIONS_BY_MEASURE,
-  DENOMINATORS,
-  DENOMINATOR_LABELS,
-  OUTCOME_MEASURES,
-  definitionLabel,
-  measureLabel,
-  windowLabel,
-  type Denominator,
-  type FilterOptions,
-  type OutcomeMeasure,
-  type OutcomePageFilters,
-  type ResponderDefinition,
-} from '../../data/outcomes.ts';
+import type { TreatmentCategory } from '../../../../db/schema/vocabulary.ts';
+import type { FilterOptions, OutcomeMeasure, OutcomePageFilters } from '../../data/outcomes.ts';
+import { CarePathFilter } from './CarePathFilter.tsx';
+import { ConditionFilter } from './ConditionFilter.tsx';
+import { DateRangeFilter } from './DateRangeFilter.tsx';
+import { DenominatorFilter } from './DenominatorFilter.tsx';
 import { MultiSelect } from './MultiSelect.tsx';
+import { OutcomeMeasureSelects } from './OutcomeMeasureSelects.tsx';
+import { SiteFilter } from './SiteFilter.tsx';
 
 type Props = {
   filters: OutcomePageFilters;
@@ -30,31 +22,13 @@ type Props = {
  * denominator). Every change goes to the URL, so a view can be shared.
  */
 export function OutcomeFilterBar({ filters, options, onChange, onReset, isDefault }: Props) {
-  const measure = filters.measure as OutcomeMeasure;
-  const date = (key: 'from' | 'to') => (e: ChangeEvent<HTMLInputElement>) => onChange({ [key]: e.target.value || null });
   // Changing the selection of patients closes the list of a group that may no longer be in it.
   const who = (patch: Partial<OutcomePageFilters>) => onChange({ ...patch, group: '', episode: 0 });
   return (
     <form className="filter-bar" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
       <div className="filter-bar__row">
-        <fieldset className="filter segmented">
-          <legend className="filter__label">Care path</legend>
-          <div className="segmented__options">
-          {([null, 'interventional', 'conservative'] as const).map((p) => (
-            <label key={p ?? 'all'} className="segmented__option">
-              <input type="radio" name="carePath" checked={filters.carePath === p} onChange={() => who({ carePath: p as CarePath | null })} />
-              <span>{p === null ? 'Both' : p === 'interventional' ? 'Interventional' : 'Conservative'}</span>
-            </label>
-          ))}
-          </div>
-        </fieldset>
-        <MultiSelect
-          label="Condition"
-          allLabel="All conditions"
-          options={(options?.conditions ?? []).map((c) => ({ value: c.value as ConditionGroup, label: c.label }))}
-          value={filters.condition}
-          onChange={(condition) => who({ condition })}
-        />
+        <CarePathFilter value={filters.carePath} onChange={(carePath) => who({ carePath })} />
+        <ConditionFilter options={options} value={filters.condition} onChange={(condition) => who({ condition })} />
         <MultiSelect
           label="Treatment category"
           allLabel="All categories"
@@ -71,100 +45,26 @@ export function OutcomeFilterBar({ filters, options, onChange, onReset, isDefaul
           value={filters.provider}
           onChange={(provider) => who({ provider })}
         />
-        <MultiSelect
-          label="Site"
-          allLabel="All sites"
-          options={(options?.sites ?? []).map((s) => ({ value: s.id, label: s.name }))}
-          value={filters.site}
-          onChange={(site) => who({ site })}
+        <SiteFilter options={options} value={filters.site} onChange={(site) => who({ site })} />
+        <DateRangeFilter
+          legend="Index dates"
+          label="Index date"
+          from={filters.from}
+          to={filters.to}
+          min={options?.firstIndexDate ?? undefined}
+          max={options?.lastIndexDate ?? undefined}
+          onChange={onChange}
         />
-        <fieldset className="filter">
-          <legend className="filter__label">Index dates</legend>
-          <div className="filter__range">
-            <input
-              aria-label="Index date from"
-              className="field__input filter__date"
-              type="date"
-              value={filters.from ?? ''}
-              min={options?.firstIndexDate ?? undefined}
-              max={options?.lastIndexDate ?? undefined}
-              onChange={date('from')}
-            />
-            <span aria-hidden="true">to</span>
-            <input
-              aria-label="Index date to"
-              className="field__input filter__date"
-              type="date"
-              value={filters.to ?? ''}
-              min={options?.firstIndexDate ?? undefined}
-              max={options?.lastIndexDate ?? undefined}
-              onChange={date('to')}
-            />
-          </div>
-        </fieldset>
       </div>
       <div className="filter-bar__row">
-        <div className="filter">
-          <label className="filter__label" htmlFor="outcomes-measure">
-            Outcome measure
-          </label>
-          <select
-            id="outcomes-measure"
-            className="field__input"
-            value={measure}
-            onChange={(e) => {
-              const next = e.target.value as OutcomeMeasure;
-              const allowed = DEFINITIONS_BY_MEASURE[next];
-              onChange({ measure: next, definition: allowed.includes(filters.definition) ? filters.definition : allowed[0]! });
-            }}
-          >
-            {OUTCOME_MEASURES.map((m) => (
-              <option key={m} value={m}>
-                {measureLabel(m)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="filter">
-          <label className="filter__label" htmlFor="outcomes-window">
-            Follow-up window
-          </label>
-          <select id="outcomes-window" className="field__input" value={filters.window} onChange={(e) => onChange({ window: e.target.value as FollowUpWindow })}>
-            {FOLLOW_UP_WINDOW_NAMES.map((w) => (
-              <option key={w} value={w}>
-                {windowLabel(w)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="filter">
-          <label className="filter__label" htmlFor="outcomes-definition">
-            Responder definition
-          </label>
-          <select
-            id="outcomes-definition"
-            className="field__input"
-            value={filters.definition}
-            onChange={(e) => onChange({ definition: e.target.value as ResponderDefinition })}
-          >
-            {DEFINITIONS_BY_MEASURE[measure].map((d) => (
-              <option key={d} value={d}>
-                {definitionLabel(d, measure)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <fieldset className="filter segmented">
-          <legend className="filter__label">Denominator</legend>
-          <div className="segmented__options">
-          {DENOMINATORS.map((d) => (
-            <label key={d} className="segmented__option">
-              <input type="radio" name="denominator" checked={filters.denominator === d} onChange={() => onChange({ denominator: d as Denominator })} />
-              <span>{DENOMINATOR_LABELS[d]}</span>
-            </label>
-          ))}
-          </div>
-        </fieldset>
+        <OutcomeMeasureSelects
+          idPrefix="outcomes"
+          measure={filters.measure as OutcomeMeasure}
+          window={filters.window}
+          definition={filters.definition}
+          onChange={onChange}
+        />
+        <DenominatorFilter legend="Denominator" value={filters.denominator} onChange={(denominator) => onChange({ denominator })} />
         {!isDefault ? (
           <button type="button" className="link-button filter-bar__reset" onClick={onReset}>
             Reset filters

@@ -1,6 +1,9 @@
-import type { ChangeEvent } from 'react';
-import type { CarePath, ConditionGroup, TreatmentCategory } from '../../../../db/schema/vocabulary.ts';
+import type { TreatmentCategory } from '../../../../db/schema/vocabulary.ts';
+import { CarePathFilter } from '../../components/filters/CarePathFilter.tsx';
+import { ConditionFilter } from '../../components/filters/ConditionFilter.tsx';
+import { DateRangeFilter } from '../../components/filters/DateRangeFilter.tsx';
 import { MultiSelect } from '../../components/filters/MultiSelect.tsx';
+import { SiteFilter } from '../../components/filters/SiteFilter.tsx';
 import type { OperationsPageFilters } from '../../data/operations.ts';
 import type { FilterOptions } from '../../data/outcomes.ts';
 
@@ -20,29 +23,12 @@ type Props = {
  * read the dates as procedure dates, episode figures as index dates.
  */
 export function OpsFilterBar({ filters, options, ownProvider, onChange, onReset, isDefault }: Props) {
-  const date = (key: 'from' | 'to') => (e: ChangeEvent<HTMLInputElement>) => onChange({ [key]: e.target.value || null });
   const providers = (options?.providers ?? []).filter((p) => ownProvider === null || p.id === ownProvider);
   return (
     <form className="filter-bar" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
       <div className="filter-bar__row">
-        <fieldset className="filter segmented">
-          <legend className="filter__label">Care path</legend>
-          <div className="segmented__options">
-            {([null, 'interventional', 'conservative'] as const).map((p) => (
-              <label key={p ?? 'all'} className="segmented__option">
-                <input type="radio" name="carePath" checked={filters.carePath === p} onChange={() => onChange({ carePath: p as CarePath | null })} />
-                <span>{p === null ? 'Both' : p === 'interventional' ? 'Interventional' : 'Conservative'}</span>
-              </label>
-            ))}
-          </div>
-        </fieldset>
-        <MultiSelect
-          label="Condition"
-          allLabel="All conditions"
-          options={(options?.conditions ?? []).map((c) => ({ value: c.value as ConditionGroup, label: c.label }))}
-          value={filters.condition}
-          onChange={(condition) => onChange({ condition })}
-        />
+        <CarePathFilter value={filters.carePath} onChange={(carePath) => onChange({ carePath })} />
+        <ConditionFilter options={options} value={filters.condition} onChange={(condition) => onChange({ condition })} />
         <MultiSelect
           label="Procedure type"
           allLabel="All types"
@@ -66,21 +52,8 @@ export function OpsFilterBar({ filters, options, ownProvider, onChange, onReset,
           value={filters.provider}
           onChange={(provider) => onChange({ provider })}
         />
-        <MultiSelect
-          label="Site"
-          allLabel="All sites"
-          options={(options?.sites ?? []).map((s) => ({ value: s.id, label: s.name }))}
-          value={filters.site}
-          onChange={(site) => onChange({ site })}
-        />
-        <fieldset className="filter">
-          <legend className="filter__label">Dates</legend>
-          <div className="filter__range">
-            <input aria-label="Date from" className="field__input filter__date" type="date" value={filters.from ?? ''} onChange={date('from')} />
-            <span aria-hidden="true">to</span>
-            <input aria-label="Date to" className="field__input filter__date" type="date" value={filters.to ?? ''} onChange={date('to')} />
-          </div>
-        </fieldset>
+        <SiteFilter options={options} value={filters.site} onChange={(site) => onChange({ site })} />
+        <DateRangeFilter legend="Dates" label="Date" from={filters.from} to={filters.to} onChange={onChange} />
         {!isDefault ? (
           <button type="button" className="link-button filter-bar__reset" onClick={onReset}>
             Reset filters
