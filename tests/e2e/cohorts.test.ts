@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoPractice } from '../../server/services/demo/index.ts';
 import { refreshOutcomes } from '../../server/services/outcomes/refresh.ts';
 import { oracleFunnel } from '../services/cohorts/oracle.ts';
-import { addUser, screenshot, signIn, startHarness, startServer, type Harness, type Login, type Server, type WatchedPage } from './harness.ts';
+import { addUser, openSignedIn, screenshot, settled, startHarness, startServer, type Harness, type Login, type Server, type WatchedPage } from './harness.ts';
 
 let h: Harness;
 let server: Server;
@@ -31,17 +31,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function open(path: string, login: Login): Promise<WatchedPage> {
-  const w = await h.newPage();
-  await w.page.goto(`${server.url}/healthz`);
-  await signIn(w.page, login);
-  await w.page.goto(`${server.url}${path}`);
-  return w;
-}
-
-async function settled(w: WatchedPage): Promise<void> {
-  await expect.poll(() => w.page.locator('[aria-busy="true"]').count(), { timeout: 20_000 }).toBe(0);
-}
+const open = (path: string, login: Login): Promise<WatchedPage> => openSignedIn(h, server, path, login);
 
 const num = (s: string | null) => Number((s ?? '').replace(/[^0-9]/g, ''));
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcessAnalytics } from '../../server/services/analytics/runtime.ts';
 import { generateDemoPractice } from '../../server/services/demo/index.ts';
 import { refreshOutcomes } from '../../server/services/outcomes/refresh.ts';
-import { addUser, screenshot, signIn, startHarness, startServer, type Harness, type Login, type Server, type WatchedPage } from './harness.ts';
+import { addUser, openSignedIn, screenshot, startHarness, startServer, type Harness, type Login, type Server, type WatchedPage } from './harness.ts';
 
 let h: Harness;
 let server: Server;
@@ -31,13 +31,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function open(path: string, login: Login): Promise<WatchedPage> {
-  const w = await h.newPage();
-  await w.page.goto(`${server.url}/healthz`);
-  await signIn(w.page, login);
-  await w.page.goto(`${server.url}${path}`);
-  return w;
-}
+const open = (path: string, login: Login): Promise<WatchedPage> => openSignedIn(h, server, path, login);
 
 const fmt = (x: number, d: number) => `${x > 0 ? '+' : ''}${x.toFixed(d)}`.replace('-', '\u2212');
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { createDb, migrateDb, type Db } from '../../db/index.ts';
 import type { Role } from '../../db/schema/auth.ts';
 import { buildApp, CLIENT_DIST } from '../../server/app.ts';
@@ -268,4 +269,27 @@ function addDays(iso: string, days: number): string {
   const d = new Date(`${iso}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
+}
+
+// ---- pages of a second server --------------------------------------------------------
+
+/** A new watched page on `server`, signed in as `login`, at `path`. */
+export async function openSignedIn(h: Harness, server: Server, path: string, login: Login): Promise<WatchedPage> {
+  const w = await h.newPage();
+  await w.page.goto(`${server.url}/healthz`);
+  await signIn(w.page, login);
+  await w.page.goto(`${server.url}${path}`);
+  return w;
+}
+
+/** Waits until the page has no query in flight (no dimmed previous figures). */
+export async function settled(w: WatchedPage): Promise<void> {
+  await expect.poll(() => w.page.locator('[aria-busy="true"]').count(), { timeout: 20_000 }).toBe(0);
+}
+
+/** A tile's figure as shown and as its machine-readable value. */
+export async function tileFigure(w: WatchedPage, label: string): Promise<{ text: string; value: string }> {
+  const figure = w.page.getByRole('group', { name: label, exact: true }).locator('data.tile__value');
+  await figure.waitFor();
+  return { text: (await figure.textContent())!.trim(), value: (await figure.getAttribute('value'))! };
 }

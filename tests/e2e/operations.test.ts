@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTERVENTIONAL_CATEGORIES } from '../../db/schema/vocabulary.ts';
 import { generateDemoPractice } from '../../server/services/demo/index.ts';
 import { refreshOutcomes } from '../../server/services/outcomes/refresh.ts';
-import { addUser, screenshot, signIn, startHarness, startServer, type Harness, type Login, type Server, type WatchedPage } from './harness.ts';
+import { addUser, openSignedIn, screenshot, settled, startHarness, startServer, tileFigure, type Harness, type Login, type Server, type WatchedPage } from './harness.ts';
 
 let h: Harness;
 let server: Server;
@@ -35,23 +35,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function open(path: string, login: Login): Promise<WatchedPage> {
-  const w = await h.newPage();
-  await w.page.goto(`${server.url}/healthz`);
-  await signIn(w.page, login);
-  await w.page.goto(`${server.url}${path}`);
-  return w;
-}
-
-async function settled(w: WatchedPage): Promise<void> {
-  await expect.poll(() => w.page.locator('[aria-busy="true"]').count(), { timeout: 20_000 }).toBe(0);
-}
-
-async function tile(w: WatchedPage, label: string): Promise<{ text: string; value: string }> {
-  const figure = w.page.getByRole('group', { name: label, exact: true }).locator('data.tile__value');
-  await figure.waitFor();
-  return { text: (await figure.textContent())!.trim(), value: (await figure.getAttribute('value'))! };
-}
+const open = (path: string, login: Login): Promise<WatchedPage> => openSignedIn(h, server, path, login);
 
 const INTERVENTIONAL = INTERVENTIONAL_CATEGORIES.map((c) => `'${c}'`).join(', ');
 /** Sessions (patient, day, type, region) and flagged ESI sessions, in plain SQL. */
@@ -74,8 +58,8 @@ describe('the Operations page', () => {
     const { page } = w;
     const want = expected();
     await settled(w);
-    expect(Number((await tile(w, 'Sessions, all periods')).value)).toBe(want.total);
-    expect(Number((await tile(w, 'Flagged ESI sessions')).value)).toBe(want.flagged);
+    expect(Number((await tileFigure(w, 'Sessions, all periods')).value)).toBe(want.total);
+    expect(Number((await tileFigure(w, 'Flagged ESI sessions')).value)).toBe(want.flagged);
     expect(want.flagged).toBeGreaterThan(0);
     await page.locator('.calendar-heatmap rect[data-date]').first().waitFor();
     expect(await page.locator('.calendar-heatmap rect[data-date]').count()).toBeGreaterThanOrEqual(365);
@@ -117,7 +101,7 @@ describe('the Operations page', () => {
     await settled(w);
     await page.getByRole('region', { name: 'Site comparison' }).locator('tbody tr').first().waitFor();
     expect(await page.getByRole('region', { name: 'Flagged episodes' }).count()).toBe(0);
-    expect(Number((await tile(w, 'Sessions, all periods')).value)).toBe(expected().total);
+    expect(Number((await tileFigure(w, 'Sessions, all periods')).value)).toBe(expected().total);
     expect(await page.locator('.scope-line').textContent()).toContain('Follow-up and responder counts from 1 to 10 are shown as “<11”');
     // The latest quarter's 12-month windows have not closed: its small counts are withheld, never shown.
     const followUpTable = page.getByRole('region', { name: /Follow-up survey completion/ });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoPractice } from '../../server/services/demo/index.ts';
 import { refreshOutcomes } from '../../server/services/outcomes/refresh.ts';
 import { baseline, figures, loadEpisodes } from '../services/outcomes/reference.ts';
-import { addUser, screenshot, signIn, startHarness, startServer, type Harness, type Login, type Server, type WatchedPage } from './harness.ts';
+import { addUser, openSignedIn, screenshot, settled, startHarness, startServer, tileFigure, type Harness, type Login, type Server, type WatchedPage } from './harness.ts';
 
 let h: Harness;
 let server: Server;
@@ -31,25 +31,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function open(path: string, login: Login): Promise<WatchedPage> {
-  const w = await h.newPage();
-  await w.page.goto(`${server.url}/healthz`);
-  await signIn(w.page, login);
-  await w.page.goto(`${server.url}${path}`);
-  return w;
-}
-
-/** A tile's figure as shown and as its machine-readable value. */
-async function tile(w: WatchedPage, label: string): Promise<{ text: string; value: string }> {
-  const figure = w.page.getByRole('group', { name: label, exact: true }).locator('data.tile__value');
-  await figure.waitFor();
-  return { text: (await figure.textContent())!.trim(), value: (await figure.getAttribute('value'))! };
-}
-
-/** Waits until the page has no query in flight (no dimmed previous figures). */
-async function settled(w: WatchedPage): Promise<void> {
-  await expect.poll(() => w.page.locator('[aria-busy="true"]').count(), { timeout: 20_000 }).toBe(0);
-}
+const open = (path: string, login: Login): Promise<WatchedPage> => openSignedIn(h, server, path, login);
 
 const oneDecimal = (x: number) => x.toFixed(1).replace(/^-/, '\u2212');
 
@@ -61,10 +43,10 @@ describe('the Outcomes page', () => {
 
     // Default view: pain, 3 months, >= 30 %, complete case.
     const m3 = figures(all, 'pain_nrs', 'm3', 'pct30');
-    await tile(w, 'Episodes');
+    await tileFigure(w, 'Episodes');
     await settled(w);
-    expect(await tile(w, 'Episodes')).toEqual({ text: m3.episodes.toLocaleString('en-US'), value: String(m3.episodes) });
-    const mean = await tile(w, 'Mean change, 3 months');
+    expect(await tileFigure(w, 'Episodes')).toEqual({ text: m3.episodes.toLocaleString('en-US'), value: String(m3.episodes) });
+    const mean = await tileFigure(w, 'Mean change, 3 months');
     expect(mean.text).toBe(oneDecimal(m3.mean.mean!));
     expect(Math.abs(Number(mean.value) - m3.mean.mean!)).toBeLessThan(1e-9);
     await screenshot(page, 'outcomes-default');
@@ -79,20 +61,20 @@ describe('the Outcomes page', () => {
     const interventional = all.filter((e) => e.carePath === 'interventional');
     const m6 = figures(interventional, 'pain_nrs', 'm6', 'pct30');
     // The previous figures stay (dimmed) until the new ones arrive: wait for the new value, then read it exactly.
-    await expect.poll(async () => Number((await tile(w, 'Mean change, 6 months')).value), { timeout: 20_000 }).toBeCloseTo(m6.mean.mean!, 9);
+    await expect.poll(async () => Number((await tileFigure(w, 'Mean change, 6 months')).value), { timeout: 20_000 }).toBeCloseTo(m6.mean.mean!, 9);
     await settled(w);
-    expect((await tile(w, 'Mean change, 6 months')).text).toBe(oneDecimal(m6.mean.mean!));
-    const responders = await tile(w, 'Responders, interventional');
+    expect((await tileFigure(w, 'Mean change, 6 months')).text).toBe(oneDecimal(m6.mean.mean!));
+    const responders = await tileFigure(w, 'Responders, interventional');
     expect(Math.abs(Number(responders.value) - m6.respondersCc.p!)).toBeLessThan(1e-12);
     expect(responders.text).toBe(`${Math.round(m6.respondersCc.p! * 100)}%`);
-    const followUp = await tile(w, 'Follow-up, 6 months');
+    const followUp = await tileFigure(w, 'Follow-up, 6 months');
     expect(Math.abs(Number(followUp.value) - m6.followUp.p!)).toBeLessThan(1e-12);
     // Only the interventional path is left.
     expect(await page.getByRole('group', { name: 'Responders, conservative', exact: true }).count()).toBe(0);
 
     // Intention to treat: the same responders over every episode with a baseline.
     await page.getByRole('group', { name: 'Denominator' }).getByRole('radio', { name: 'Intention to treat' }).click();
-    await expect.poll(async () => Number((await tile(w, 'Responders, interventional')).value), { timeout: 20_000 }).toBeCloseTo(m6.respondersItt.p!, 12);
+    await expect.poll(async () => Number((await tileFigure(w, 'Responders, interventional')).value), { timeout: 20_000 }).toBeCloseTo(m6.respondersItt.p!, 12);
     expect(interventional.filter((e) => baseline(e, 'pain_nrs') !== null).length).toBe(m6.withBaseline);
 
     await screenshot(page, 'outcomes-interventional-6m');
