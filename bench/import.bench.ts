@@ -11,7 +11,10 @@
  * --schema-costs measures what SQLite alone spends per row on the observations
  * table: N pre-built rows (default 2,000,000; no CSV, no validation) inserted
  * with the store's statement shape into variants of the table, each constraint
- * alone and the migrated schema (docs/decisions/003-import-design.md).
+ * alone and the migrated schema (docs/decisions/003-import-design.md); then
+ * the same for alternative designs of the table that keep its guarantees
+ * (measure and day as integers, the natural key as the clustered primary key),
+ * to show what any design with those guarantees costs SQLite per row.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -226,6 +229,92 @@ function schemaCosts(rows: number): void {
     console.log(
       `  ${v.name.padEnd(52)} ${Math.round(n / seconds).toLocaleString('en-US').padStart(10)} rows/s, ` +
         `${((cpuSeconds / n) * 1e6).toFixed(2)} us CPU per row${built}`,
+    );
+    s.close();
+  }
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+  alternativeDesignCosts(rows, path);
+}
+
+/** Integer measure code (0-4) and day number instead of text: every check, foreign key and index of the migrated table, expressed on integers. */
+const INT_CHECKS = `CHECK (measure BETWEEN 0 AND 4), CHECK (day BETWEEN -36500 AND 73000), CHECK (CASE measure WHEN 0 THEN value BETWEEN 0 AND 10
+  WHEN 1 THEN value BETWEEN 0 AND 100 WHEN 2 THEN value BETWEEN 20 AND 80 WHEN 3 THEN value BETWEEN 20 AND 80 WHEN 4 THEN value >= 0 ELSE 0 END)`;
+const INT_FKS = 'FOREIGN KEY (patient_id) REFERENCES patients(id), FOREIGN KEY (episode_id) REFERENCES episodes(id), FOREIGN KEY (import_id) REFERENCES imports(id)';
+const INT_COLUMNS = `patient_id INTEGER NOT NULL, measure INTEGER NOT NULL, day INTEGER NOT NULL, value REAL NOT NULL, episode_id INTEGER,
+  episode_by_date INTEGER NOT NULL DEFAULT 0, import_id INTEGER, key TEXT`;
+const EPISODE_INDEX = 'CREATE INDEX ep ON observations (episode_id)';
+const DESIGNS: Array<{ name: string; ddl: string[] }> = [
+  {
+    name: 'integers, rowid + natural key + episode index',
+    ddl: [`CREATE TABLE observations (id INTEGER PRIMARY KEY, ${INT_COLUMNS}, ${INT_CHECKS}, ${INT_FKS})`, 'CREATE UNIQUE INDEX nk ON observations (patient_id, measure, day)', EPISODE_INDEX],
+  },
+  {
+    name: 'integers, natural key clustered + episode index',
+    ddl: [`CREATE TABLE observations (${INT_COLUMNS}, PRIMARY KEY (patient_id, measure, day), ${INT_CHECKS}, ${INT_FKS}) WITHOUT ROWID`, EPISODE_INDEX],
+  },
+  {
+    name: 'integers, natural key clustered, no episode index',
+    ddl: [`CREATE TABLE observations (${INT_COLUMNS}, PRIMARY KEY (patient_id, measure, day), ${INT_CHECKS}, ${INT_FKS}) WITHOUT ROWID`],
+  },
+];
+
+/**
+ * SQLite's cost per row for leaner designs of the observations table with the
+ * same guarantees (each row's episode set, so its foreign key is checked as in
+ * a real import). A single writer must stay under 1 us a row, commits included,
+ * for 1,000,000 rows/s end to end even with parsing on the other core.
+ */
+function alternativeDesignCosts(rows: number, path: string): void {
+  const R = 256;
+  const offsets = [-3, -3, 14, 42, 42, 91, 91, 182, -3, 91];
+  const codes = [0, 1, 0, 0, 1, 0, 1, 0, 4, 4];
+  const patients = Math.ceil(rows / 10) + R;
+  console.log('alternative designs with the same guarantees (measure and day as integers):');
+  for (const design of DESIGNS) {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    const db = createDb(path);
+    const s = db.$client;
+    s.exec('CREATE TABLE patients (id INTEGER PRIMARY KEY, mrn TEXT NOT NULL UNIQUE); CREATE TABLE episodes (id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL);');
+    s.exec('CREATE TABLE imports (id INTEGER PRIMARY KEY); INSERT INTO imports VALUES (1);');
+    for (const statement of design.ddl) s.exec(statement);
+    const addPatient = s.prepare('INSERT INTO patients (id, mrn) VALUES (?, ?)');
+    const addEpisode = s.prepare('INSERT INTO episodes (id, patient_id) VALUES (?, ?)');
+    s.transaction(() => {
+      for (let i = 1; i <= patients; i++) {
+        addPatient.run(i, `P${i}`);
+        addEpisode.run(i, i);
+      }
+    })();
+    const columns = ['patient_id', 'measure', 'day', 'value', 'episode_id', 'episode_by_date', 'import_id'];
+    const one = `(${columns.map(() => '?').join(', ')})`;
+    const insert = s.prepare(`INSERT INTO observations (${columns.join(', ')}) VALUES ${new Array(R).fill(one).join(', ')}`);
+    const params: number[] = [];
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    s.exec('BEGIN IMMEDIATE');
+    let inBatch = 0;
+    for (let i = 0; i < rows; i += R) {
+      params.length = 0;
+      for (let j = i; j < i + R; j++) {
+        const p = Math.floor(j / 10);
+        const k = j % 10;
+        params.push(p + 1, codes[k]!, 19_000 + (p % 900) + offsets[k]!, k, p + 1, 1, 1);
+      }
+      insert.run(params);
+      inBatch += R;
+      if (inBatch >= 50_000) {
+        s.exec('COMMIT');
+        s.exec('BEGIN IMMEDIATE');
+        inBatch = 0;
+      }
+    }
+    s.exec('COMMIT');
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const n = Math.ceil(rows / R) * R;
+    console.log(
+      `  ${design.name.padEnd(52)} ${Math.round(n / seconds).toLocaleString('en-US').padStart(10)} rows/s, ` +
+        `${(((cpu.user + cpu.system) / 1e6 / n) * 1e6).toFixed(2)} us CPU per row`,
     );
     s.close();
   }
