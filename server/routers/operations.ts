@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CARE_PATHS, CONDITION_GROUP_NAMES, FOLLOW_UP_WINDOW_NAMES, PROCEDURE_CODE_SHAPE, SEXES, TREATMENT_CATEGORIES } from '../../db/schema/vocabulary.ts';
 import { parseIsoDate } from '../domain/dates.ts';
 import { PERIODS, UNITS, VOLUME_GROUPINGS } from '../services/operations/aggregate.ts';
-import { calendar, comparison, flaggedEpisodes, followUp, mix, movers, repeats, volume } from '../services/operations/service.ts';
+import { calendar, codeOptions, comparison, flaggedEpisodes, followUp, mix, movers, repeats, volume } from '../services/operations/service.ts';
 import { FLAG_NAMES } from '../services/operations/store.ts';
 import { AGE_BAND_LABELS, type OutcomeFilters } from '../services/outcomes/filters.ts';
 import { OUTCOME_MEASURES } from '../services/outcomes/query.ts';
@@ -44,6 +44,9 @@ const aggregates = allow.signedIn;
 const patientLevel = allow.roles('physician', 'admin');
 
 export const operationsRouter = router({
+  /** The CPT filter's choices: every code on a procedure line (add-on codes included), with its description. */
+  codeOptions: procedure(aggregates).query(({ ctx }) => codeOptions(ctx)),
+
   /** Procedure volume per day, week, month or quarter, by family, code, category, provider, site or care path; period-over-period and year-over-year change. */
   volume: procedure(aggregates)
     .input(

@@ -55,6 +55,7 @@ const EXPECTED: Record<string, Expected> = {
   // Operations (issue 6): rows added with its procedures
   // Procedure volume by provider and site: physicians own figures + practice totals, managers and admins, researchers suppressed;
   // follow-up and responder figures are outcome aggregates (suppressed for managers and researchers)
+  'operations.codeOptions': ALL,
   'operations.volume': ALL,
   'operations.calendar': ALL,
   'operations.movers': ALL,

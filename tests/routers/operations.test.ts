@@ -91,6 +91,11 @@ beforeAll(() => {
       })),
       null,
     );
+    // An add-on code (an additional level) in the first session: a CPT line, not a session of its own.
+    store.writeTreatments(
+      [{ key: 'FT0b', episodeKey: 'F1', date: '2024-02-05', category: 'epidural_steroid_injection', code: '64484', laterality: 'left', providerKey: 'D2', complication: 'none' }],
+      null,
+    );
   })();
   refreshOutcomes(db);
   d1 = db.$client.prepare("SELECT id FROM providers WHERE key = 'D1'").pluck().get() as number;
@@ -189,6 +194,20 @@ describe('follow-up completion and the comparison table', () => {
     for (const r of [...c.rows, c.practice]) if (r.completion.p !== null) expect(typeof r.completion.x === 'number' && typeof r.completion.n === 'number').toBe(true);
     const researcher = await as('researcher').operations.comparison(input);
     expect(researcher.rows.find((r) => r.label === 'Dr Two')!.sessions).toEqual({ suppressed: 'small', display: '<11' });
+  });
+});
+
+describe('CPT code choices', () => {
+  it('offer add-on codes, which no episode has as its primary code, and filtering by one counts its lines', async () => {
+    const primary = (await as('practice_manager').outcomes.filterOptions()).codes.map((c) => c.value);
+    const offered = await as('practice_manager').operations.codeOptions();
+    expect(primary).not.toContain('64484');
+    expect(offered.map((c) => c.value)).toEqual(['62323', '64483', '64484', '64493']);
+    expect(offered.find((c) => c.value === '64484')!.label).toMatch(/64484/);
+    for (const role of ['physician', 'researcher', 'admin'] as const) expect(await as(role).operations.codeOptions()).toEqual(offered);
+    const lines = await as('admin').operations.volume({ period: 'quarter', by: 'code', unit: 'lines', filters: { codes: ['64484'] } });
+    expect(lines.total).toBe(1);
+    expect(lines.groups.map((g) => [g.key, g.total])).toEqual([['64484', 1]]);
   });
 });
 

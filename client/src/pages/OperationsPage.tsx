@@ -31,6 +31,7 @@ export function OperationsPage() {
   const suppressedVolume = me.role === 'researcher';
 
   const options = useQuery(trpc.outcomes.filterOptions.queryOptions());
+  const codes = useQuery(trpc.operations.codeOptions.queryOptions());
   const volume = useQuery(trpc.operations.volume.queryOptions({ filters: where, period: filters.period, by: filters.by, unit: filters.unit }));
   const movers = useQuery(trpc.operations.movers.queryOptions({ filters: where, period: filters.period === 'day' ? 'week' : filters.period, unit: filters.unit }));
   const calendar = useQuery(trpc.operations.calendar.queryOptions({ filters: where, year: filters.year || null }));
@@ -44,7 +45,7 @@ export function OperationsPage() {
   return (
     <>
       <PageHeader title="Operations" summary={sectionOf('/operations')?.summary} />
-      <OpsFilterBar filters={filters} options={options.data} ownProvider={ownProvider} onChange={(patch) => setFilters(patch)} onReset={() => resetFilters()} isDefault={isDefault} />
+      <OpsFilterBar filters={filters} options={options.data} codes={codes.data} ownProvider={ownProvider} onChange={(patch) => setFilters(patch)} onReset={() => resetFilters()} isDefault={isDefault} />
       <p className="scope-line" aria-live="polite">
         Procedures: interventional treatments, counted by procedure date. Episodes: by index date.
         {ownProvider !== null ? ' You see your own figures by name and the rest of the practice combined.' : null}

@@ -126,6 +126,12 @@ export type VolumeSeries = {
   updating: boolean;
 };
 
+/** The codes the CPT filter offers: every code on a procedure line, with its description. Not patient data: no counts. */
+export async function codeOptions(ctx: Ctx): Promise<Array<{ value: string; label: string }>> {
+  const codes = await ctx.analytics.runTask('operations.codes', {});
+  return codes.map((value) => ({ value, label: codeLabel(value) }));
+}
+
 export async function volume(ctx: Ctx, input: VolumeInput): Promise<VolumeSeries> {
   const p = prepare(ctx, input.filters);
   const v = await ctx.analytics.runTask('operations.volume', { filters: input.filters, period: input.period, by: input.by, unit: input.unit });

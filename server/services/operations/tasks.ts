@@ -232,6 +232,18 @@ export function mixByGroupTask(a: AnalyticStore, q: { filters: OutcomeFilters; b
   return [...sessionMix(s, compile(s, q.filters), q.by)].map(([group, m]) => ({ group, categories: [...m] }));
 }
 
+/**
+ * Every CPT/HCPCS code on some procedure line, ascending: primary and add-on
+ * codes alike (the Outcomes page offers an episode's primary code only; a
+ * manager counting lines asks about add-on codes too).
+ */
+export function codesTask(a: AnalyticStore, _q: Record<string, never>): string[] {
+  const s = operationsStoreOf(a);
+  const used = new Uint8Array(s.codes.length);
+  for (let i = 0; i < s.n; i++) used[s.code[i]!] = 1;
+  return s.codes.filter((c, k) => used[k] === 1 && c !== '').sort();
+}
+
 /** The derivation's size and build time (bench). */
 export function statsTask(
   a: AnalyticStore,
@@ -266,6 +278,7 @@ export function operationsWarmUps(a: AnalyticStore): Array<() => void> {
 
 export const operationsTasks = {
   'operations.stats': statsTask,
+  'operations.codes': codesTask,
   'operations.volume': volumeTask,
   'operations.calendar': calendarTask,
   'operations.movers': moversTask,

@@ -10,6 +10,8 @@ import type { FilterOptions } from '../../data/outcomes.ts';
 type Props = {
   filters: OperationsPageFilters;
   options: FilterOptions | undefined;
+  /** Every code on a procedure line, add-on codes included (operations.codeOptions); the Outcomes options' primary codes until it answers. */
+  codes: Array<{ value: string; label: string }> | undefined;
   /** A physician's own provider id: the provider choice is theirs alone (roles.md). */
   ownProvider: number | null;
   onChange: (patch: Partial<OperationsPageFilters>) => void;
@@ -22,7 +24,7 @@ type Props = {
  * procedure type, provider, site, dates), plus CPT codes. Procedure figures
  * read the dates as procedure dates, episode figures as index dates.
  */
-export function OpsFilterBar({ filters, options, ownProvider, onChange, onReset, isDefault }: Props) {
+export function OpsFilterBar({ filters, options, codes, ownProvider, onChange, onReset, isDefault }: Props) {
   const providers = (options?.providers ?? []).filter((p) => ownProvider === null || p.id === ownProvider);
   return (
     <form className="filter-bar" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
@@ -41,7 +43,7 @@ export function OpsFilterBar({ filters, options, ownProvider, onChange, onReset,
         <MultiSelect
           label="CPT code"
           allLabel="All codes"
-          options={(options?.codes ?? []).map((c) => ({ value: c.value, label: c.label }))}
+          options={(codes ?? options?.codes ?? []).map((c) => ({ value: c.value, label: c.label }))}
           value={filters.code}
           onChange={(code) => onChange({ code })}
         />
