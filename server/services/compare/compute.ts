@@ -42,7 +42,7 @@ import type { OlsResult } from '../../stats/regression.ts';
 import { groupRows } from '../../stats/grouping.ts';
 import { kaplanMeierFromTable, logRankFromTable, numberAtRiskFromTable, tabulateSurvival, type SurvivalTable } from '../../stats/survival-table.ts';
 import { weightedDifferenceFromSums, weightedSums, type WeightedDifference, type WeightedSums } from '../../stats/weighted-difference.ts';
-import { AGE_BANDS, HIGHER_IS_BETTER, isResponder, RESPONDER_RULES, type ResponderRule } from '../outcomes/derive-rules.ts';
+import { AGE_BANDS, EPSILON, HIGHER_IS_BETTER, isResponder, RESPONDER_RULES, type ResponderRule } from '../outcomes/derive-rules.ts';
 import type { Denominator, ResponderDefinition } from '../outcomes/query.ts';
 import { NONE, type CompareRows, type EpisodeCounts } from './rows.ts';
 
@@ -92,70 +92,148 @@ export interface CrudeComparison {
   };
 }
 
-/** One pass: moments per path, responder counts, and the (path, baseline) cells of the ANCOVA. */
 /** The columns the crude comparison reads. */
 export type CrudeRows = Pick<CompareRows, 'n' | 'path' | 'baseline' | 'value' | 'change'>;
 
+/** A responder rule as a small integer kind and a threshold, for the scan's switch (the same comparisons as isResponder). */
+const RULE_KIND = { percent: 0, points: 1, at_most: 2, stopped: 3 } as const;
+
 /**
- * The crude comparison as an accumulator: `add` one episode with a baseline
- * (path 1/0, baseline, follow-up or NaN, change or NaN), then `finish`. One
- * pass, no copies: the crude task feeds it straight from the store's columns.
+ * The crude comparison's sums, filled by `crudeScan` (one pass, no copies:
+ * the crude task scans the store's columns directly; `crudeComparison` the
+ * loaded rows) and turned into figures by `finishCrude`.
  */
-export function crudeAccumulator(s: CompareSettings): { add: (t: number, b: number, v: number, c: number) => void; finish: (counts: EpisodeCounts) => CrudeComparison } {
-  const level = s.level ?? 0.95;
-  const rule = ruleOf(s);
-  const wb = [0, 0];
-  const cc = [0, 0];
-  const resp = [0, 0];
-  // Change moments around a shift; baseline sums.
-  let shift = NaN; // the first change seen
-  const sum = [0, 0];
-  const sumSq = [0, 0];
-  const bsum = [0, 0];
-  const higher = HIGHER_IS_BETTER[s.measure];
-  // ANCOVA cells: (path, baseline) with sums of the follow-up value.
-  const cellKey = new Map<number, number>();
-  const slotOf = new Int32Array(40_000).fill(-1);
-  const cellPath: number[] = [];
-  const cellBase: number[] = [];
-  const cellN: number[] = [];
-  const cellSum: number[] = [];
-  const cellSumSq: number[] = [];
-  const add = (t: number, b: number, v: number, c: number): void => {
+interface CrudeSums {
+  /** Per path (index 1 interventional): episodes with a baseline, complete cases, responders. */
+  wb: Float64Array;
+  cc: Float64Array;
+  resp: Float64Array;
+  /** Change moments around `shift` (the first change seen); baseline sums. */
+  shift: number;
+  sum: Float64Array;
+  sumSq: Float64Array;
+  bsum: Float64Array;
+  /** ANCOVA cells (path, baseline) in order of first appearance, with sums of the follow-up around the baseline. */
+  cellPath: number[];
+  cellBase: number[];
+  cellN: number[];
+  cellSum: number[];
+  cellSumSq: number[];
+  /** Cell of a (baseline in tenths) * 2 + path, for baselines on whole tenths in [0, 2000); a Map for anything else. */
+  slotOf: Int32Array;
+  cellKey: Map<number, number>;
+  /** Complications of every matching episode (the store scan only). */
+  episodes: Float64Array;
+  withComplication: Float64Array;
+  withMajor: Float64Array;
+}
+
+function crudeSums(): CrudeSums {
+  const two = () => new Float64Array(2);
+  return {
+    wb: two(), cc: two(), resp: two(), shift: NaN, sum: two(), sumSq: two(), bsum: two(),
+    cellPath: [], cellBase: [], cellN: [], cellSum: [], cellSumSq: [],
+    slotOf: new Int32Array(40_000).fill(-1), cellKey: new Map(),
+    episodes: two(), withComplication: two(), withMajor: two(),
+  };
+}
+
+/** A new ANCOVA cell for (path t, baseline b), registered under its slot or Map key. */
+function newCell(st: CrudeSums, t: number, b: number, slot: number): number {
+  const k = st.cellPath.length;
+  if (slot >= 0) st.slotOf[slot] = k;
+  else st.cellKey.set(b * 2 + t, k);
+  st.cellPath.push(t);
+  st.cellBase.push(b);
+  st.cellN.push(0);
+  st.cellSum.push(0);
+  st.cellSumSq.push(0);
+  return k;
+}
+
+/**
+ * One pass over rows 0..n-1: those with mask[i] (when a mask is given) count
+ * as episodes (with their complications when the columns are given); those
+ * also with present[i] and a baseline enter the sums. `path[i] === one` is
+ * interventional. Equal, row by row and in the same order, to adding each
+ * episode with a baseline to the sums of decision 009's crude figures.
+ */
+function crudeScan(
+  st: CrudeSums,
+  rule: ResponderRule | null,
+  n: number,
+  mask: Uint8Array | null,
+  present: Uint8Array | null,
+  path: Uint8Array,
+  one: number,
+  base: Float64Array,
+  value: Float64Array,
+  change: Float64Array | null,
+  /** Instead of `change`: the change as a code into `changeValues` (the store's changeCode; 0 = none). */
+  changeCode: Uint16Array | Uint32Array | null,
+  changeValues: Float64Array | null,
+  minor: Int32Array | null,
+  major: Int32Array | null,
+): void {
+  const kind = rule ? RULE_KIND[rule.kind] : -1;
+  const th = rule && rule.kind !== 'stopped' ? rule.threshold : 0;
+  const { wb, cc, resp, sum, sumSq, bsum, slotOf, episodes, withComplication, withMajor } = st;
+  const cellN = st.cellN;
+  const cellSum = st.cellSum;
+  const cellSumSq = st.cellSumSq;
+  let shift = st.shift;
+  for (let i = 0; i < n; i++) {
+    if (mask !== null && mask[i] === 0) continue;
+    const t = path[i] === one ? 1 : 0;
+    if (major !== null) {
+      const mj = major[i]!;
+      episodes[t]!++;
+      if (minor![i]! + mj > 0) withComplication[t]!++;
+      if (mj > 0) withMajor[t]!++;
+    }
+    const b = base[i]!;
+    if ((present !== null && present[i] === 0) || b !== b) continue;
     wb[t]!++;
     bsum[t] = bsum[t]! + b;
-    if (v !== v) return; // NaN: no follow-up
+    const v = value[i]!;
+    if (v !== v) continue; // NaN: no follow-up
     cc[t]!++;
+    const c = changeCode !== null ? changeValues![changeCode[i]!]! : change![i]!;
     if (shift !== shift) shift = c;
     const d = c - shift;
     sum[t] = sum[t]! + d;
     sumSq[t] = sumSq[t]! + d * d;
-    if (rule && isResponder(rule, b, v, c)) resp[t]!++;
+    // isResponder(rule, b, v, c), the same comparisons (derive-rules.ts).
+    if (
+      kind === 0 ? b > 0 && c >= th * b - EPSILON
+      : kind === 1 ? c >= th - EPSILON
+      : kind === 2 ? v <= th + EPSILON
+      : kind === 3 ? b > 0 && v === 0
+      : false
+    )
+      resp[t]!++;
     // Baselines are whole points, halves or tenths: a direct slot per tenth (a Map for anything else).
     const tenth = b * 10;
-    let k: number | undefined;
-    const direct = tenth === Math.round(tenth) && tenth >= 0 && tenth < 20_000;
-    if (direct) {
-      const slot = slotOf[tenth * 2 + t]!;
-      k = slot >= 0 ? slot : undefined;
-    } else k = cellKey.get(b * 2 + t);
-    if (k === undefined) {
-      if (direct) slotOf[tenth * 2 + t] = cellPath.length;
-      else cellKey.set(b * 2 + t, cellPath.length);
-      k = cellPath.length;
-      cellPath.push(t);
-      cellBase.push(b);
-      cellN.push(0);
-      cellSum.push(0);
-      cellSumSq.push(0);
-    }
-    cellN[k]!++;
+    let k: number;
+    if (tenth === Math.round(tenth) && tenth >= 0 && tenth < 20_000) {
+      const slot = tenth * 2 + t;
+      k = slotOf[slot]!;
+      if (k < 0) k = newCell(st, t, b, slot);
+    } else k = st.cellKey.get(b * 2 + t) ?? newCell(st, t, b, -1);
+    cellN[k] = cellN[k]! + 1;
     const dv = v - b; // follow-up around the baseline: small numbers, no cancellation
     cellSum[k] = cellSum[k]! + dv;
     cellSumSq[k] = cellSumSq[k]! + dv * dv;
-  };
-  const finish = (counts: EpisodeCounts): CrudeComparison => {
-  if (shift !== shift) shift = 0;
+  }
+  st.shift = shift;
+}
+
+function finishCrude(st: CrudeSums, s: CompareSettings, counts: EpisodeCounts): CrudeComparison {
+  const level = s.level ?? 0.95;
+  const rule = ruleOf(s);
+  const higher = HIGHER_IS_BETTER[s.measure];
+  const { wb, cc, resp, sum, sumSq, bsum, cellPath, cellBase, cellN, cellSum, cellSumSq } = st;
+  const shift = st.shift !== st.shift ? 0 : st.shift;
   const arm = (t: 0 | 1): ArmFigures => {
     const m = cc[t]!;
     const mean = m > 0 ? sum[t]! / m : null;
@@ -218,14 +296,35 @@ export function crudeAccumulator(s: CompareSettings): { add: (t: number, b: numb
     interventional: a1, conservative: a0, difference, hedges, ancova, responders,
     complications: { any: comp(counts.withComplication), major: comp(counts.withMajor) },
   };
-  };
-  return { add, finish };
 }
 
+/** The crude comparison of loaded rows (every row has a baseline) with the episodes' complication counts. */
 export function crudeComparison(rows: CrudeRows, counts: EpisodeCounts, s: CompareSettings): CrudeComparison {
-  const acc = crudeAccumulator(s);
-  for (let i = 0; i < rows.n; i++) acc.add(rows.path[i]!, rows.baseline[i]!, rows.value[i]!, rows.change[i]!);
-  return acc.finish(counts);
+  const st = crudeSums();
+  crudeScan(st, ruleOf(s), rows.n, null, null, rows.path, 1, rows.baseline, rows.value, rows.change, null, null, null, null);
+  return finishCrude(st, s, counts);
+}
+
+/**
+ * The crude comparison straight from store-like columns: rows with mask[i]
+ * are the matching episodes (complications counted over all of them), those
+ * with present[i] and a baseline the comparison's rows; carePath[i] ===
+ * `interventional` is path 1.
+ */
+export function crudeFromColumns(
+  s: CompareSettings,
+  n: number,
+  cols: {
+    mask: Uint8Array; present: Uint8Array; carePath: Uint8Array; interventional: number; baseline: Float64Array; value: Float64Array;
+    /** The change as codes into changeValues (0 = none): a quarter of the bytes of the decoded column to read. */
+    changeCode: Uint16Array | Uint32Array; changeValues: readonly (number | null)[]; minor: Int32Array; major: Int32Array;
+  },
+): CrudeComparison {
+  const st = crudeSums();
+  const values = Float64Array.from(cols.changeValues, (v) => v ?? NaN);
+  crudeScan(st, ruleOf(s), n, cols.mask, cols.present, cols.carePath, cols.interventional, cols.baseline, cols.value, null, cols.changeCode, values, cols.minor, cols.major);
+  const pair = (a: Float64Array): [number, number] => [a[0]!, a[1]!];
+  return finishCrude(st, s, { episodes: pair(st.episodes), withComplication: pair(st.withComplication), withMajor: pair(st.withMajor) });
 }
 
 function summaryOf(n: number, mean: number | null, variance: number | null, level: number): MeanSummary {

@@ -16,7 +16,7 @@ import type { OutcomeFilters } from '../outcomes/filters.ts';
 import { episodeMask } from '../analytics/scan.ts';
 import { NONE as STORE_NONE, NULL_DAY, NULL_INT, type AnalyticStore } from '../analytics/store.ts';
 import { allocateRows, NONE, type CompareRows, type EpisodeCounts } from './rows.ts';
-import { crudeAccumulator, crudeComparison, type CompareSettings, type CrudeComparison } from './compute.ts';
+import { crudeComparison, crudeFromColumns, type CompareSettings, type CrudeComparison } from './compute.ts';
 
 export interface CompareQuery {
   measure: Measure;
@@ -145,36 +145,11 @@ export function crudeFromStore(store: AnalyticStore, q: CompareQuery & { fresh?:
   const m = store.measure(q.measure);
   const key = JSON.stringify([q.measure, q.window, filters]);
   if (!q.fresh && last && last.version === store.version && last.key === key) return crudeComparison(last.rows, last.counts, settings);
-  const acc = crudeAccumulator(settings);
   const mask = episodeMask(store, filters);
   const ep = store.episodes;
-  const n = store.rows;
-  const carePath = ep.carePath;
-  const minor = ep.complicationsMinor;
-  const majors = ep.complicationsMajor;
-  const present = m.present;
-  const base = m.baselineValue;
   const w = m.windows[q.window];
-  const value = w.value;
-  const change = w.change;
-  let e1 = 0, e0 = 0, c1 = 0, c0 = 0, j1 = 0, j0 = 0;
-  for (let i = 0; i < n; i++) {
-    if (!mask[i]) continue;
-    const major = majors[i]!;
-    const any = minor[i]! + major > 0 ? 1 : 0;
-    const mj = major > 0 ? 1 : 0;
-    const t = carePath[i] === INTERVENTIONAL ? 1 : 0;
-    if (t === 1) {
-      e1++;
-      c1 += any;
-      j1 += mj;
-    } else {
-      e0++;
-      c0 += any;
-      j0 += mj;
-    }
-    const b = base[i]!;
-    if (present[i] && b === b) acc.add(t, b, value[i]!, change[i]!);
-  }
-  return acc.finish({ episodes: [e0, e1], withComplication: [c0, c1], withMajor: [j0, j1] });
+  return crudeFromColumns(settings, store.rows, {
+    mask, present: m.present, carePath: ep.carePath, interventional: INTERVENTIONAL,
+    baseline: m.baselineValue, value: w.value, changeCode: w.changeCode, changeValues: w.changeValues, minor: ep.complicationsMinor, major: ep.complicationsMajor,
+  });
 }
