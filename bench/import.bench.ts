@@ -19,6 +19,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { createDb, migrateDb } from '../db/index.ts';
 import { runImport } from '../server/services/import/service.ts';
 import type { ImportMode } from '../db/schema/imports.ts';
@@ -135,6 +136,39 @@ const RANGE = `CASE measure WHEN 'pain_nrs' THEN value BETWEEN 0 AND 10 WHEN 'od
   WHEN 'promis_pi' THEN value BETWEEN 20 AND 80 WHEN 'promis_pf' THEN value BETWEEN 20 AND 80 WHEN 'mme' THEN value >= 0 ELSE 0 END`;
 const FKS = ', FOREIGN KEY (patient_id) REFERENCES patients(id), FOREIGN KEY (episode_id) REFERENCES episodes(id), FOREIGN KEY (import_id) REFERENCES imports(id)';
 
+/**
+ * Runs `insert` (R rows a statement) over `rows` rows, ten observations per
+ * patient, committing every 50,000 as the importer does; `push(patient, k,
+ * params)` adds the parameters of the patient's k-th row. Wall-clock and CPU.
+ */
+function timedInserts(
+  s: Database.Database,
+  insert: Database.Statement,
+  rows: number,
+  R: number,
+  push: (patient: number, k: number, params: unknown[]) => void,
+): { seconds: number; cpuSeconds: number; n: number } {
+  const params: unknown[] = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  s.exec('BEGIN IMMEDIATE');
+  let inBatch = 0;
+  for (let i = 0; i < rows; i += R) {
+    params.length = 0;
+    for (let j = i; j < i + R; j++) push(Math.floor(j / 10), j % 10, params);
+    insert.run(params);
+    inBatch += R;
+    if (inBatch >= 50_000) {
+      s.exec('COMMIT');
+      s.exec('BEGIN IMMEDIATE');
+      inBatch = 0;
+    }
+  }
+  s.exec('COMMIT');
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, n: Math.ceil(rows / R) * R };
+}
+
 /** Each variant: how the observations table is made (null: as migrated), and extra SQL after it. */
 const VARIANTS: Array<{ name: string; table: string | null; after?: string; upsert?: boolean; buildAfter?: string }> = [
   { name: 'bare: no CHECK, foreign key or index', table: `${BARE})` },
@@ -193,32 +227,9 @@ function schemaCosts(rows: number): void {
         ' value = excluded.value, import_id = excluded.import_id WHERE observations.episode_id IS NOT excluded.episode_id' +
         ' OR observations.episode_by_date IS NOT excluded.episode_by_date OR observations.value IS NOT excluded.value';
     }
-    const insert = s.prepare(sql);
-    const params: unknown[] = [];
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    s.exec('BEGIN IMMEDIATE');
-    let inBatch = 0;
-    for (let i = 0; i < rows; i += R) {
-      params.length = 0;
-      for (let j = i; j < i + R; j++) {
-        const p = Math.floor(j / 10);
-        const k = j % 10;
-        params.push(null, p + 1, null, 1, dates[(p % 900) + offsets[k]!], measures[k], k, 1);
-      }
-      insert.run(params);
-      inBatch += R;
-      if (inBatch >= 50_000) {
-        s.exec('COMMIT');
-        s.exec('BEGIN IMMEDIATE');
-        inBatch = 0;
-      }
-    }
-    s.exec('COMMIT');
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    const n = Math.ceil(rows / R) * R;
+    const { seconds, cpuSeconds, n } = timedInserts(s, s.prepare(sql), rows, R, (p, k, params) => {
+      params.push(null, p + 1, null, 1, dates[(p % 900) + offsets[k]!], measures[k], k, 1);
+    });
     let built = '';
     if (v.buildAfter) {
       const b0 = process.cpuUsage();
@@ -288,33 +299,12 @@ function alternativeDesignCosts(rows: number, path: string): void {
     const columns = ['patient_id', 'measure', 'day', 'value', 'episode_id', 'episode_by_date', 'import_id'];
     const one = `(${columns.map(() => '?').join(', ')})`;
     const insert = s.prepare(`INSERT INTO observations (${columns.join(', ')}) VALUES ${new Array(R).fill(one).join(', ')}`);
-    const params: number[] = [];
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    s.exec('BEGIN IMMEDIATE');
-    let inBatch = 0;
-    for (let i = 0; i < rows; i += R) {
-      params.length = 0;
-      for (let j = i; j < i + R; j++) {
-        const p = Math.floor(j / 10);
-        const k = j % 10;
-        params.push(p + 1, codes[k]!, 19_000 + (p % 900) + offsets[k]!, k, p + 1, 1, 1);
-      }
-      insert.run(params);
-      inBatch += R;
-      if (inBatch >= 50_000) {
-        s.exec('COMMIT');
-        s.exec('BEGIN IMMEDIATE');
-        inBatch = 0;
-      }
-    }
-    s.exec('COMMIT');
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const n = Math.ceil(rows / R) * R;
+    const { seconds, cpuSeconds, n } = timedInserts(s, insert, rows, R, (p, k, params) => {
+      params.push(p + 1, codes[k]!, 19_000 + (p % 900) + offsets[k]!, k, p + 1, 1, 1);
+    });
     console.log(
       `  ${design.name.padEnd(52)} ${Math.round(n / seconds).toLocaleString('en-US').padStart(10)} rows/s, ` +
-        `${(((cpu.user + cpu.system) / 1e6 / n) * 1e6).toFixed(2)} us CPU per row`,
+        `${((cpuSeconds / n) * 1e6).toFixed(2)} us CPU per row`,
     );
     s.close();
   }
