@@ -12,6 +12,7 @@
  *   the run: flat means it does not grow with the rows written).
  */
 import { performance } from 'node:perf_hooks';
+import { readdirSync, readFileSync } from 'node:fs';
 import { memoryUsage } from 'node:process';
 import { storeColumns } from '../server/services/cohorts/store-columns.ts';
 import { CohortDefinition } from '../server/services/cohorts/definition.ts';
@@ -42,6 +43,21 @@ const TYPICAL = CohortDefinition.parse({
     { type: 'followUp', measure: 'pain_nrs', window: 'm3' },
   ],
 });
+
+/** CPU seconds (user + system) of each thread of this process, by thread id (Linux /proc). */
+function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(t), (Number(rest[11]) + Number(rest[12])) / 100);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
 
 export async function run(args: string[]): Promise<void> {
   const patients = flag(args, 'patients', 1_000_000);
@@ -102,10 +118,10 @@ export async function run(args: string[]): Promise<void> {
 
   // ---- export ---------------------------------------------------------------------------
   const everyone = CohortDefinition.parse({ schemaVersion: 1, criteria: [] });
-  // Every measure's columns loaded before the wide exports, as the server's analytics worker preloads them.
+  // Every measure's columns and the treatments loaded before the exports, as the server's analytics worker preloads them.
   t0 = performance.now();
-  await analytics.runTask('export.wideMeasures', { buffer: new SharedArrayBuffer(64), n: 0, call: -1 });
-  console.log(`measure columns loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s; RSS ${mb(memoryUsage().rss)}`);
+  await analytics.runTask('export.warm', {});
+  console.log(`measure columns and treatments loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s; RSS ${mb(memoryUsage().rss)}`);
   const cases: Array<[ExportShape, ExportFormat]> = [
     ['wide', 'csv'],
     ['wide', 'json'],
@@ -122,7 +138,14 @@ export async function run(args: string[]): Promise<void> {
     const { request } = await exportRequest({ db, analytics }, everyone, { shape, format, identified: false, cohort: null, now: Date.now() });
     const rssStart = memoryUsage().rss;
     const samples: Array<{ at: number; rss: number }> = [];
-    const timer = setInterval(() => samples.push({ at: performance.now(), rss: memoryUsage().rss }), 100);
+    // CPU by thread: the request's thread (this one: also the in-process analytic store), the export worker
+    // (the thread that ends with the export), and the rest (libuv's pool: deflate; V8's helpers: GC).
+    const before = threadCpu();
+    let lastSeen = new Map<number, number>();
+    const timer = setInterval(() => {
+      samples.push({ at: performance.now(), rss: memoryUsage().rss });
+      lastSeen = threadCpu();
+    }, 100);
     t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const out = exportZip(db.$client, request, { worker: true });
@@ -134,6 +157,13 @@ export async function run(args: string[]): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const cpuS = (cpu.user + cpu.system) / 1e6;
     clearInterval(timer);
+    // The export worker has ended a moment after its last message; its CPU is the last sample's.
+    await new Promise((r) => setTimeout(r, 300));
+    const after = threadCpu();
+    const used = (tid: number) => (after.get(tid) ?? lastSeen.get(tid) ?? 0) - (before.get(tid) ?? 0);
+    const mainCpu = used(process.pid);
+    const workerCpu = [...lastSeen.keys()].filter((t) => !after.has(t)).reduce((a, t) => a + used(t), 0);
+    const restCpu = [...after.keys()].filter((t) => t !== process.pid).reduce((a, t) => a + used(t), 0);
     const rows = (counts.episodes ?? 0) + (counts.observations ?? 0) + (counts.treatments ?? 0);
     const peak = Math.max(rssStart, ...samples.map((x) => x.rss));
     const quarter = (q: number) => {
@@ -144,7 +174,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `export ${shape} ${format}: ${rows.toLocaleString('en-US')} rows (${Object.entries(counts)
         .map(([k, v]) => `${k} ${v!.toLocaleString('en-US')}`)
-        .join(', ')}) in ${s.toFixed(1)} s = ${Math.round(rows / s).toLocaleString('en-US')} rows/s (CPU of every thread ${cpuS.toFixed(1)} s: ${Math.round(rows / cpuS).toLocaleString('en-US')} rows per CPU-second); zip ${mb(bytes)}; RSS start ${mb(rssStart)}, peak ${mb(peak)}, at 25/50/75 % ${quarter(0.25)} / ${quarter(0.5)} / ${quarter(0.75)}${out.measures ? `; measure slots from the store ${out.measures.store}, from SQLite ${out.measures.sqlite}` : ''}; load ${load}`,
+        .join(', ')}) in ${s.toFixed(1)} s = ${Math.round(rows / s).toLocaleString('en-US')} rows/s (CPU of every thread ${cpuS.toFixed(1)} s: ${Math.round(rows / cpuS).toLocaleString('en-US')} rows per CPU-second; request thread ${mainCpu.toFixed(1)} s, export worker ${workerCpu.toFixed(1)} s, other threads ${restCpu.toFixed(1)} s); zip ${mb(bytes)}; RSS start ${mb(rssStart)}, peak ${mb(peak)}, at 25/50/75 % ${quarter(0.25)} / ${quarter(0.5)} / ${quarter(0.75)}${out.filled ? `; slots from the store / SQLite: episodes ${out.filled.episodes.store} / ${out.filled.episodes.sqlite}, treatments ${out.filled.treatments.store} / ${out.filled.treatments.sqlite}` : ''}; load ${load}`,
     );
   }
 }

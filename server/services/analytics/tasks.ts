@@ -10,7 +10,7 @@ import { outcomeTasks, outcomeWarmUps } from '../outcomes/store-queries.ts';
 import { compareTasks } from '../compare/tasks.ts';
 import { operationsTasks, operationsWarmUps } from '../operations/tasks.ts';
 import { cohortTasks } from '../cohorts/tasks.ts';
-import { exportTasks } from '../export/measures.ts';
+import { exportTasks } from '../export/slots.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Task = (store: AnalyticStore, input: any) => unknown;

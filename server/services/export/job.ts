@@ -9,9 +9,26 @@ import type { CohortDefinition } from '../cohorts/definition.ts';
 import { csvLine } from '../../domain/csv.ts';
 import { outcomeChangeSeq } from '../outcomes/refresh.ts';
 import { randomStudyIds } from './deid.ts';
-import { MeasureCursor, newSlot, type MeasureSource } from './measures.ts';
+import { episodeChunks, newEpisodeSlot, newTreatmentSlot, treatmentChunks, type EpisodeSlot, type Filled, type SlotSource, type TreatmentSlot } from './slots.ts';
 import { encodeTable, FILE_EXTENSION } from './encode.ts';
-import { BATCH_ROWS, batchesOf, createSelectionTable, dictionaryRows, dropSelectionTable, tableSpecs, type ExportFormat, type ExportShape, type RowCounts, type Selection } from './tables.ts';
+import {
+  BATCH_ROWS,
+  createSelectionTable,
+  dictionaryRows,
+  dropSelectionTable,
+  episodeBatch,
+  lineBatches,
+  observationBatches,
+  RowContext,
+  tableSpecs,
+  treatmentBatch,
+  wideTail,
+  type Batch,
+  type ExportFormat,
+  type ExportShape,
+  type RowCounts,
+  type Selection,
+} from './tables.ts';
 
 export type ExportMembers = {
   /** Member episode ids, ascending, with each one's patient id and index day (aligned). */
@@ -101,32 +118,78 @@ export function bundleFiles(req: Omit<ExportRequest, 'members'>, episodes: numbe
   ];
 }
 
+/** Treatment rows a slot holds per member episode of its chunk (an episode with more spills to SQLite: slots.ts). */
+export const TREATMENTS_PER_EPISODE = 8;
+
+/**
+ * Where the episode and treatment rows come from: slots the analytic store fills (slots.ts), two of each
+ * (one written while the next is filled), or, without a store, from SQLite.
+ */
+export type StoreSlots = {
+  episodes: EpisodeSlot[];
+  treatments: TreatmentSlot[];
+  source: { episodes: SlotSource; treatments: SlotSource };
+};
+
+export function newSlots(shape: ExportShape, rows = BATCH_ROWS, treatmentRows = rows * TREATMENTS_PER_EPISODE, count = 2): Pick<StoreSlots, 'episodes' | 'treatments'> {
+  return {
+    episodes: Array.from({ length: count }, () => newEpisodeSlot(rows, shape === 'wide')),
+    treatments: Array.from({ length: count }, () => newTreatmentSlot(rows, treatmentRows)),
+  };
+}
+
+export type SlotsFilled = { episodes: Filled; treatments: Filled };
+
 /** The data files, table by table, chunk by chunk. */
 export function* exportJob(
   sqlite: Database.Database,
   req: ExportRequest,
-  opts: { transaction?: boolean; measures?: MeasureSource | null; onMeasures?: (filled: MeasureCursor['filled']) => void } = {},
+  opts: { transaction?: boolean; slots?: StoreSlots | null; onFilled?: (filled: SlotsFilled) => void } = {},
 ): Generator<JobEvent> {
   const sel = selectionOf(req.members, req.identified);
   const counts: RowCounts = {};
-  let cursor: MeasureCursor | null = null;
+  const filled: SlotsFilled = { episodes: { store: 0, sqlite: 0 }, treatments: { store: 0, sqlite: 0 } };
   const read = function* () {
-    // The wide measure values: from the analytic store when it is at this transaction's change-log position,
-    // else from SQLite in this transaction (measures.ts). Either way the values of this one state.
-    if (req.shape === 'wide') cursor = new MeasureCursor(sqlite, sel.episodes, opts.measures ?? null, outcomeChangeSeq(sqlite), () => newSlot(BATCH_ROWS));
-    // CSV and JSON rows of observations and treatments are written by SQLite (tables.ts, lineBatches).
-    const selection = req.format === 'parquet' ? null : createSelectionTable(sqlite, sel);
-    try {
-      yield* tables(selection);
-    } finally {
-      if (selection) dropSelectionTable(sqlite, selection);
-    }
-  };
-  const tables = function* (selection: string | null) {
+    // The export's data state: this transaction's change-log position. Rows from the store are used only when
+    // it answered this version; else SQLite fills them in this transaction (slots.ts).
+    const version = outcomeChangeSeq(sqlite);
+    const ctx = new RowContext(sqlite, sel);
+    const slots = opts.slots ?? null;
+    const local = slots ? null : newSlots(req.shape, BATCH_ROWS, BATCH_ROWS * TREATMENTS_PER_EPISODE, 1);
+    const wide = req.shape === 'wide';
+    const tail = wide && req.format !== 'parquet' ? wideTail(ctx.real, req.format, req.identified) : null;
+    const batches = function* (table: string): Generator<Batch> {
+      if (table === 'episodes') {
+        let n = 0;
+        for (const { slot, n: k } of episodeChunks(sqlite, sel.episodes, slots?.episodes ?? local!.episodes, slots?.source.episodes ?? null, version, filled.episodes)) {
+          const b = episodeBatch(ctx, slot, k, wide, tail);
+          n += b.length;
+          yield b;
+        }
+        counts.episodes = n;
+      } else if (table === 'treatments') {
+        let n = 0;
+        for (const slot of treatmentChunks(sqlite, sel.episodes, slots?.treatments ?? local!.treatments, slots?.source.treatments ?? null, version, filled.treatments)) {
+          const b = treatmentBatch(ctx, slot);
+          n += b.length;
+          yield b;
+        }
+        counts.treatments = n;
+      } else if (req.format === 'parquet') yield* observationBatches(sqlite, ctx, counts);
+      else {
+        // CSV and JSON observation rows are written by SQLite (tables.ts, lineBatches).
+        const selection = createSelectionTable(sqlite, sel);
+        try {
+          yield* lineBatches(sqlite, sel, req.format, selection, counts);
+        } finally {
+          dropSelectionTable(sqlite, selection);
+        }
+      }
+    };
     for (const t of tableSpecs(req.shape, req.identified)) {
       yield { type: 'file', name: `${t.name}.${FILE_EXTENSION[req.format]}` } as JobEvent;
       const meta = { table: t.name, shape: req.shape, deidentification: req.identified ? 'limited data set' : 'safe harbor' };
-      for (const bytes of encodeTable(req.format, t.columns, batchesOf(sqlite, sel, req.shape, t.name, counts, req.format, selection, cursor), meta)) yield { type: 'chunk', bytes } as JobEvent;
+      for (const bytes of encodeTable(req.format, t.columns, batches(t.name), meta, ctx.real)) yield { type: 'chunk', bytes } as JobEvent;
     }
   };
   // One read transaction on the worker's own connection: every table describes the same state of the
@@ -140,6 +203,6 @@ export function* exportJob(
       sqlite.prepare('COMMIT').run();
     }
   }
-  if (cursor) opts.onMeasures?.((cursor as MeasureCursor).filled);
+  opts.onFilled?.(filled);
   yield { type: 'done', counts };
 }

@@ -12,9 +12,9 @@ import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import yazl from 'yazl';
-import { bundleFiles, exportJob, type ExportRequest, type JobEvent } from './job.ts';
+import { bundleFiles, exportJob, newSlots, TREATMENTS_PER_EPISODE, type ExportRequest, type JobEvent, type SlotsFilled, type StoreSlots } from './job.ts';
 import type { Analytics } from '../analytics/runtime.ts';
-import { newSlot, slotOf, SLOT_FAILED, SLOT_FILLED, type MeasureSource } from './measures.ts';
+import { SLOT_FAILED, SLOT_FILLED } from './slots.ts';
 import { analyticsFor } from './request.ts';
 import { BATCH_ROWS, type RowCounts } from './tables.ts';
 
@@ -25,8 +25,8 @@ export type ExportStream = {
   done: Promise<RowCounts>;
   /** Stops the producer (the client went away). */
   abort(): void;
-  /** Wide exports: slots of measure values filled by the analytic store / from SQLite (known when done). */
-  measures: { store: number; sqlite: number } | null;
+  /** Slots of episode and treatment rows filled by the analytic store / from SQLite (known when done). */
+  filled: SlotsFilled | null;
 };
 
 /** Chunks a producer may post before the zip writer has taken them. */
@@ -35,20 +35,24 @@ const CREDITS = 4;
 /** Numbers every slot filling: the runner caches results by input, and each filling must run. */
 let calls = 0;
 
-/** Wide rows of an in-memory database's export taken from the store in one slot; above, from SQLite. */
+/** Episodes of an in-memory database's export taken from the store in one slot; above, from SQLite. */
 const IN_MEMORY_SLOT = 1 << 18;
 
-export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: { worker?: boolean; analytics?: Analytics | null; slotRows?: number } = {}): ExportStream {
-  // The wide measure values come from the analytic store the members were found with (measures.ts).
-  const analytics = req.shape === 'wide' ? (opts.analytics === undefined ? analyticsFor(req) : opts.analytics) : null;
-  const fillSlot = (buffer: SharedArrayBuffer, n: number): Promise<number | null> => {
+export function exportZip(
+  sqlite: Database.Database,
+  req: ExportRequest,
+  opts: { worker?: boolean; analytics?: Analytics | null; slotRows?: number; treatmentRows?: number } = {},
+): ExportStream {
+  // Episode and treatment rows come from the analytic store the members were found with (slots.ts).
+  const analytics = opts.analytics === undefined ? analyticsFor(req) : opts.analytics;
+  const fillSlot = (table: 'episodes' | 'treatments', buffer: SharedArrayBuffer, n: number): Promise<number | null> => {
     const call = ++calls;
-    return analytics!.runTask('export.wideMeasures', { buffer, n, call }).then(
-      (r) => (Atomics.load(slotOf(buffer).header, 2) === call ? r.version : null),
+    return analytics!.runTask(table === 'episodes' ? 'export.episodes' : 'export.treatments', { buffer, n, call }).then(
+      (r) => (Atomics.load(new Int32Array(buffer, 0, 4), 2) === call ? r.version : null),
       () => null,
     );
   };
-  const result: ExportStream = { stream: null as unknown as Readable, done: null as unknown as Promise<RowCounts>, abort: () => {}, measures: null };
+  const result: ExportStream = { stream: null as unknown as Readable, done: null as unknown as Promise<RowCounts>, abort: () => {}, filled: null };
   const zip = new yazl.ZipFile();
   const mtime = new Date(req.createdAt);
   for (const f of bundleFiles(req, req.members.episodeIds.length)) zip.addBuffer(Buffer.from(f.text, 'utf8'), f.name, { mtime, compress: true });
@@ -82,27 +86,34 @@ export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: {
         Atomics.add(credits, 0, 1);
         Atomics.notify(credits, 0);
       };
-      // Two slots: the worker writes rows from one while the store fills the next (tests use small ones to cross chunks).
+      // Two slots of each: the worker writes rows from one while the store fills the next (tests use small ones to cross chunks).
       const slotRows = opts.slotRows ?? BATCH_ROWS;
-      const slots = analytics ? [newSlot(slotRows), newSlot(slotRows)] : null;
+      const slots = analytics ? newSlots(req.shape, slotRows, opts.treatmentRows ?? slotRows * TREATMENTS_PER_EPISODE) : null;
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-        workerData: { entry: new URL('./worker.ts', import.meta.url).href, path: sqlite.name, request: req, credits, slots: slots?.map((x) => x.buffer) ?? null },
+        workerData: {
+          entry: new URL('./worker.ts', import.meta.url).href,
+          path: sqlite.name,
+          request: req,
+          credits,
+          slots: slots && { episodes: slots.episodes.map((x) => x.buffer), treatments: slots.treatments.map((x) => x.buffer) },
+        },
         // The worker holds at most a batch and a few chunks.
         resourceLimits: { maxOldGenerationSizeMb: 512 },
       });
       let settled = false;
-      worker.on('message', (ev: JobEvent | { type: 'measures'; slot: number; n: number } | { type: 'measures-filled'; filled: { store: number; sqlite: number } }) => {
-        if (ev.type === 'measures') {
-          const h = slots![ev.slot]!.header;
-          void fillSlot(slots![ev.slot]!.buffer, ev.n).then((version) => {
+      worker.on('message', (ev: JobEvent | { type: 'fill'; table: 'episodes' | 'treatments'; slot: number; n: number } | { type: 'filled'; filled: SlotsFilled }) => {
+        if (ev.type === 'fill') {
+          const slot = slots![ev.table][ev.slot]!;
+          const h = slot.header;
+          void fillSlot(ev.table, slot.buffer, ev.n).then((version) => {
             if (version !== null) h[1] = version;
             Atomics.store(h, 0, version === null ? SLOT_FAILED : SLOT_FILLED);
             Atomics.notify(h, 0);
           });
           return;
         }
-        if (ev.type === 'measures-filled') {
-          result.measures = ev.filled;
+        if (ev.type === 'filled') {
+          result.filled = ev.filled;
           return;
         }
         if (settled) return;
@@ -142,18 +153,20 @@ export function exportZip(sqlite: Database.Database, req: ExportRequest, opts: {
         stopped = true;
       };
       void (async () => {
-        // The store's values for every member in one slot (an in-memory practice is small), asked before the job.
+        // The store's rows for every member in one slot of each (an in-memory practice is small), asked before
+        // the job; treatments that do not fit, and everything when the store moved on meanwhile, from SQLite.
         const n = req.members.episodeIds.length;
-        let measures: MeasureSource | null = null;
+        let slots: StoreSlots | null = null;
         if (analytics && n > 0 && n <= IN_MEMORY_SLOT) {
-          const slot = newSlot(n);
-          slot.ids.set(req.members.episodeIds);
-          const version = await fillSlot(slot.buffer, n);
-          measures = { slots: [slot], ask: () => {}, wait: () => version };
+          const s = newSlots(req.shape, n, opts.treatmentRows ?? n * TREATMENTS_PER_EPISODE, 1);
+          s.episodes[0]!.ids.set(req.members.episodeIds);
+          s.treatments[0]!.ids.set(req.members.episodeIds);
+          const [ve, vt] = await Promise.all([fillSlot('episodes', s.episodes[0]!.buffer, n), fillSlot('treatments', s.treatments[0]!.buffer, n)]);
+          slots = { ...s, source: { episodes: { ask: () => {}, wait: () => ve }, treatments: { ask: () => {}, wait: () => vt } } };
         }
         let events: JobEvent[];
         try {
-          events = [...exportJob(sqlite, req, { transaction: !sqlite.inTransaction, measures, onMeasures: (f) => (result.measures = f) })];
+          events = [...exportJob(sqlite, req, { transaction: !sqlite.inTransaction, slots, onFilled: (f) => (result.filled = f) })];
         } catch (err) {
           fail(err);
           return;

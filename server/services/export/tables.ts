@@ -17,11 +17,11 @@
  * Neither carries MRNs, record ids or names.
  */
 import type Database from 'better-sqlite3';
-import { measureIdRange } from '../../../db/schema/outcomes.ts';
-import { FOLLOW_UP_WINDOWS, FOLLOW_UP_WINDOW_NAMES, MEASURES, MEASURE_NAMES, PROCEDURE_CODE_SHAPE, type Measure } from '../../../db/schema/vocabulary.ts';
-import { daysToIso, parseIsoDate } from '../../domain/dates.ts';
-import { AGE_CAP, RESTRICTED_ZIP3, safeHarborAge, zip3 } from './deid.ts';
-import { NO_DAY, PER_MEASURE, WIDE_VALUES, realText, type MeasureCursor } from './measures.ts';
+import { FOLLOW_UP_WINDOWS, FOLLOW_UP_WINDOW_NAMES, MEASURES, MEASURE_NAMES } from '../../../db/schema/vocabulary.ts';
+import { daysToIso } from '../../domain/dates.ts';
+import { ENUMS, NULL_INT, type EnumName } from '../analytics/store.ts';
+import { AGE_CAP, zip3 } from './deid.ts';
+import { EPISODE_INTS, NO_DAY, PER_MEASURE, WIDE_VALUES, realText, treatmentsFilled, unpackCode, type EpisodeSlot, type TreatmentSlot } from './slots.ts';
 
 export const EXPORT_SHAPES = ['wide', 'long'] as const;
 export type ExportShape = (typeof EXPORT_SHAPES)[number];
@@ -39,16 +39,25 @@ export type ColumnSpec = {
 export type TableName = 'episodes' | 'observations' | 'treatments';
 export type TableSpec = { name: TableName; description: string; columns: ColumnSpec[] };
 
+/** Texts by code; code 0 is null. */
+export type TextDict = { readonly texts: ReadonlyArray<string | null> };
+
+/** A column of a batch as a typed array: int (NULL_INT = null), double (NaN = null), text as dictionary codes (0 = null). */
+export type TypedColumn = { kind: 'int'; data: Int32Array } | { kind: 'double'; data: Float64Array } | { kind: 'text'; codes: Int32Array; dict: TextDict };
+
 /** A batch of rows as columns (aligned with the table's ColumnSpec list). */
 export type Batch = {
   length: number;
-  /** The leading columns' values. */
+  /** The leading columns' values as plain arrays (small tables, tests). */
   columns: Array<Array<string | number | null>>;
+  /** Or: the columns as typed arrays. */
+  typed?: TypedColumn[];
   /**
-   * The remaining columns already written in the file's format by SQLite, one text a row (CSV cells
-   * joined by commas; JSON "name":value pairs joined by commas): the wide measure columns, so sixty
-   * values a row do not each cross into JavaScript.
+   * Wide episodes: the measure columns (after the typed ones), row-major, WIDE_VALUES a row (values NaN = none,
+   * days NO_DAY = none); `tail` the same as the file's text, one string a row, appended to the row as it is
+   * (CSV: each value after a comma; JSON: ,"name":value pairs and the closing brace).
    */
+  measures?: { values: Float64Array; days: Int16Array };
   tail?: string[];
   /** Whole rows already written by SQLite in the file's format (CSV lines without the line end; JSON objects). */
   lines?: string[];
@@ -68,7 +77,7 @@ const ids = [
   col('episode_study_id', 'int', 'Random study id of the episode of care, 1..number of episodes; unique within this export, different in every export.'),
 ];
 
-function episodeColumns(identified: boolean): ColumnSpec[] {
+export function episodeColumns(identified: boolean): ColumnSpec[] {
   return [
     ...ids,
     col('index_year', 'int', 'Calendar year of the index date (the first treatment of the episode).', 'year'),
@@ -100,7 +109,7 @@ function episodeColumns(identified: boolean): ColumnSpec[] {
   ];
 }
 
-function measureColumns(identified: boolean): ColumnSpec[] {
+export function measureColumns(identified: boolean): ColumnSpec[] {
   const out: ColumnSpec[] = [];
   for (const m of MEASURE_NAMES) {
     const meta = MEASURES[m];
@@ -193,303 +202,290 @@ export type Selection = {
 
 export type RowCounts = Partial<Record<TableName, number>>;
 
-class BatchBuilder {
-  columns: Array<Array<string | number | null>>;
-  tail: string[] | undefined = undefined;
-  length = 0;
-  constructor(private readonly width: number) {
-    this.columns = Array.from({ length: width }, () => []);
+/** A growing dictionary of texts by key (a number), code 0 = null; a fixed vocabulary first when given (code = index + 1). */
+export class Texts implements TextDict {
+  readonly texts: Array<string | null> = [null];
+  private readonly byKey = new Map<number, number>();
+  constructor(fixed: readonly string[] = []) {
+    this.texts.push(...fixed);
   }
-  take(): Batch {
-    const b: Batch = { length: this.length, columns: this.columns, ...(this.tail ? { tail: this.tail } : {}) };
-    this.columns = Array.from({ length: this.width }, () => []);
-    this.tail = undefined;
-    this.length = 0;
-    return b;
-  }
-}
-
-const dayCache = new Map<string, number>();
-function dayOf(iso: string): number {
-  let d = dayCache.get(iso);
-  if (d === undefined) {
-    d = parseIsoDate(iso)!;
-    if (dayCache.size > 200_000) dayCache.clear();
-    dayCache.set(iso, d);
-  }
-  return d;
-}
-
-const memberRange = (sel: Selection): [number, number] =>
-  sel.episodes.length ? [sel.episodes[0]!, sel.episodes[sel.episodes.length - 1]!] : [1, 0];
-
-/** Patients' ZIP (as a number, -1: none) and birth day (days since 1970-01-01), by patient id: one scan of patients, 8 bytes a patient. */
-function patientFacts(sqlite: Database.Database): { zip: Int32Array; zip3: Int16Array; birth: Int32Array } {
-  const max = (sqlite.prepare('SELECT max(id) FROM patients').pluck().get() as number | null) ?? 0;
-  const zip = new Int32Array(max + 1).fill(-1);
-  // The Safe Harbor ZIP3 of each patient, worked out once per patient (not once per row): -1 none, else 0..999 (0 also for restricted areas).
-  const zip3Of = new Int16Array(max + 1).fill(-1);
-  const birth = new Int32Array(max + 1);
-  const pats = sqlite.prepare('SELECT id, zip, birth_date FROM patients').raw().iterate() as IterableIterator<[number, string | null, string]>;
-  for (const [id, z, b] of pats) {
-    if (z !== null && /^[0-9]{5}$/.test(z)) {
-      zip[id] = Number(z);
-      zip3Of[id] = Number(zip3(z));
+  code(key: number, make: (key: number) => string | null): number {
+    let c = this.byKey.get(key);
+    if (c === undefined) {
+      const t = make(key);
+      c = t === null ? 0 : this.texts.push(t) - 1;
+      this.byKey.set(key, c);
     }
-    birth[id] = dayOf(b);
+    return c;
   }
-  return { zip, zip3: zip3Of, birth };
 }
 
 const ZIP3_TEXT = Array.from({ length: 1000 }, (_, k) => String(k).padStart(3, '0'));
+/** Safe Harbor's ZIP3 of each 3-digit prefix (deid.ts: restricted prefixes as 000). */
+const ZIP3_OF = Int16Array.from(ZIP3_TEXT, (p) => Number(zip3(`${p}00`)));
 
-const zipText = (z: number | undefined): string | null => (z === undefined || z < 0 ? null : String(z).padStart(5, '0'));
-
-/** Codes are written only when they have the shape of one: a de-identified file never carries free text. */
-const ICD10 = /^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
-const shapeCache = new Map<string, string | null>();
-function codeOnly(v: string | number | null, shape: RegExp): string | null {
-  if (typeof v !== 'string') return null;
-  let out = shapeCache.get(v);
-  if (out === undefined) {
-    out = shape.test(v) ? v : null;
-    if (shapeCache.size > 100_000) shapeCache.clear();
-    shapeCache.set(v, out);
+/**
+ * What the rows of one export share: the patients' ZIP and birth day (one scan
+ * of patients in the export's transaction), SQLite's text of REAL values, and
+ * the dictionaries of the texts written.
+ */
+export class RowContext {
+  readonly zip: Int32Array;
+  readonly birth: Int32Array;
+  readonly real: (v: number) => string;
+  readonly enums: Record<EnumName | 'measure', Texts>;
+  readonly date = new Texts();
+  readonly code = new Texts();
+  readonly zip3 = new Texts(ZIP3_TEXT);
+  readonly zip5 = new Texts();
+  constructor(
+    sqlite: Database.Database,
+    readonly sel: Selection,
+  ) {
+    // ZIP as a number (-1: none or malformed) and birth day by patient id: one scan, ints only.
+    const max = (sqlite.prepare('SELECT max(id) FROM patients').pluck().get() as number | null) ?? 0;
+    this.zip = new Int32Array(max + 1).fill(-1);
+    this.birth = new Int32Array(max + 1).fill(NULL_INT);
+    const it = sqlite
+      .prepare("SELECT id, CASE WHEN zip GLOB '[0-9][0-9][0-9][0-9][0-9]' THEN CAST(zip AS INTEGER) ELSE -1 END, unixepoch(birth_date) / 86400 FROM patients")
+      .raw()
+      .iterate() as IterableIterator<[number, number, number | null]>;
+    for (const [id, z, b] of it) {
+      this.zip[id] = z;
+      if (b !== null) this.birth[id] = b;
+    }
+    this.real = realText(sqlite);
+    const e = (name: EnumName) => new Texts(ENUMS[name]);
+    this.enums = {
+      carePath: e('carePath'),
+      category: e('category'),
+      conditionGroup: e('conditionGroup'),
+      region: e('region'),
+      ageBand: e('ageBand'),
+      sex: e('sex'),
+      laterality: e('laterality'),
+      complication: e('complication'),
+      measure: new Texts(MEASURE_NAMES),
+    };
   }
-  return out;
+  dateCode(day: number): number {
+    return day === NULL_INT ? 0 : this.date.code(day, daysToIso);
+  }
+  codeCode(packed: number): number {
+    return packed === 0 ? 0 : this.code.code(packed, unpackCode);
+  }
 }
 
-/** Episode rows (wide: with every measure's baseline and window values), in episode-id order. */
-export function* episodeBatches(sqlite: Database.Database, sel: Selection, shape: ExportShape, counts: RowCounts, format: ExportFormat = 'parquet', measures: MeasureCursor | null = null): Generator<Batch> {
-  const wide = shape === 'wide';
-  const identified = sel.identified;
-  const width = episodeColumns(identified).length + (wide && (format === 'parquet' || measures !== null) ? measureColumns(identified).length : 0);
-  const facts = patientFacts(sqlite);
-  const [lo, hi] = memberRange(sel);
-  // Wide: each measure's row joined by its key (measure number x 2^40 + episode id, the rowid), so SQLite
-  // does the merge and every episode comes as one row.
-  const windowCols = ['baseline_value', 'baseline_day', ...FOLLOW_UP_WINDOW_NAMES.flatMap((w) => [`${w}_value`, `${w}_day`])];
-  const perMeasure = windowCols.length;
-  // Wide values from the measure cursor (the analytic store's columns, measures.ts) when there is one.
-  const fromCursor = wide && measures !== null;
-  const textTail = wide && format !== 'parquet' && !fromCursor;
-  const measureNames = MEASURE_NAMES.flatMap((m) => windowCols.map((c) => [m, c] as const));
-  const measureSelect = !wide || fromCursor
-    ? []
-    : textTail
-      ? [
-          measureNames
-            .map(([m, c], j) => {
-              const v = `m${MEASURE_NAMES.indexOf(m)}.${c}`;
-              const name = `${m}_${c === 'baseline_value' ? 'baseline' : c.replace(/_value$/, '')}`;
-              return format === 'csv' ? `${j ? "',' || " : ''}coalesce(${v}, '')` : `'${j ? ',' : ''}"${name}":' || coalesce(${v}, 'null')`;
-            })
-            .join(' || '),
-        ]
-      : MEASURE_NAMES.flatMap((m: Measure, k) => windowCols.map((c) => `m${k}.${c}`));
-  const measureJoins = wide && !fromCursor ? MEASURE_NAMES.map((m: Measure, k) => `LEFT JOIN outcome_measures m${k} ON m${k}.id = ${measureIdRange(m)[0]} + e.episode_id`).join(' ') : '';
-  const rows = sqlite
-    .prepare(
-      `SELECT e.episode_id, e.patient_id, e.index_year, e.index_date, e.age, e.sex, e.care_path, e.condition_code, e.condition_group, e.region, e.category, e.code,
-              e.pain_duration_months, e.chronic, e.prior_procedures, e.treatments, e.procedure_sessions, e.complications_minor, e.complications_major, e.repeat_day
-              ${measureSelect.map((c) => `, ${c}`).join('')}
-         FROM outcome_episodes e ${measureJoins} WHERE e.episode_id BETWEEN ? AND ? ORDER BY e.episode_id`,
-    )
-    .raw()
-    .iterate(lo, hi) as IterableIterator<Array<string | number | null>>;
-  const cursors: Array<{ close: () => void }> = [{ close: () => void rows.return?.() }];
-  const measureValues = MEASURE_NAMES.length * perMeasure;
-  void perMeasure;
-  const leading = episodeColumns(identified).length;
+const int = (data: Int32Array): TypedColumn => ({ kind: 'int', data });
+const text = (codes: Int32Array, dict: TextDict): TypedColumn => ({ kind: 'text', codes, dict });
+/** Enumeration values (vocabulary index, NULL_INT = null) as dictionary codes. */
+function enumCodes(src: Int32Array): Int32Array {
+  const out = new Int32Array(src.length);
+  for (let r = 0; r < src.length; r++) out[r] = src[r] === NULL_INT ? 0 : src[r]! + 1;
+  return out;
+}
+const F = Object.fromEntries(EPISODE_INTS.map((k, i) => [k, i])) as Record<(typeof EPISODE_INTS)[number], number>;
 
-  const b = new BatchBuilder(width);
-  let n = 0;
-  try {
-  for (const r of rows) {
-    const e = r[0] as number;
-    const sp = sel.studyPatient[e];
-    if (!sp) continue;
-    const c = b.columns;
-    let k = 0;
-    const p = r[1] as number;
-    const z3 = p < facts.zip3.length ? facts.zip3[p]! : -1;
-    c[k++]!.push(sp);
-    c[k++]!.push(sel.studyEpisode[e]!);
-    c[k++]!.push(r[2] as number);
-    if (identified) c[k++]!.push(r[3] as string);
-    c[k++]!.push(identified ? (r[4] as number) : safeHarborAge(r[4] as number));
-    if (identified) c[k++]!.push(p < facts.birth.length ? daysToIso(facts.birth[p]!) : null);
-    c[k++]!.push(r[5] as string);
-    c[k++]!.push(z3 < 0 ? null : ZIP3_TEXT[z3]!);
-    if (identified) c[k++]!.push(zipText(facts.zip[p]));
-    c[k++]!.push(r[6] as string);
-    c[k++]!.push(codeOnly(r[7]!, ICD10));
-    for (let j = 8; j <= 10; j++) c[k++]!.push(r[j] ?? null);
-    c[k++]!.push(codeOnly(r[11]!, PROCEDURE_CODE_SHAPE));
-    for (let j = 12; j <= 19; j++) c[k++]!.push(r[j] ?? null);
-    if (fromCursor) {
-      const at = measures.at(e);
-      const { values, days } = measures.slot;
-      for (let j = 0; j < WIDE_VALUES; j++) {
-        const v = at < 0 ? NaN : values[at * WIDE_VALUES + j]!;
-        const d = at < 0 ? NO_DAY : days[at * WIDE_VALUES + j]!;
-        c[k++]!.push(v === v ? v : null);
-        c[k++]!.push(d === NO_DAY ? null : d);
+/**
+ * One chunk of episodes (a slot: slots.ts) as a batch in the order of
+ * episodeColumns, with Safe Harbor applied: study ids, age over 89 as 90,
+ * ZIP3 with restricted prefixes as 000, codes only of a code's shape (the
+ * slot holds no other); identified: the index date, birth date and 5-digit
+ * ZIP too. Members deleted since the cohort ran (not found) are left out.
+ */
+export function episodeBatch(ctx: RowContext, slot: EpisodeSlot, n: number, wide: boolean, tail: ((values: Float64Array, days: Int16Array, at: number) => string) | null): Batch {
+  const sel = ctx.sel;
+  const cap = slot.ids.length;
+  let m = 0;
+  for (let r = 0; r < n; r++) m += slot.found[r]!;
+  // Rows kept (all, unless a member was deleted since the cohort ran).
+  const keep = new Int32Array(m);
+  for (let r = 0, j = 0; r < n; r++) if (slot.found[r]) keep[j++] = r;
+  const ints = (k: number) => {
+    const src = slot.ints.subarray(k * cap, k * cap + n);
+    if (m === n) return src.slice();
+    const out = new Int32Array(m);
+    for (let j = 0; j < m; j++) out[j] = src[keep[j]!]!;
+    return out;
+  };
+  const nums = (k: number) => {
+    const out = new Float64Array(m);
+    for (let j = 0; j < m; j++) out[j] = slot.nums[k * cap + keep[j]!]!;
+    return out;
+  };
+  const sp = new Int32Array(m);
+  const se = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    const e = slot.ids[keep[j]!]!;
+    sp[j] = sel.studyPatient[e]!;
+    se[j] = sel.studyEpisode[e]!;
+  }
+  const patient = ints(F.patientId);
+  const identified = sel.identified;
+  const age = ints(F.age);
+  if (!identified) for (let j = 0; j < m; j++) if (age[j]! > AGE_CAP) age[j] = AGE_CAP;
+  const zip3Codes = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    const z = ctx.zip[patient[j]!] ?? -1;
+    zip3Codes[j] = z < 0 ? 0 : ZIP3_OF[Math.floor(z / 100)]! + 1;
+  }
+  const codesOf = (src: Float64Array) => {
+    const out = new Int32Array(m);
+    for (let j = 0; j < m; j++) out[j] = ctx.codeCode(src[j]!);
+    return out;
+  };
+  const cols: TypedColumn[] = [int(sp), int(se), int(ints(F.indexYear))];
+  if (identified) {
+    const day = ints(F.indexDay);
+    cols.push(text(day.map((d) => ctx.dateCode(d)), ctx.date));
+  }
+  cols.push(int(age));
+  if (identified) cols.push(text(patient.map((p) => ctx.dateCode(ctx.birth[p] ?? NULL_INT)), ctx.date));
+  cols.push(text(enumCodes(ints(F.sex)), ctx.enums.sex), text(zip3Codes, ctx.zip3));
+  if (identified) cols.push(text(patient.map((p) => ((ctx.zip[p] ?? -1) < 0 ? 0 : ctx.zip5.code(ctx.zip[p]!, (z) => String(z).padStart(5, '0')))), ctx.zip5));
+  cols.push(
+    text(enumCodes(ints(F.carePath)), ctx.enums.carePath),
+    text(codesOf(nums(1)), ctx.code),
+    text(enumCodes(ints(F.conditionGroup)), ctx.enums.conditionGroup),
+    text(enumCodes(ints(F.region)), ctx.enums.region),
+    text(enumCodes(ints(F.category)), ctx.enums.category),
+    text(codesOf(nums(2)), ctx.code),
+    { kind: 'double', data: nums(0) },
+    ...(['chronic', 'priorProcedures', 'treatments', 'procedureSessions', 'complicationsMinor', 'complicationsMajor', 'repeatDay'] as const).map((k) => int(ints(F[k]))),
+  );
+  const b: Batch = { length: m, columns: [], typed: cols };
+  if (wide) {
+    let values = slot.values.subarray(0, n * WIDE_VALUES);
+    let days = slot.days.subarray(0, n * WIDE_VALUES);
+    if (m < n) {
+      const v = new Float64Array(m * WIDE_VALUES);
+      const d = new Int16Array(m * WIDE_VALUES);
+      for (let j = 0; j < m; j++) {
+        v.set(values.subarray(keep[j]! * WIDE_VALUES, (keep[j]! + 1) * WIDE_VALUES), j * WIDE_VALUES);
+        d.set(days.subarray(keep[j]! * WIDE_VALUES, (keep[j]! + 1) * WIDE_VALUES), j * WIDE_VALUES);
       }
-    } else if (textTail) (b.tail ??= []).push(r[20] as string);
-    else if (wide) for (let j = 20; j < 20 + measureValues; j++) c[k++]!.push(r[j] ?? null);
-    void leading;
-    b.length++;
-    n++;
-    if (b.length === BATCH_ROWS) yield b.take();
+      values = v;
+      days = d;
+    }
+    b.measures = { values, days };
+    if (tail) {
+      const t = new Array<string>(m);
+      for (let j = 0; j < m; j++) t[j] = tail(values, days, j);
+      b.tail = t;
+    }
   }
-  } finally {
-    // Close the statement when a consumer stops early (the transaction's COMMIT needs no statement running).
-    for (const cur of cursors) cur.close();
+  return b;
+}
+
+/** One slot of treatments as a batch in the order of treatmentColumns (relative days; identified: the date too). */
+export function treatmentBatch(ctx: RowContext, slot: TreatmentSlot): Batch {
+  const sel = ctx.sel;
+  const n = treatmentsFilled(slot).rows;
+  const sp = new Int32Array(n);
+  const se = new Int32Array(n);
+  const day = new Int32Array(n);
+  const code = new Int32Array(n);
+  let lastPacked = -1;
+  let lastCode = 0;
+  for (let r = 0; r < n; r++) {
+    const e = slot.episode[r]!;
+    sp[r] = sel.studyPatient[e]!;
+    se[r] = sel.studyEpisode[e]!;
+    day[r] = slot.day[r]! - sel.indexDay[e]!;
+    const p = slot.code[r]!;
+    if (p !== lastPacked) ((lastPacked = p), (lastCode = ctx.codeCode(p)));
+    code[r] = lastCode;
   }
-  if (b.length) yield b.take();
-  counts.episodes = n;
+  const cols: TypedColumn[] = [int(sp), int(se), int(day)];
+  if (sel.identified) {
+    const dates = new Int32Array(n);
+    for (let r = 0; r < n; r++) dates[r] = ctx.dateCode(slot.day[r]!);
+    cols.push(text(dates, ctx.date));
+  }
+  cols.push(
+    text(enumCodes(slot.category.subarray(0, n)), ctx.enums.category),
+    text(code, ctx.code),
+    text(enumCodes(slot.laterality.subarray(0, n)), ctx.enums.laterality),
+    text(enumCodes(slot.complication.subarray(0, n)), ctx.enums.complication),
+  );
+  return { length: n, columns: [], typed: cols };
 }
 
 /** Below this share of the practice's episodes, rows are found through the episode index instead of a full scan. */
 const INDEX_SHARE = 0.05;
 
 /**
- * The rows of a table for the members: a full scan when the cohort is a large
- * share of the practice, else one index lookup per member episode. `onRow`
- * gets every row (the callers filter and copy); a plain loop, no generator per
- * row: at 10M rows a generator hop costs as much as reading the row.
+ * Observation rows as typed batches (Parquet), read as numbers only (episode
+ * id, day, measure as its index, value): a full scan when the cohort is a large
+ * share of the practice, else one index lookup per member episode.
  */
-function statementsOf(sqlite: Database.Database, sel: Selection, table: 'observations' | 'treatments', cols: string): Array<IterableIterator<unknown[]>> {
+export function* observationBatches(sqlite: Database.Database, ctx: RowContext, counts: RowCounts): Generator<Batch> {
+  const sel = ctx.sel;
+  const identified = sel.identified;
+  const cols = `episode_id, unixepoch(date) / 86400, CASE measure ${MEASURE_NAMES.map((m, i) => `WHEN '${m}' THEN ${i}`).join(' ')} END, value`;
   const total = sqlite.prepare('SELECT count(*) FROM outcome_episodes').pluck().get() as number;
-  if (sel.episodes.length < total * INDEX_SHARE) {
-    const stmt = sqlite.prepare(`SELECT episode_id, ${cols} FROM ${table} WHERE episode_id = ?`).raw();
-    return Array.from(sel.episodes, (e) => stmt.iterate(e) as IterableIterator<unknown[]>);
-  }
-  return [sqlite.prepare(`SELECT episode_id, ${cols} FROM ${table}`).raw().iterate() as IterableIterator<unknown[]>];
-}
-
-/** Columns of numbers that are never null, as typed arrays (cheaper to fill and to encode). */
-function typedBatch(width: number, ints: readonly number[], doubles: readonly number[]): Batch {
-  const columns: Batch['columns'] = Array.from({ length: width }, () => [] as Array<string | number | null>);
-  for (const k of ints) columns[k] = new Int32Array(BATCH_ROWS) as unknown as Array<number>;
-  for (const k of doubles) columns[k] = new Float64Array(BATCH_ROWS) as unknown as Array<number>;
-  return { length: 0, columns };
-}
-function trimmed(b: Batch): Batch {
-  if (b.length === BATCH_ROWS) return b;
-  return { length: b.length, columns: b.columns.map((c) => (Array.isArray(c) ? c : ((c as unknown as Int32Array).subarray(0, b.length) as unknown as Array<number>))) };
-}
-
-export function* observationBatches(sqlite: Database.Database, sel: Selection, counts: RowCounts): Generator<Batch> {
-  const identified = sel.identified;
-  const width = observationColumns(identified).length;
-  const valueCol = identified ? 5 : 4;
-  const fresh = () => typedBatch(width, [0, 1, 3], [valueCol]);
-  let b = fresh();
-  let n = 0;
+  const statements: Array<IterableIterator<[number | null, number, number, number]>> =
+    sel.episodes.length < total * INDEX_SHARE
+      ? Array.from(sel.episodes, (e) => sqlite.prepare(`SELECT ${cols} FROM observations WHERE episode_id = ?`).raw().iterate(e) as IterableIterator<[number, number, number, number]>)
+      : [sqlite.prepare(`SELECT ${cols} FROM observations`).raw().iterate() as IterableIterator<[number | null, number, number, number]>];
   const limit = sel.studyPatient.length;
-  for (const it of statementsOf(sqlite, sel, 'observations', 'date, measure, value')) {
-    for (const r of it) {
-      const e = r[0] as number | null;
-      if (e === null || e >= limit) continue;
-      const sp = sel.studyPatient[e]!;
-      if (!sp) continue;
-      const c = b.columns;
-      const i = b.length;
-      const date = r[1] as string;
-      c[0]![i] = sp;
-      c[1]![i] = sel.studyEpisode[e]!;
-      (c[2] as Array<string>).push(r[2] as string);
-      c[3]![i] = dayOf(date) - sel.indexDay[e]!;
-      if (identified) (c[4] as Array<string>).push(date);
-      c[valueCol]![i] = r[3] as number;
-      n++;
-      if (++b.length === BATCH_ROWS) {
-        yield b;
-        b = fresh();
-      }
-    }
-  }
-  if (b.length) yield trimmed(b);
-  counts.observations = n;
-}
-
-export function* treatmentBatches(sqlite: Database.Database, sel: Selection, counts: RowCounts): Generator<Batch> {
-  const identified = sel.identified;
-  const width = treatmentColumns(identified).length;
-  const fresh = () => typedBatch(width, [0, 1, 2], []);
-  let b = fresh();
+  let sp = new Int32Array(BATCH_ROWS);
+  let se = new Int32Array(BATCH_ROWS);
+  let measure = new Int32Array(BATCH_ROWS);
+  let day = new Int32Array(BATCH_ROWS);
+  let date = new Int32Array(BATCH_ROWS);
+  let value = new Float64Array(BATCH_ROWS);
+  let k = 0;
   let n = 0;
-  const limit = sel.studyPatient.length;
-  const o = identified ? 1 : 0;
-  // Category, code, laterality and complication as one text from SQLite (one string a row instead of
-  // four; a practice has a few hundred combinations), split once per combination.
-  const combos = new Map<string, [string, string | null, string | null, string | null]>();
-  const combo = (t: string) => {
-    let v = combos.get(t);
-    if (!v) {
-      const [category, code, laterality, complication] = t.split('|') as [string, string, string, string];
-      v = [category, codeOnly(code || null, PROCEDURE_CODE_SHAPE), laterality || null, complication || null];
-      combos.set(t, v);
-    }
-    return v;
+  const batch = (): Batch => {
+    const cut = <T extends Int32Array | Float64Array>(a: T) => a.subarray(0, k) as T;
+    return {
+      length: k,
+      columns: [],
+      typed: [
+        int(cut(sp)),
+        int(cut(se)),
+        text(cut(measure), ctx.enums.measure),
+        int(cut(day)),
+        ...(identified ? [text(cut(date), ctx.date)] : []),
+        { kind: 'double' as const, data: cut(value) },
+      ],
+    };
   };
-  const cols = `date, category || '|' || coalesce(code, '') || '|' || coalesce(laterality, '') || '|' || coalesce(complication, '')`;
-  for (const it of statementsOf(sqlite, sel, 'treatments', cols)) {
-    for (const r of it) {
-      const e = r[0] as number;
-      if (e >= limit) continue;
-      const sp = sel.studyPatient[e]!;
-      if (!sp) continue;
-      const c = b.columns;
-      const i = b.length;
-      const date = r[1] as string;
-      const [category, code, laterality, complication] = combo(r[2] as string);
-      c[0]![i] = sp;
-      c[1]![i] = sel.studyEpisode[e]!;
-      c[2]![i] = dayOf(date) - sel.indexDay[e]!;
-      if (identified) c[3]!.push(date);
-      c[3 + o]!.push(category);
-      c[4 + o]!.push(code);
-      c[5 + o]!.push(laterality);
-      c[6 + o]!.push(complication);
+  for (const it of statements) {
+    for (const [e, d, m, v] of it) {
+      if (e === null || e >= limit) continue;
+      const p = sel.studyPatient[e]!;
+      if (!p) continue;
+      sp[k] = p;
+      se[k] = sel.studyEpisode[e]!;
+      measure[k] = m + 1;
+      day[k] = d - sel.indexDay[e]!;
+      if (identified) date[k] = ctx.dateCode(d);
+      value[k] = v;
       n++;
-      if (++b.length === BATCH_ROWS) {
-        yield b;
-        b = fresh();
+      if (++k === BATCH_ROWS) {
+        yield batch();
+        k = 0;
+        sp = new Int32Array(BATCH_ROWS);
+        se = new Int32Array(BATCH_ROWS);
+        measure = new Int32Array(BATCH_ROWS);
+        day = new Int32Array(BATCH_ROWS);
+        date = new Int32Array(BATCH_ROWS);
+        value = new Float64Array(BATCH_ROWS);
       }
     }
   }
-  if (b.length) yield trimmed(b);
-  counts.treatments = n;
-}
-
-export function batchesOf(
-  sqlite: Database.Database,
-  sel: Selection,
-  shape: ExportShape,
-  table: TableName,
-  counts: RowCounts,
-  format: ExportFormat = 'parquet',
-  selectionTable: string | null = null,
-  measures: MeasureCursor | null = null,
-): Generator<Batch> {
-  if (format !== 'parquet' && selectionTable) {
-    if (table === 'episodes') return episodeLineBatches(sqlite, sel, shape, format, selectionTable, counts, measures);
-    return lineBatches(sqlite, sel, table, format, selectionTable, counts);
-  }
-  if (table === 'episodes') return episodeBatches(sqlite, sel, shape, counts, format, measures);
-  if (table === 'observations') return observationBatches(sqlite, sel, counts);
-  return treatmentBatches(sqlite, sel, counts);
+  if (k) yield batch();
+  counts.observations = n;
 }
 
 // ---- rows written by SQLite ------------------------------------------------------------------
 
 /**
  * The export's study ids and index days in a TEMP table, so that SQLite can
- * write whole CSV lines or JSON objects of observations and treatments (one
- * string a row crosses into JavaScript instead of five values). Returns its
+ * write whole CSV lines or JSON objects of observations (one string a row
+ * crosses into JavaScript instead of five values). Returns its
  * name; drop it with dropSelectionTable.
  */
 export function createSelectionTable(sqlite: Database.Database, sel: Selection): string {
@@ -522,42 +518,33 @@ export function dropSelectionTable(sqlite: Database.Database, name: string): voi
   sqlite.exec(`DROP TABLE IF EXISTS ${name}`);
 }
 
-/** A CPT / HCPCS code only when it has that shape (else NULL): no free text reaches a file. */
-const CODE_SQL = (c: string) => `CASE WHEN ${c} GLOB '[0-9][0-9][0-9][0-9][0-9FTU]' OR ${c} GLOB '[A-V][0-9][0-9][0-9][0-9]' THEN ${c} END`;
 const q = (name: string) => `"${name}":`;
 
 /**
- * The SQL text of one row. Every text value here is an enumeration (CHECK
- * constraints), an ISO date (CHECK), or a code of a checked shape: none can
- * contain a comma, a quote or a line break, or start with = + - @, so no CSV
- * quoting or formula neutralisation is needed (server/domain/csv.ts would
- * leave them unchanged); numbers are SQLite's own text of the value.
+ * The SQL text of one observation row. Every text value here is an
+ * enumeration (CHECK constraint) or an ISO date (CHECK): none can contain a
+ * comma, a quote or a line break, or start with = + - @, so no CSV quoting or
+ * formula neutralisation is needed (server/domain/csv.ts would leave them
+ * unchanged); numbers are SQLite's own text of the value.
  */
-function lineSql(table: 'observations' | 'treatments', format: 'csv' | 'json', identified: boolean): string {
-  const day = table === 'observations' ? `(unixepoch(o.date) / 86400 - s.day)` : `(unixepoch(o.date) / 86400 - s.day)`;
-  if (table === 'observations') {
-    if (format === 'csv') return `s.sp || ',' || s.se || ',' || o.measure || ',' || ${day} || ${identified ? `',' || o.date || ` : ''}',' || o.value`;
-    return `'{${q('patient_study_id')}' || s.sp || ',${q('episode_study_id')}' || s.se || ',${q('measure')}"' || o.measure || '",${q('day')}' || ${day} || ${
-      identified ? `',${q('date')}"' || o.date || '"' || ` : ''
-    }',${q('value')}' || o.value || '}'`;
-  }
-  const code = CODE_SQL('o.code');
-  if (format === 'csv')
-    return `s.sp || ',' || s.se || ',' || ${day} || ${identified ? `',' || o.date || ` : ''}',' || o.category || ',' || coalesce(${code}, '') || ',' || coalesce(o.laterality, '') || ',' || coalesce(o.complication, '')`;
-  const text = (v: string) => `coalesce('"' || ${v} || '"', 'null')`;
-  return `'{${q('patient_study_id')}' || s.sp || ',${q('episode_study_id')}' || s.se || ',${q('day')}' || ${day} || ${
+function lineSql(format: 'csv' | 'json', identified: boolean): string {
+  const day = `(unixepoch(o.date) / 86400 - s.day)`;
+  if (format === 'csv') return `s.sp || ',' || s.se || ',' || o.measure || ',' || ${day} || ${identified ? `',' || o.date || ` : ''}',' || o.value`;
+  return `'{${q('patient_study_id')}' || s.sp || ',${q('episode_study_id')}' || s.se || ',${q('measure')}"' || o.measure || '",${q('day')}' || ${day} || ${
     identified ? `',${q('date')}"' || o.date || '"' || ` : ''
-  }',${q('category')}"' || o.category || '",${q('code')}' || ${text(code)} || ',${q('laterality')}' || ${text('o.laterality')} || ',${q('complication')}' || ${text('o.complication')} || '}'`;
+  }',${q('value')}' || o.value || '}'`;
 }
 
-function* lineBatches(sqlite: Database.Database, sel: Selection, table: 'observations' | 'treatments', format: 'csv' | 'json', selectionTable: string, counts: RowCounts): Generator<Batch> {
+/** Observation rows written by SQLite as CSV lines or JSON objects (one string a row crosses into JavaScript). */
+export function* lineBatches(sqlite: Database.Database, sel: Selection, format: 'csv' | 'json', selectionTable: string, counts: RowCounts): Generator<Batch> {
+  const table = 'observations';
   const total = sqlite.prepare('SELECT count(*) FROM outcome_episodes').pluck().get() as number;
   // A large cohort: scan the table and look each row's episode up; a small one: its episodes' rows through the index.
   const from =
     sel.episodes.length >= total * INDEX_SHARE
       ? `FROM ${table} o CROSS JOIN ${selectionTable} s ON s.episode_id = o.episode_id`
       : `FROM ${selectionTable} s CROSS JOIN ${table} o ON o.episode_id = s.episode_id`;
-  const it = sqlite.prepare(`SELECT ${lineSql(table, format, sel.identified)} ${from}`).pluck().iterate() as IterableIterator<string>;
+  const it = sqlite.prepare(`SELECT ${lineSql(format, sel.identified)} ${from}`).pluck().iterate() as IterableIterator<string>;
   let lines: string[] = [];
   let n = 0;
   try {
@@ -576,117 +563,12 @@ function* lineBatches(sqlite: Database.Database, sel: Selection, table: 'observa
   counts[table] = n;
 }
 
-const ICD10_SQL = (c: string) =>
-  `CASE WHEN ${['', '.[0-9A-Z]', '.[0-9A-Z][0-9A-Z]', '.[0-9A-Z][0-9A-Z][0-9A-Z]', '.[0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z]']
-    .map((tail) => `${c} GLOB '[A-TV-Z][0-9][0-9A-Z]${tail}'`)
-    .join(' OR ')} THEN ${c} END`;
-const ZIP5_SQL = (c: string) => `CASE WHEN ${c} GLOB '[0-9][0-9][0-9][0-9][0-9]' THEN ${c} END`;
-const ZIP3_SQL = (c: string) =>
-  `CASE WHEN ${c} GLOB '[0-9][0-9][0-9][0-9][0-9]' THEN CASE WHEN substr(${c}, 1, 3) IN (${RESTRICTED_ZIP3.map((z) => `'${z}'`).join(', ')}) THEN '000' ELSE substr(${c}, 1, 3) END END`;
-
-/** Each episode column as SQL (aliases: s the selection, e outcome_episodes, p patients, m0..m4 the measures), with Safe Harbor applied as deid.ts does. */
-function episodeColumnSql(identified: boolean): Record<string, string> {
-  const cols: Record<string, string> = {
-    patient_study_id: 's.sp',
-    episode_study_id: 's.se',
-    index_year: 'e.index_year',
-    index_date: 'e.index_date',
-    age: identified ? 'e.age' : `min(e.age, ${AGE_CAP})`,
-    birth_date: 'p.birth_date',
-    sex: 'e.sex',
-    zip3: ZIP3_SQL('p.zip'),
-    zip: ZIP5_SQL('p.zip'),
-    care_path: 'e.care_path',
-    condition_code: ICD10_SQL('e.condition_code'),
-    condition_group: 'e.condition_group',
-    region: 'e.region',
-    primary_category: 'e.category',
-    primary_code: CODE_SQL('e.code'),
-    pain_duration_months: 'e.pain_duration_months',
-    chronic: 'e.chronic',
-    prior_procedures: 'e.prior_procedures',
-    treatments: 'e.treatments',
-    procedure_sessions: 'e.procedure_sessions',
-    complications_minor: 'e.complications_minor',
-    complications_major: 'e.complications_major',
-    repeat_day: 'e.repeat_day',
-  };
-  MEASURE_NAMES.forEach((m, k) => {
-    cols[`${m}_baseline`] = `m${k}.baseline_value`;
-    cols[`${m}_baseline_day`] = `m${k}.baseline_day`;
-    for (const w of FOLLOW_UP_WINDOW_NAMES) {
-      cols[`${m}_${w}`] = `m${k}.${w}_value`;
-      cols[`${m}_${w}_day`] = `m${k}.${w}_day`;
-    }
-  });
-  return cols;
-}
-
-/**
- * Episode rows written by SQLite as CSV lines or JSON objects, in episode-id
- * order. Text values are enumerations, ISO dates, digits, or codes of a
- * checked shape (as lineSql).
- */
-function* episodeLineBatches(
-  sqlite: Database.Database,
-  sel: Selection,
-  shape: ExportShape,
-  format: 'csv' | 'json',
-  selectionTable: string,
-  counts: RowCounts,
-  measures: MeasureCursor | null = null,
-): Generator<Batch> {
-  const spec = tableSpecs(shape, sel.identified).find((t) => t.name === 'episodes')!;
-  const sql = episodeColumnSql(sel.identified);
-  // Wide with a measure cursor: SQLite writes the facts, the measure values are appended from the cursor's slot.
-  const tail = shape === 'wide' && measures ? wideTail(sqlite, format, sel.identified) : null;
-  const columns = tail ? episodeColumns(sel.identified) : spec.columns;
-  const parts = columns.map((c, k) => {
-    const v = sql[c.name];
-    if (!v) throw new Error(`no SQL for export column ${c.name}`);
-    if (format === 'csv') return `${k ? "',' || " : ''}coalesce(${v}, '')`;
-    const value = c.type === 'string' ? `coalesce('"' || ${v} || '"', 'null')` : `coalesce(${v}, 'null')`;
-    return `'${k ? ',' : '{'}"${c.name}":' || ${value}`;
-  });
-  const line = parts.join(' || ') + (format === 'json' && !tail ? ` || '}'` : '');
-  const joins = shape === 'wide' && !tail ? MEASURE_NAMES.map((m, k) => `LEFT JOIN outcome_measures m${k} ON m${k}.id = ${measureIdRange(m)[0]} + e.episode_id`).join(' ') : '';
-  const it = sqlite
-    .prepare(
-      `SELECT ${tail ? 's.episode_id, ' : ''}${line} FROM ${selectionTable} s CROSS JOIN outcome_episodes e ON e.episode_id = s.episode_id CROSS JOIN patients p ON p.id = e.patient_id ${joins} ORDER BY s.episode_id`,
-    )
-    [tail ? 'raw' : 'pluck']()
-    .iterate() as IterableIterator<string | [number, string]>;
-  let lines: string[] = [];
-  let n = 0;
-  try {
-    for (const r of it) {
-      let l: string;
-      if (tail) {
-        const [e, facts] = r as [number, string];
-        const at = measures!.at(e);
-        l = facts + tail(measures!.slot.values, measures!.slot.days, at);
-      } else l = r as string;
-      lines.push(l);
-      n++;
-      if (lines.length === BATCH_ROWS) {
-        yield { length: lines.length, columns: [], lines };
-        lines = [];
-      }
-    }
-  } finally {
-    it.return?.();
-  }
-  if (lines.length) yield { length: lines.length, columns: [], lines };
-  counts.episodes = n;
-}
-
 /**
  * The wide measure columns of one row as the file's text, from a slot
  * (measures.ts): numbers written exactly as SQLite writes them (realText),
  * empty (CSV) or null (JSON) when none; JSON closes the row object.
  */
-function wideTail(sqlite: Database.Database, format: 'csv' | 'json', identified: boolean): (values: Float64Array, days: Int16Array, at: number) => string {
-  const real = realText(sqlite);
+export function wideTail(real: (v: number) => string, format: 'csv' | 'json', identified: boolean): (values: Float64Array, days: Int16Array, at: number) => string {
   const names = measureColumns(identified).map((c) => c.name);
   // Day texts by day + 32768 (days are Int16): a packed array, filled as days appear.
   const dayText: string[] = new Array<string>(65536).fill('');

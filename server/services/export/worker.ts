@@ -7,36 +7,46 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { exportJob, type ExportRequest } from './job.ts';
-import { SLOT_ASKED, SLOT_FILLED, slotOf, type MeasureSource } from './measures.ts';
+import { exportJob, type ExportRequest, type StoreSlots } from './job.ts';
+import { episodeSlotOf, SLOT_ASKED, SLOT_FILLED, treatmentSlotOf, type SlotSource } from './slots.ts';
 
-type Data = { path: string; request: ExportRequest; credits: Int32Array; slots: SharedArrayBuffer[] | null };
+type Data = { path: string; request: ExportRequest; credits: Int32Array; slots: { episodes: SharedArrayBuffer[]; treatments: SharedArrayBuffer[] } | null };
 const { path, request, credits, slots } = workerData as Data & { entry: string };
 
 /**
- * The wide measure values from the analytic store (measures.ts): the request's thread runs the task
- * `export.wideMeasures` into a shared slot and flags it; this thread waits for the flag (a minute at most,
- * then SQLite fills the slot).
+ * The episode and treatment rows from the analytic store (slots.ts): the request's thread runs the task
+ * `export.episodes` / `export.treatments` into a shared slot and flags it; this thread waits for the flag
+ * (a minute at most, then SQLite fills the slot).
  */
-const measures: MeasureSource | null = slots && {
-  slots: slots.map(slotOf),
-  ask(slot, n) {
-    Atomics.store(this.slots[slot]!.header, 0, SLOT_ASKED);
-    parentPort!.postMessage({ type: 'measures', slot, n });
-  },
-  wait(slot) {
-    const h = this.slots[slot]!.header;
-    const until = Date.now() + 60_000;
-    while (Atomics.load(h, 0) === SLOT_ASKED && Date.now() < until) Atomics.wait(h, 0, SLOT_ASKED, 1000);
-    return Atomics.load(h, 0) === SLOT_FILLED ? h[1]! : null;
-  },
-};
+function source(table: 'episodes' | 'treatments', headers: Int32Array[]): SlotSource {
+  return {
+    ask(slot, n) {
+      Atomics.store(headers[slot]!, 0, SLOT_ASKED);
+      parentPort!.postMessage({ type: 'fill', table, slot, n });
+    },
+    wait(slot) {
+      const h = headers[slot]!;
+      const until = Date.now() + 60_000;
+      while (Atomics.load(h, 0) === SLOT_ASKED && Date.now() < until) Atomics.wait(h, 0, SLOT_ASKED, 1000);
+      return Atomics.load(h, 0) === SLOT_FILLED ? h[1]! : null;
+    },
+  };
+}
+const storeSlots: StoreSlots | null = slots && (() => {
+  const episodes = slots.episodes.map(episodeSlotOf);
+  const treatments = slots.treatments.map(treatmentSlotOf);
+  return {
+    episodes,
+    treatments,
+    source: { episodes: source('episodes', episodes.map((s) => s.header)), treatments: source('treatments', treatments.map((s) => s.header)) },
+  };
+})();
 
 const sqlite = new Database(path, { readonly: true, fileMustExist: true });
 sqlite.pragma('busy_timeout = 5000');
 sqlite.pragma('cache_size = -65536');
 try {
-  for (const ev of exportJob(sqlite, request, { measures, onMeasures: (filled) => parentPort!.postMessage({ type: 'measures-filled', filled }) })) {
+  for (const ev of exportJob(sqlite, request, { slots: storeSlots, onFilled: (filled) => parentPort!.postMessage({ type: 'filled', filled }) })) {
     if (ev.type === 'chunk') {
       while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, Atomics.load(credits, 0), 1000);
       Atomics.sub(credits, 0, 1);

@@ -208,8 +208,8 @@ describe('wide measure values from the analytic store (measures.ts)', () => {
   ] as const)('%s (identified: %s): the store path writes the same bytes as SQLite, apart from the random ids', async (format, identified) => {
     const viaStore = await runExport(db, COHORT, { shape: 'wide', format, identified });
     const viaSqlite = await runExport(db, COHORT, { shape: 'wide', format, identified, analytics: null });
-    expect(viaStore.measures).toEqual({ store: 1, sqlite: 0 });
-    expect(viaSqlite.measures).toEqual({ store: 0, sqlite: 1 });
+    expect(viaStore.filled).toEqual({ episodes: { store: 1, sqlite: 0 }, treatments: { store: 1, sqlite: 0 } });
+    expect(viaSqlite.filled).toEqual({ episodes: { store: 0, sqlite: 1 }, treatments: { store: 0, sqlite: 1 } });
     const a = withoutIds(viaStore.files[`episodes.${format}`]!, format);
     expect(a.length).toBeGreaterThan(memberIds.length - 1);
     // Some rows carry measure values (so the comparison covers them), written as SQLite writes a REAL.
@@ -220,7 +220,7 @@ describe('wide measure values from the analytic store (measures.ts)', () => {
   it('parquet: the store path decodes to the same rows as SQLite', async () => {
     const viaStore = await runExport(db, COHORT, { shape: 'wide', format: 'parquet' });
     const viaSqlite = await runExport(db, COHORT, { shape: 'wide', format: 'parquet', analytics: null });
-    expect(viaStore.measures).toEqual({ store: 1, sqlite: 0 });
+    expect(viaStore.filled).toEqual({ episodes: { store: 1, sqlite: 0 }, treatments: { store: 1, sqlite: 0 } });
     const a = await readTable(viaStore.dir, 'episodes.parquet');
     const b = await readTable(viaSqlite.dir, 'episodes.parquet');
     const cols = Object.keys(a[0]!).filter((c) => !c.endsWith('study_id'));
@@ -237,7 +237,7 @@ describe('wide measure values from the analytic store (measures.ts)', () => {
       }) as Analytics['runTask'] };
     for (const format of FORMATS) {
       const out = await runExport(db, COHORT, { shape: 'wide', format, analytics: ahead });
-      expect(out.measures).toEqual({ store: 0, sqlite: 1 });
+      expect(out.filled).toEqual({ episodes: { store: 0, sqlite: 1 }, treatments: { store: 0, sqlite: 1 } });
       expect(tuples(await readTable(out.dir, `episodes.${format}`, TEXT), WIDE_COLUMNS)).toEqual(storedWide());
     }
   });
@@ -252,7 +252,7 @@ describe('wide measure values from the analytic store (measures.ts)', () => {
       const viaWorker = await runExport(fileDb, COHORT, { shape: 'wide', format, worker: true, slotRows: 7 });
       const viaSqlite = await runExport(fileDb, COHORT, { shape: 'wide', format, worker: false, analytics: null });
       const episodes = viaWorker.counts.episodes!;
-      expect(viaWorker.measures).toEqual({ store: Math.ceil(episodes / 7), sqlite: 0 });
+      expect(viaWorker.filled).toEqual({ episodes: { store: Math.ceil(episodes / 7), sqlite: 0 }, treatments: { store: Math.ceil(episodes / 7), sqlite: 0 } });
       const a = await readTable(viaWorker.dir, `episodes.${format}`, TEXT);
       const b = await readTable(viaSqlite.dir, `episodes.${format}`, TEXT);
       const cols = Object.keys(a[0]!).filter((c) => !c.endsWith('study_id'));
@@ -276,7 +276,7 @@ describe('wide measure values through the server runtime', () => {
       for (const format of ['csv', 'json'] as const) {
         const viaStore = await runExport(fileDb, COHORT, { shape: 'wide', format, worker: true, analytics, slotRows: 16 });
         const viaSqlite = await runExport(fileDb, COHORT, { shape: 'wide', format, worker: false, analytics: null });
-        expect(viaStore.measures).toEqual({ store: Math.ceil(viaStore.counts.episodes! / 16), sqlite: 0 });
+        expect(viaStore.filled).toEqual({ episodes: { store: Math.ceil(viaStore.counts.episodes! / 16), sqlite: 0 }, treatments: { store: Math.ceil(viaStore.counts.episodes! / 16), sqlite: 0 } });
         expect(withoutIds(viaStore.files[`episodes.${format}`]!, format)).toEqual(withoutIds(viaSqlite.files[`episodes.${format}`]!, format));
       }
     } finally {

@@ -9,23 +9,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../../db/index.ts';
 import type { CohortDefinition } from '../../../server/services/cohorts/definition.ts';
+import type { SlotsFilled } from '../../../server/services/export/job.ts';
 import { exportRequest } from '../../../server/services/export/request.ts';
 import { inProcessAnalytics, type Analytics } from '../../../server/services/analytics/runtime.ts';
 import { exportZip } from '../../../server/services/export/stream.ts';
 import type { ExportFormat, ExportShape, RowCounts } from '../../../server/services/export/tables.ts';
 
-export type Unpacked = { dir: string; zipBytes: Buffer; files: Record<string, Buffer>; counts: RowCounts; measures: { store: number; sqlite: number } | null };
+export type Unpacked = { dir: string; zipBytes: Buffer; files: Record<string, Buffer>; counts: RowCounts; filled: SlotsFilled | null };
 
 export async function runExport(
   db: Db,
   definition: CohortDefinition,
-  opts: { shape: ExportShape; format: ExportFormat; identified?: boolean; worker?: boolean; sqlite?: Db['$client']; analytics?: Analytics | null; slotRows?: number },
+  opts: { shape: ExportShape; format: ExportFormat; identified?: boolean; worker?: boolean; sqlite?: Db['$client']; analytics?: Analytics | null; slotRows?: number; treatmentRows?: number },
 ): Promise<Unpacked> {
   const { request } = await exportRequest({ db, analytics: inProcessAnalytics(db) }, definition, { shape: opts.shape, format: opts.format, identified: opts.identified ?? false, cohort: null, now: Date.now() });
   const out = exportZip(opts.sqlite ?? db.$client, request, {
     worker: opts.worker ?? false,
     ...(opts.analytics !== undefined ? { analytics: opts.analytics } : {}),
     ...(opts.slotRows ? { slotRows: opts.slotRows } : {}),
+    ...(opts.treatmentRows ? { treatmentRows: opts.treatmentRows } : {}),
   });
   const chunks: Buffer[] = [];
   for await (const c of out.stream) chunks.push(c as Buffer);
@@ -36,7 +38,7 @@ export async function runExport(
   execFileSync('unzip', ['-q', join(dir, 'export.zip'), '-d', join(dir, 'x')]);
   const files: Record<string, Buffer> = {};
   for (const f of readdirSync(join(dir, 'x'))) files[f] = readFileSync(join(dir, 'x', f));
-  return { dir: join(dir, 'x'), zipBytes, files, counts, measures: out.measures };
+  return { dir: join(dir, 'x'), zipBytes, files, counts, filled: out.filled };
 }
 
 let con: DuckDBConnection | null = null;
