@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CARE_PATHS, CONDITION_GROUP_NAMES, FOLLOW_UP_WINDOW_NAMES, PROCEDURE_CODE_SHAPE, SEXES, TREATMENT_CATEGORIES } from '../../db/schema/vocabulary.ts';
 import { parseIsoDate } from '../domain/dates.ts';
 import { PERIODS, UNITS, VOLUME_GROUPINGS } from '../services/operations/aggregate.ts';
-import { calendar, codeOptions, comparison, flaggedEpisodes, followUp, mix, movers, repeats, volume } from '../services/operations/service.ts';
+import { calendar, codeOptions, comparison, flaggedEpisodes, flaggedEpisodesCsv, followUp, mix, movers, repeats, volume } from '../services/operations/service.ts';
 import { FLAG_NAMES } from '../services/operations/store.ts';
 import { AGE_BAND_LABELS, type OutcomeFilters } from '../services/outcomes/filters.ts';
 import { OUTCOME_MEASURES } from '../services/outcomes/query.ts';
@@ -86,6 +86,11 @@ export const operationsRouter = router({
       }),
     )
     .query(({ ctx, input }) => flaggedEpisodes(ctx, { ...input, filters: filtersOf(input.filters) })),
+
+  /** The whole flagged list as a CSV file (physicians their own episodes, admins all), audited as an identified export. */
+  flaggedEpisodesCsv: procedure(patientLevel)
+    .input(z.object({ filters: Filters }).default({ filters: NO_PRACTICE_FILTERS }))
+    .mutation(({ ctx, input }) => flaggedEpisodesCsv(ctx, { filters: filtersOf(input.filters) })),
 
   /** Follow-up completion per provider or site, overall and per index-date period. */
   followUp: procedure(aggregates)

@@ -65,6 +65,7 @@ const EXPECTED: Record<string, Expected> = {
   'operations.comparison': ALL,
   // The flagged-episode list is patient-level: physicians (own episodes) and admins
   'operations.flaggedEpisodes': PHYSICIAN_ADMIN,
+  'operations.flaggedEpisodesCsv': PHYSICIAN_ADMIN,
   // Cohorts (issue 7): rows added with its procedures
   // Cohort builder and counts: physicians, researchers (suppressed), admins; de-identified export: the same roles
   'cohorts.funnel': ['physician', 'researcher', 'admin'],

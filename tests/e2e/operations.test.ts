@@ -80,6 +80,14 @@ describe('the Operations page', () => {
     const list = page.getByRole('region', { name: 'Flagged episodes' });
     await list.locator('tbody tr').first().waitFor();
     expect(await list.locator('tbody tr').count()).toBe(Math.min(50, await list.locator('tbody tr').count()));
+    // Its CSV is the whole list, written by the server and audited as an identified export.
+    const identifiedExports = server.db.$client.prepare("SELECT count(*) FROM audit_log WHERE action = 'export.identified'").pluck();
+    const exportsBefore = identifiedExports.get() as number;
+    const [flaggedFile] = await Promise.all([page.waitForEvent('download'), list.getByRole('button', { name: /^CSV \(all/ }).click()]);
+    const flaggedLines = readFileSync((await flaggedFile.path())!, 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(flaggedLines[0]).toMatch(/^Episode id,Patient id,Index date,/);
+    expect(flaggedLines.length - 1).toBe(Number((await list.locator('.ops-note').first().textContent())!.match(/of ([\d,]+) shown/)![1]!.replace(/,/g, '')));
+    expect(identifiedExports.get()).toBe(exportsBefore + 1);
 
     // The comparison table sorts and downloads as CSV; the hostile name is neutralised.
     const table = page.getByRole('region', { name: 'Provider comparison' });

@@ -29,14 +29,14 @@ const as = (who: Who) => createCallerFactory(appRouter)(createContextInner({ db,
 /**
  * Dr One (North clinic): 30 ESI episodes in 2024, 24 with a baseline pain
  * score, 18 of those scored at 3 months, 12 of them responders (>= 30 %).
- * Dr Two (South clinic): 4 MBB episodes, and one patient with five lumbar ESI
+ * Dr Two (South clinic, its name formula-like): 4 MBB episodes, and one patient with five lumbar ESI
  * sessions within a year (the fifth flagged).
  */
 beforeAll(() => {
   db = createTestDb();
   const store = new RecordStore(db);
   db.$client.transaction(() => {
-    store.writeSites([{ key: 'S1', name: 'North clinic' }, { key: 'S2', name: 'South clinic' }], null);
+    store.writeSites([{ key: 'S1', name: 'North clinic' }, { key: 'S2', name: '@South clinic' }], null);
     store.writeProviders(
       [
         { key: 'D1', name: 'Dr One', specialty: null, siteKey: 'S1' },
@@ -163,6 +163,34 @@ describe('repeats and payer-rule flags', () => {
     expect((await as('physician').operations.flaggedEpisodes({})).rows).toHaveLength(0);
     const audited = db.$client.prepare(`SELECT detail FROM audit_log WHERE action = 'patient.read' AND user_id = 5`).pluck().all() as string[];
     expect(audited.some((d) => d.includes('operations.flaggedEpisodes'))).toBe(true);
+  });
+
+  it('the CSV download carries the whole list the caller may see, formula-safe, audited as an identified export without values', async () => {
+    const list = await as('admin').operations.flaggedEpisodes({});
+    const file = await as('admin').operations.flaggedEpisodesCsv({});
+    expect([file.rows, file.total]).toEqual([1, 1]);
+    const lines = file.csv.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('Episode id,Patient id,Index date,Provider,Site,Region,Flagged session,ESI sessions in the 365 days ending on it,Session dates');
+    const r = list.rows[0]!;
+    expect(lines.slice(1)).toEqual([[r.episodeId, r.patientId, r.indexDate, 'Dr Two', "'@South clinic", 'Lumbar', '2024-10-02', 5, r.windowDates.join(' ')].join(',')]);
+    expect(r.windowDates).toHaveLength(5);
+
+    expect((await as('physician2').operations.flaggedEpisodesCsv({})).rows).toBe(1);
+    const none = await as('physician').operations.flaggedEpisodesCsv({});
+    expect([none.rows, none.csv.trimEnd().split('\r\n').length]).toEqual([0, 1]);
+    await expect(as('practice_manager').operations.flaggedEpisodesCsv({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(as('researcher').operations.flaggedEpisodesCsv({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+
+    const entries = db.$client
+      .prepare(`SELECT user_id AS userId, target, detail FROM audit_log WHERE action = 'export.identified' ORDER BY id`)
+      .all() as Array<{ userId: number; target: string; detail: string }>;
+    expect(entries.map((e) => [e.userId, e.target])).toEqual([
+      [5, 'operations.flaggedEpisodes'],
+      [2, 'operations.flaggedEpisodes'],
+      [1, 'operations.flaggedEpisodes'],
+    ]);
+    expect(JSON.parse(entries[0]!.detail)).toEqual({ format: 'csv', rows: 1, total: 1, patients: 1, patientIds: [r.patientId] });
+    for (const e of entries) expect(e.detail).not.toMatch(/\d{4}-\d{2}-\d{2}|South|Dr /);
   });
 });
 

@@ -298,19 +298,6 @@ export const comparisonCsv: CsvColumn<ComparisonRow>[] = [
   { header: 'Responder rate 95% CI upper (Wilson)', value: (r) => r.responders.upper },
 ];
 
-export type FlaggedRow = Flagged['rows'][number];
-export const flaggedCsv: CsvColumn<FlaggedRow>[] = [
-  { header: 'Episode id', value: (r) => r.episodeId },
-  { header: 'Patient id', value: (r) => r.patientId },
-  { header: 'Index date', value: (r) => r.indexDate },
-  { header: 'Provider', value: (r) => r.provider },
-  { header: 'Site', value: (r) => r.site },
-  { header: 'Region', value: (r) => r.region },
-  { header: 'Flagged session', value: (r) => r.flaggedOn },
-  { header: 'ESI sessions in the 365 days ending on it', value: (r) => r.sessionsInWindow },
-  { header: 'Session dates', value: (r) => r.windowDates.join(' ') },
-];
-
 export type RepeatRow = Repeats['byCategory'][number];
 export const repeatsCsv: CsvColumn<RepeatRow>[] = [
   { header: 'Procedure type', value: (r) => r.label },

@@ -17,6 +17,8 @@ import type { ContextInner } from '../../context.ts';
 import { auditPatientRead, isPhysician } from '../../auth/scope.ts';
 import { privacyFor, type Privacy } from '../../auth/privacy.ts';
 import { COMPLEMENTARY_DISPLAY, isShown, rate, type Count } from '../../auth/suppression.ts';
+import { audit } from '../../auth/log.ts';
+import { toCsv, type CsvColumn } from '../../domain/csv.ts';
 import { daysToIso, parseIsoDate } from '../../domain/dates.ts';
 import { DomainError } from '../../errors.ts';
 import { proportion, type ProportionFigure } from '../outcomes/figures.ts';
@@ -466,7 +468,8 @@ export type FlaggedEpisodes = {
   next: { date: string; episodeId: number } | null;
 };
 
-export async function flaggedEpisodes(ctx: Ctx, input: FlaggedInput): Promise<FlaggedEpisodes> {
+/** The flagged list's rows (newest first) from `cursor` on, at most `limit`: the page and the CSV download share it. */
+async function flaggedRows(ctx: Ctx, input: FlaggedInput): Promise<{ rows: FlaggedEpisodes['rows']; total: number; more: boolean }> {
   const p = prepare(ctx, input.filters);
   const own = ownProvider(ctx);
   if (ctx.user?.role !== 'admin' && own === null) throw new DomainError('FORBIDDEN', 'You do not have access to patient records.');
@@ -483,9 +486,49 @@ export async function flaggedEpisodes(ctx: Ctx, input: FlaggedInput): Promise<Fl
     sessionsInWindow: x.inWindow,
     windowDates: x.windowDays.map(daysToIso),
   }));
+  return { rows, total: f.total, more: f.more };
+}
+
+export async function flaggedEpisodes(ctx: Ctx, input: FlaggedInput): Promise<FlaggedEpisodes> {
+  const { rows, total, more } = await flaggedRows(ctx, input);
   auditPatientRead(ctx, 'operations.flaggedEpisodes', [...new Set(rows.map((r) => r.patientId))]);
   const lastRow = rows.at(-1);
-  return { rows, total: f.total, next: f.more && lastRow ? { date: lastRow.flaggedOn, episodeId: lastRow.episodeId } : null };
+  return { rows, total, next: more && lastRow ? { date: lastRow.flaggedOn, episodeId: lastRow.episodeId } : null };
+}
+
+/** The most rows one CSV download of the flagged list carries (the page says when a list is longer). */
+export const FLAGGED_CSV_MAX_ROWS = 100_000;
+
+const FLAGGED_CSV: CsvColumn<FlaggedEpisodes['rows'][number]>[] = [
+  { header: 'Episode id', value: (r) => r.episodeId },
+  { header: 'Patient id', value: (r) => r.patientId },
+  { header: 'Index date', value: (r) => r.indexDate },
+  { header: 'Provider', value: (r) => r.provider },
+  { header: 'Site', value: (r) => r.site },
+  { header: 'Region', value: (r) => r.region },
+  { header: 'Flagged session', value: (r) => r.flaggedOn },
+  { header: 'ESI sessions in the 365 days ending on it', value: (r) => r.sessionsInWindow },
+  { header: 'Session dates', value: (r) => r.windowDates.join(' ') },
+];
+
+export type FlaggedCsv = { csv: string; rows: number; total: number };
+
+/**
+ * The whole flagged list (up to FLAGGED_CSV_MAX_ROWS) as one formula-safe CSV
+ * file, for the episodes the caller may see. It carries dates and record ids
+ * (a limited data set), so the download is audited as an identified export:
+ * how many rows and which patients (ids), never a value.
+ */
+export async function flaggedEpisodesCsv(ctx: Ctx, input: { filters: OutcomeFilters }): Promise<FlaggedCsv> {
+  const { rows, total } = await flaggedRows(ctx, { filters: input.filters, limit: FLAGGED_CSV_MAX_ROWS, cursor: null });
+  const patients = [...new Set(rows.map((r) => r.patientId))];
+  audit(ctx, {
+    action: 'export.identified',
+    outcome: 'success',
+    target: 'operations.flaggedEpisodes',
+    detail: { format: 'csv', rows: rows.length, total, patients: patients.length, patientIds: patients.slice(0, 500) },
+  });
+  return { csv: toCsv(FLAGGED_CSV, rows), rows: rows.length, total };
 }
 
 // ---- follow-up completion and the comparison table ----------------------------------------------------

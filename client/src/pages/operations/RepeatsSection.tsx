@@ -1,4 +1,5 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
+import { downloadBlob } from '../../components/export/download.ts';
 import { CsvExport } from '../../components/export/ExportButtons.tsx';
 import { Card } from '../../components/ui/Card.tsx';
 import { Definition } from '../../components/ui/Definition.tsx';
@@ -7,7 +8,7 @@ import { LoadingState } from '../../components/ui/LoadingState.tsx';
 import { QueryState } from '../../components/ui/QueryState.tsx';
 import { Tile } from '../../components/ui/Tile.tsx';
 import { formatCount, formatDecimal, formatPercent } from '../../data/format.ts';
-import { countText, flaggedCsv, rateCiText, rateText, repeatsCsv, type OpsFiltersInput, type OpsQuery, type Repeats } from '../../data/operations.ts';
+import { countText, rateCiText, rateText, repeatsCsv, type OpsFiltersInput, type OpsQuery, type Repeats } from '../../data/operations.ts';
 import { useTRPC } from '../../trpc.ts';
 import { ChartFrame, IntervalHistogram } from './ChartFrame.tsx';
 
@@ -200,7 +201,7 @@ export function RepeatsSection({ repeats, filters, canList }: Props) {
                     <span className="ops-note">
                       {formatCount(rows.length)} of {formatCount(d.pages[0]!.total)} shown
                     </span>
-                    <CsvExport filename="Flagged ESI episodes" columns={flaggedCsv} rows={rows} />
+                    <FlaggedCsvButton filters={filters} total={d.pages[0]!.total} />
                   </div>
                   <div className="table-scroll">
                     <table className="table table--dense">
@@ -245,6 +246,34 @@ export function RepeatsSection({ repeats, filters, canList }: Props) {
             }}
           </QueryState>
         </Card>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * The whole flagged list as CSV, written by the server (not only the pages
+ * loaded here) and recorded in the audit log as an identified export.
+ */
+function FlaggedCsvButton({ filters, total }: { filters: OpsFiltersInput; total: number }) {
+  const trpc = useTRPC();
+  const download = useMutation(
+    trpc.operations.flaggedEpisodesCsv.mutationOptions({
+      onSuccess: (d) => downloadBlob(new Blob(['\uFEFF', d.csv], { type: 'text/csv;charset=utf-8' }), 'flagged-esi-episodes.csv'),
+    }),
+  );
+  const d = download.data;
+  return (
+    <>
+      <button type="button" className="button button--small" disabled={download.isPending} onClick={() => download.mutate({ filters })}>
+        {download.isPending ? 'Preparing CSV…' : `CSV (all ${formatCount(total)})`}
+      </button>
+      {download.isError ? (
+        <span className="ops-note" role="alert">
+          The CSV could not be made: {download.error.message}
+        </span>
+      ) : d && d.rows < d.total ? (
+        <span className="ops-note">The CSV holds the newest {formatCount(d.rows)} of {formatCount(d.total)}.</span>
       ) : null}
     </>
   );
