@@ -249,6 +249,56 @@ function plainCross(q: number): CrossSegment {
   };
 }
 
+/** Sum over sorted rows [s, e) of c r (1,x): the gradient part of CrossSegment alone, in acc[0..q]. */
+type GradSegment = (xs: Float64Array, c: Float64Array, r: Float64Array, s: number, e: number, acc: Float64Array) => void;
+
+function generatedGrad(q: number): GradSegment {
+  const m = q + 1;
+  const L: string[] = [];
+  L.push(`let ${Array.from({ length: m }, (_, j) => `g${j} = 0`).join(', ')};`);
+  L.push(`for (let i = s, row = s * ${q}; i < e; i++, row += ${q}) {`);
+  L.push('const r = c[i] * rr[i];');
+  L.push('g0 += r;');
+  for (let j = 1; j < m; j++) L.push(`g${j} += r * xs[row + ${j - 1}];`);
+  L.push('}');
+  for (let j = 0; j < m; j++) L.push(`acc[${j}] = g${j};`);
+  return new Function('xs', 'c', 'rr', 's', 'e', 'acc', L.join('\n')) as GradSegment;
+}
+
+function plainGrad(q: number): GradSegment {
+  const m = q + 1;
+  return (xs, c, rr, s, e, acc) => {
+    acc.fill(0, 0, m);
+    for (let i = s; i < e; i++) {
+      const r = c[i]! * rr[i]!;
+      acc[0] = acc[0]! + r;
+      for (let j = 1; j < m; j++) acc[j] = acc[j]! + r * xs[i * q + j - 1]!;
+    }
+  };
+}
+
+/** out[i] = y[i] - (c0 + x_i'b) over sorted rows [s, e) (b = beta[1..q]). */
+type ResidualSegment = (xs: Float64Array, y: Float64Array, out: Float64Array, s: number, e: number, c0: number, beta: Float64Array) => void;
+
+function generatedResidual(q: number): ResidualSegment {
+  const L: string[] = [];
+  for (let j = 1; j <= q; j++) L.push(`const b${j} = beta[${j}];`);
+  L.push(`for (let i = s, row = s * ${q}; i < e; i++, row += ${q}) {`);
+  L.push(`out[i] = y[i] - (c0${Array.from({ length: q }, (_, j) => ` + xs[row + ${j}] * b${j + 1}`).join('')});`);
+  L.push('}');
+  return new Function('xs', 'y', 'out', 's', 'e', 'c0', 'beta', L.join('\n')) as ResidualSegment;
+}
+
+function plainResidual(q: number): ResidualSegment {
+  return (xs, y, out, s, e, c0, beta) => {
+    for (let i = s, row = i * q; i < e; i++, row += q) {
+      let f = c0;
+      for (let j = 0; j < q; j++) f += xs[row + j]! * beta[1 + j]!;
+      out[i] = y[i]! - f;
+    }
+  };
+}
+
 function generateOr<F>(gen: () => F, plain: () => F): F {
   try {
     return gen();
@@ -259,6 +309,22 @@ function generateOr<F>(gen: () => F, plain: () => F): F {
 
 const logisticKernels = new Map<string, LogisticSegment>();
 const crossKernels = new Map<number, CrossSegment>();
+const gradKernels = new Map<number, GradSegment>();
+const residualKernels = new Map<number, ResidualSegment>();
+
+function gradKernel(q: number, plain: boolean): GradSegment {
+  if (plain || q > 40) return plainGrad(q);
+  let k = gradKernels.get(q);
+  if (!k) gradKernels.set(q, (k = generateOr(() => generatedGrad(q), () => plainGrad(q))));
+  return k;
+}
+
+function residualKernel(q: number, plain: boolean): ResidualSegment {
+  if (plain || q > 40) return plainResidual(q);
+  let k = residualKernels.get(q);
+  if (!k) residualKernels.set(q, (k = generateOr(() => generatedResidual(q), () => plainResidual(q))));
+  return k;
+}
 
 function logisticKernel(q: number, weighted: boolean, plain: boolean): LogisticSegment {
   if (plain || q > 40) return plainLogistic(q);
@@ -571,6 +637,22 @@ function crossMatrix(d: PreparedDesign, c: Float64Array, r: Float64Array, plain:
   return { h, g };
 }
 
+/** sum c r z over the sorted rows (the `g` of crossMatrix, without the cross-products). */
+function gradientOf(d: PreparedDesign, c: Float64Array, r: Float64Array, plain: boolean): Float64Array {
+  const p = paramsOf(d);
+  const m = d.q + 1;
+  const kernel = gradKernel(d.q, plain);
+  const block = new Float64Array(m);
+  const g = new Float64Array(p);
+  for (let l = 0; l < d.levels; l++) {
+    kernel(d.xs, c, r, d.segStart[l]!, d.segStart[l + 1]!, block);
+    for (let j = 0; j < m; j++) g[j] = g[j]! + block[j]!;
+    const di = d.dummyIndex[l]!;
+    if (di >= 0) g[di] = block[0]!;
+  }
+  return g;
+}
+
 // ---- weighted least squares ------------------------------------------------------
 
 /**
@@ -625,12 +707,28 @@ export function factorOls(
   }
   if (n <= p || rows < p) return { status: 'too_few_observations', n, p };
   const plain = options.plainKernel ?? false;
-  const ys = sortedBy(d, y);
-  const ws = w ? sortedBy(d, w) : new Float64Array(rows).fill(1);
-  const counts = cells ? sortedBy(d, cells.counts) : null;
-  const ss = cells ? sortedBy(d, cells.sumSquares) : null;
+  // The outcome, weights and cells in the design's sorted order, in one pass over the permutation.
+  const ys = new Float64Array(rows);
+  const ws = new Float64Array(rows);
+  const counts = cells ? new Float64Array(rows) : null;
+  const ss = cells ? new Float64Array(rows) : null;
   // Weight of each design row in the normal equations: w (times the cell's count).
-  const cw = counts ? ws.map((v, i) => v * counts[i]!) : ws;
+  const cw = cells ? new Float64Array(rows) : ws;
+  {
+    const perm = d.perm;
+    for (let k = 0; k < rows; k++) {
+      const i = perm[k]!;
+      ys[k] = y[i]!;
+      const wk = w ? w[i]! : 1;
+      ws[k] = wk;
+      if (cells) {
+        const ck = cells.counts[i]!;
+        counts![k] = ck;
+        ss![k] = cells.sumSquares[i]!;
+        cw[k] = wk * ck;
+      }
+    }
+  }
 
   // Centre y at its weighted mean too (the intercept absorbs it).
   let sw = 0;
@@ -655,23 +753,17 @@ export function factorOls(
   const solveScaled = (rhs: Float64Array) => choleskySolve(l, p, rhs.map((v, j) => v / dg[j]!)).map((v, j) => v / dg[j]!);
   const beta = solveScaled(g);
 
+  const residualSegment = residualKernel(d.q, plain);
   const residual = (b: Float64Array, out: Float64Array) => {
-    const q = d.q;
-    const xs = d.xs;
     for (let lv = 0; lv < d.levels; lv++) {
       const di = d.dummyIndex[lv]!;
-      const c0 = b[0]! + (di >= 0 ? b[di]! : 0);
-      for (let i = d.segStart[lv]!, row = i * q; i < d.segStart[lv + 1]!; i++, row += q) {
-        let f = c0;
-        for (let j = 0; j < q; j++) f += xs[row + j]! * b[1 + j]!;
-        out[i] = yc[i]! - f;
-      }
+      residualSegment(d.xs, yc, out, d.segStart[lv]!, d.segStart[lv + 1]!, b[0]! + (di >= 0 ? b[di]! : 0), b);
     }
   };
   const e = new Float64Array(rows);
   residual(beta, e);
   // One step of iterative refinement.
-  const gr = crossMatrix(d, cw, e, plain).g;
+  const gr = gradientOf(d, cw, e, plain);
   const delta = solveScaled(gr);
   for (let j = 0; j < p; j++) beta[j] = beta[j]! + delta[j]!;
   residual(beta, e);

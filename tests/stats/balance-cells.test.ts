@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { balanceFromCells } from '../../server/stats/balance-cells.ts';
+import { balanceFromCells, cellQuantiles } from '../../server/stats/balance-cells.ts';
+import { quantiles } from '../../server/stats/descriptive.ts';
 import { balanceTable, ipw } from '../../server/stats/weighting.ts';
 import { episodes as d } from './fixtures/episodes.ts';
 import { expectClose } from './close.ts';
@@ -50,5 +51,30 @@ describe('balance table from cells', () => {
     const b = balanceFromCells(covs, t, new Float64Array(t.length).fill(1), w);
     expectClose(b.map((r) => r.smd), a.map((r) => r.smd), 1e-12);
     expectClose(b.map((r) => r.weightedSmd), a.map((r) => r.weightedSmd), 1e-12);
+  });
+});
+
+// quantiles (descriptive.ts) is R's type 7, tested against R's quantile() in tests/stats/descriptive.test.ts;
+// the cell version must pick the same order statistics and give the same numbers, exactly.
+describe('quantiles from cells (the truncation percentiles of cell weights)', () => {
+  it('equal quantiles on the expanded values, exactly (random cells, ties, both the sorting and the selection regime)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ v: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.double({ min: 0.05, max: 20, noNaN: true })), m: fc.integer({ min: 1, max: 400 }) }), { minLength: 1, maxLength: 80 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 4 }),
+        (cs, probs) => {
+          const values = Float64Array.from(cs, (c) => c.v);
+          const count = Float64Array.from(cs, (c) => c.m);
+          const expanded = Float64Array.from(cs.flatMap((c) => Array.from({ length: c.m }, () => c.v)));
+          const all = [...probs, 0, 0.01, 0.5, 0.99, 1];
+          expect(cellQuantiles(values, count, all)).toEqual(quantiles(expanded, all));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+  it('rejects counts that are not positive integers', () => {
+    expect(() => cellQuantiles(Float64Array.of(1, 2), Float64Array.of(1, 0), [0.5])).toThrow(RangeError);
+    expect(() => cellQuantiles(Float64Array.of(1, 2), Float64Array.of(1, 1.5), [0.5])).toThrow(RangeError);
   });
 });

@@ -10,7 +10,7 @@
  * interventional episodes improved more.
  */
 import { CONDITION_GROUPS, CONDITION_GROUP_NAMES, SEXES, TREATMENT_CATEGORIES, type Measure } from '../../../db/schema/vocabulary.ts';
-import { balanceFromCells } from '../../stats/balance-cells.ts';
+import { balanceFromCells, cellQuantiles } from '../../stats/balance-cells.ts';
 import {
   balanceTable,
   heterogeneityTest,
@@ -39,7 +39,7 @@ import {
 import { tCrit } from '../../stats/distributions.ts';
 import { factorLogistic, factorOls, prepareFactorDesign, type FactorDesign, type PreparedDesign } from '../../stats/factor-regression.ts';
 import type { OlsResult } from '../../stats/regression.ts';
-import { groupRows } from '../../stats/grouping.ts';
+import { groupRows, type RowGroups } from '../../stats/grouping.ts';
 import { kaplanMeierFromTable, logRankFromTable, numberAtRiskFromTable, tabulateSurvival, type SurvivalTable } from '../../stats/survival-table.ts';
 import { weightedDifferenceFromSums, weightedSums, type WeightedDifference, type WeightedSums } from '../../stats/weighted-difference.ts';
 import { AGE_BANDS, EPSILON, HIGHER_IS_BETTER, isResponder, RESPONDER_RULES, type ResponderRule } from '../outcomes/derive-rules.ts';
@@ -472,11 +472,12 @@ export function adjustedComparison(
   s: CompareSettings,
   /** Called after each step with its name (benchmarks time the steps). */
   lap: (step: string) => void = () => {},
-  /** Runs a least-squares fit elsewhere (a helper thread); `result()` waits for it. Inline when absent. */
+  /** Runs parts elsewhere (a helper thread); `result()` waits for them. Inline when absent: the same functions either way. */
   offload?: {
-    ols: (d: PreparedDesign, y: Float64Array, options: Parameters<typeof factorOls>[2]) => { result(): OlsResult };
     /** cellOutcomes elsewhere (it needs the patterns only, not the propensity model: it runs while the model is fitted). */
     cells?: (rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, s: CompareSettings, spec?: DrSpec) => { result(): CellOutcomes };
+    /** weightedParts elsewhere, on the cells computed there (it runs while the change's outcome model is fitted here). */
+    weighted?: (co: CellOutcomes, weight: Float64Array, spec: DrSpec, s: CompareSettings) => { result(): WeightedParts };
   },
 ): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
@@ -541,7 +542,7 @@ export function adjustedComparison(
   // The covariate patterns of the population (rows of `idx`), and each pattern's covariates.
   const order = [rows.age, rows.baseline, rows.duration, rows.prior, rows.sex, rows.condition] as const;
   lap('population');
-  const groups = groupRows(order, undefined, idx) ?? identityGroups(m);
+  const groups = (rows.patterns ? patternsOf(rows.patterns, idx) : null) ?? groupRows(order, undefined, idx) ?? identityGroups(m);
   lap('patterns');
   const G = groups.groups;
   const at = (v: ArrayLike<number>) => {
@@ -609,16 +610,19 @@ export function adjustedComparison(
     ps[k] = v;
   }
 
-  const tw = ipw(treat, ps);
-  lap('weights');
-  const w = tw.weights;
-
-  // Cells: pattern x path. The score is the pattern's and the weight the cell's, so overlap, ESS and
-  // balance follow from the cells and their counts (the same numbers as over the rows).
+  // Cells: pattern x path. The score is the pattern's and the weight the cell's, so the weights and their
+  // truncation percentiles, overlap, ESS and balance follow from the cells and their counts: the same
+  // numbers as over the rows (decision 004's `ipw`: stabilised weights truncated at R's type-7 1st/99th
+  // percentiles of all the rows' weights, which are the cells' weights, each counted as often as it has rows).
   const co = cellsPending.result();
   lap('cells and outcome sums (waiting for the helper thread, or inline)');
-  const cells: Cells = { k: co.k, pattern: co.pattern, treat: co.treat, count: co.count, cellOf: co.cellOf, weight: new Float64Array(co.k) };
-  for (let r = 0; r < m; r++) cells.weight[cells.cellOf[r]!] = w[r]!;
+  const tw = cellWeights(co, fit.fitted, n1, m);
+  const cells: Cells = { k: co.k, pattern: co.pattern, treat: co.treat, count: co.count, cellOf: co.cellOf, weight: tw.weight };
+  const w = new Float64Array(m);
+  for (let r = 0; r < m; r++) w[r] = tw.weight[co.cellOf[r]!]!;
+  lap('weights');
+  // The balance table and the responders' estimates on the helper thread while the change's model is fitted here.
+  const weighted = offload?.weighted?.(co, tw.weight, spec, s) ?? { result: () => weightedParts(co, tw.weight, spec, s) };
   let ess1 = 0;
   let ess0 = 0;
   const ov = (() => {
@@ -652,66 +656,16 @@ export function adjustedComparison(
   })();
   const cellCov = co.cellCov!;
   lap('overlap and cells');
-  // Numeric covariates over the cells; a level of sex or condition (0/1) depends only on its counts and
-  // weight sums per path, so its table is computed from four aggregated cells (each with its mean weight).
-  const numericBalance = NUMERIC_COVARIATES.filter((c) => spread(pv[c])).map((c) => ({ name: c as string, label: COVARIATE_LABELS[c] as string, values: cellCov[c], binary: false }));
-  const levelSums = (v: Float64Array, size: number) => {
-    const cnt = new Float64Array(size * 2);
-    const wt = new Float64Array(size * 2);
-    for (let c = 0; c < cells.k; c++) {
-      const o = v[c]! * 2 + cells.treat[c]!;
-      cnt[o] = cnt[o]! + cells.count[c]!;
-      wt[o] = wt[o]! + cells.count[c]! * cells.weight[c]!;
-    }
-    return { cnt, wt };
-  };
-  const totals = [0, 1].map((t) => {
-    let n = 0;
-    let wsum = 0;
-    for (let c = 0; c < cells.k; c++) if (cells.treat[c] === t) (n += cells.count[c]!), (wsum += cells.count[c]! * cells.weight[c]!);
-    return { n, wsum };
-  });
-  const binaryRow = (name: string, label: string, sums: { cnt: Float64Array; wt: Float64Array }, level: number) => {
-    const x: number[] = [];
-    const tr: number[] = [];
-    const cnt: number[] = [];
-    const wt: number[] = [];
-    for (const t of [0, 1]) {
-      const inN = sums.cnt[level * 2 + t]!;
-      const inW = sums.wt[level * 2 + t]!;
-      const outN = totals[t]!.n - inN;
-      const outW = totals[t]!.wsum - inW;
-      if (inN > 0) x.push(1), tr.push(t), cnt.push(inN), wt.push(inW / inN);
-      if (outN > 0) x.push(0), tr.push(t), cnt.push(outN), wt.push(outW / outN);
-    }
-    return { ...balanceFromCells([{ name, values: x, binary: true }], tr, cnt, wt, SMD_THRESHOLD)[0]!, label };
-  };
-  const sexSums = levelSums(cellCov.sex, SEXES.length);
-  const condSums = levelSums(cellCov.condition, CONDITION_GROUP_NAMES.length);
-  const balance = [
-    ...balanceFromCells(numericBalance, cells.treat, cells.count, cells.weight, SMD_THRESHOLD).map((r, j) => ({ ...r, label: numericBalance[j]!.label })),
-    ...(sexes.length > 1 ? sexes.map((sx) => binaryRow(`sex_${SEXES[sx]}`, sexLabel(sx), sexSums, sx)) : []),
-    ...(conditions.length > 1 ? conditions.map((c) => binaryRow(`condition_${CONDITION_GROUP_NAMES[c]}`, `Condition: ${conditionLabelOf(c)}`, condSums, c)) : []),
-  ];
-  lap('balance');
 
-  // Outcomes: change and the responder flag (complete cases), summed per cell around a shift (cellOutcomes).
+  // Outcomes: the change (complete cases), summed per cell around a shift (cellOutcomes).
   const change = pick(rows.change, idx);
   const prepared = co.prepared!;
-  // Doubly robust: weighted least squares of y on path + covariates over the cells. The responders' fit
-  // may run on a helper thread (offload) while the change's runs here: the same function either way.
+  // Doubly robust: weighted least squares of the change on path + covariates over the cells (HC1).
   const chSums = cellSums(cells, co.change, level);
-  const rsSums = co.responders ? cellSums(cells, co.responders, level) : null;
-  const rsPending = rsSums
-    ? (offload?.ols(prepared, rsSums.mean, drOptions(cells, rsSums.ss, level)) ?? { result: () => factorOls(prepared, rsSums.mean, drOptions(cells, rsSums.ss, level)) })
-    : null;
   lap('outcomes');
   const ch = { ipwEst: chSums.ipwEst, dr: factorOls(prepared, chSums.mean, drOptions(cells, chSums.ss, level)) };
   lap('doubly robust (change)');
   const drChange = drOut(ch.dr);
-  const rs = rsSums && rsPending ? { ipwEst: rsSums.ipwEst, dr: rsPending.result() } : null;
-  lap(offload ? 'doubly robust (responders; waiting for the helper thread)' : 'doubly robust (responders)');
-  const responders = rs ? { ipw: rs.ipwEst, doublyRobust: drOut(rs.dr) } : null;
 
   // The covariate part of the outcome model per cell, for the subgroups.
   let adjustedChange: Float64Array | null = null;
@@ -735,6 +689,9 @@ export function adjustedComparison(
     adjustedChange = new Float64Array(m);
     for (let k = 0; k < m; k++) adjustedChange[k] = change[k]! - part[cells.cellOf[k]!]!;
   }
+  lap('adjusted change for the subgroups');
+  const { balance, responders } = weighted.result();
+  lap(offload?.weighted ? 'balance and responders (waiting for the helper thread)' : 'balance and responders');
 
   const imbalanced = balance.filter((b) => b.weightedSmd !== null && Math.abs(b.weightedSmd) >= SMD_THRESHOLD).map((b) => b.label);
   const outsideShare = (ov.outsideTreated + ov.outsideControl) / m;
@@ -786,6 +743,37 @@ export function adjustedWarnings(a: AdjustedComparison, count: (n: number) => st
   }
   if (a.doublyRobust === null) warnings.push('The doubly robust outcome model could not be fitted; only the weighted difference is shown.');
   return warnings;
+}
+
+/**
+ * The patterns of the population `idx` from a grouping of all rows made
+ * beforehand (rows.patterns: the store's patterns, load.ts), numbered by first
+ * appearance in `idx`: the same groups, numbers, first rows and counts as
+ * `groupRows` on the population's covariates (rows with equal covariates have
+ * equal global patterns and the other way round). null when a row of the
+ * population has no global pattern: the caller groups the rows itself.
+ */
+export function patternsOf(patterns: { of: Int32Array; count: number }, idx: Int32Array): RowGroups | null {
+  const m = idx.length;
+  const { of, count: total } = patterns;
+  const local = new Int32Array(total).fill(-1);
+  const groupOf = new Int32Array(m);
+  const size = Math.min(m, total);
+  const firstRow = new Int32Array(size);
+  const count = new Float64Array(size);
+  let groups = 0;
+  for (let k = 0; k < m; k++) {
+    const p = of[idx[k]!]!;
+    if (p < 0) return null;
+    let g = local[p]!;
+    if (g < 0) {
+      local[p] = g = groups++;
+      firstRow[g] = k;
+    }
+    groupOf[k] = g;
+    count[g] = count[g]! + 1;
+  }
+  return { groups, groupOf, firstRow: firstRow.slice(0, groups), count: count.slice(0, groups) };
 }
 
 /** Every row its own pattern (when a covariate cannot be coded for grouping): the same fits, row by row. */
@@ -862,37 +850,56 @@ function drDesignOf(cellCov: CellCovariates, treat: Uint8Array, spec: DrSpec): F
 export function cellOutcomes(rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, s: CompareSettings, spec?: DrSpec): CellOutcomes {
   const m = idx.length;
   const rule = ruleOf(s);
+  // With spec.shared the arrays live on SharedArrayBuffers: computed on the helper thread, they reach the
+  // analytics worker without a copy (and the helper keeps them for weightedParts).
+  const shared = spec?.shared ?? false;
+  const f64 = (n: number) => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
+  const i32 = (n: number) => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
   const index = new Int32Array(G * 2).fill(-1);
-  const cellOf = new Int32Array(m);
+  const cellOf = i32(m);
   let k = 0;
+  const path = rows.path;
   for (let r = 0; r < m; r++) {
-    const key = groupOf[r]! * 2 + rows.path[idx[r]!]!;
+    const key = groupOf[r]! * 2 + path[idx[r]!]!;
     let c = index[key]!;
     if (c < 0) index[key] = c = k++;
     cellOf[r] = c;
   }
-  const pattern = new Int32Array(k);
-  const t = new Uint8Array(k);
-  const count = new Float64Array(k);
-  const sum = new Float64Array(k);
-  const sum2 = new Float64Array(k);
-  const rsum = rule ? new Float64Array(k) : null;
-  const rsum2 = rule ? new Float64Array(k) : null;
+  const pattern = i32(k);
+  const t = shared ? new Uint8Array(new SharedArrayBuffer(k)) : new Uint8Array(k);
+  const count = f64(k);
+  const sum = f64(k);
+  const sum2 = f64(k);
+  const rsum = rule ? f64(k) : null;
+  const rsum2 = rule ? f64(k) : null;
   const i0 = m > 0 ? idx[0]! : 0;
-  const shift = m > 0 ? rows.change[i0]! : 0;
-  const rshift = m > 0 && rule ? (isResponder(rule, rows.baseline[i0]!, rows.value[i0]!, rows.change[i0]!) ? 1 : 0) : 0;
+  const change = rows.change;
+  const baseline = rows.baseline;
+  const value = rows.value;
+  const shift = m > 0 ? change[i0]! : 0;
+  const rshift = m > 0 && rule ? (isResponder(rule, baseline[i0]!, value[i0]!, change[i0]!) ? 1 : 0) : 0;
+  // isResponder(rule, b, v, c) as in crudeScan: the rule's kind and threshold in a switch.
+  const kind = rule ? RULE_KIND[rule.kind] : -1;
+  const th = rule && rule.kind !== 'stopped' ? rule.threshold : 0;
   for (let r = 0; r < m; r++) {
     const c = cellOf[r]!;
     const i = idx[r]!;
     pattern[c] = groupOf[r]!;
-    t[c] = rows.path[i]!;
+    t[c] = path[i]!;
     count[c] = count[c]! + 1;
-    const ch = rows.change[i]!;
+    const ch = change[i]!;
     const d = ch - shift;
     sum[c] = sum[c]! + d;
     sum2[c] = sum2[c]! + d * d;
-    if (rule) {
-      const dr = (isResponder(rule, rows.baseline[i]!, rows.value[i]!, ch) ? 1 : 0) - rshift;
+    if (kind >= 0) {
+      const b = baseline[i]!;
+      const v = value[i]!;
+      const yes =
+        kind === 0 ? b > 0 && ch >= th * b - EPSILON
+        : kind === 1 ? ch >= th - EPSILON
+        : kind === 2 ? v <= th + EPSILON
+        : b > 0 && v === 0;
+      const dr = (yes ? 1 : 0) - rshift;
       rsum![c] = rsum![c]! + dr;
       rsum2![c] = rsum2![c]! + dr * dr;
     }
@@ -904,7 +911,7 @@ export function cellOutcomes(rows: CompareRows, idx: Int32Array, groupOf: Int32A
   };
   if (spec) {
     const cov = (v: ArrayLike<number>) => {
-      const o = new Float64Array(k);
+      const o = f64(k);
       for (let c = 0; c < k; c++) o[c] = v[idx[spec.firstRow[pattern[c]!]!]!]!;
       return o;
     };
@@ -913,6 +920,100 @@ export function cellOutcomes(rows: CompareRows, idx: Int32Array, groupOf: Int32A
     out.prepared = prepareFactorDesign(drDesignOf(cellCov, t, spec), undefined, { shared: spec.shared });
   }
   return out;
+}
+
+/**
+ * Stabilised weights of the cells (p1 / ps for interventional cells, (1 - p1) / (1 - ps) for conservative
+ * ones, p1 = n1 / m), truncated at the 1st and 99th percentiles (R's type 7) of the m rows' weights: the
+ * numbers `ipw` (weighting.ts) gives on the rows, where a row's weight is its cell's.
+ */
+function cellWeights(co: CellOutcomes, fitted: Float64Array, n1: number, m: number): { weight: Float64Array; lowerCut: number; upperCut: number; nTruncated: number } {
+  const p1 = n1 / m;
+  const raw = new Float64Array(co.k);
+  for (let c = 0; c < co.k; c++) {
+    const ps = fitted[co.pattern[c]!]!;
+    raw[c] = co.treat[c] === 1 ? p1 / ps : (1 - p1) / (1 - ps);
+  }
+  const [lo, hi] = cellQuantiles(raw, co.count, [0.01, 0.99]) as [number, number];
+  let nTruncated = 0;
+  for (let c = 0; c < co.k; c++) {
+    const v = raw[c]!;
+    if (v < lo) {
+      raw[c] = lo;
+      nTruncated += co.count[c]!;
+    } else if (v > hi) {
+      raw[c] = hi;
+      nTruncated += co.count[c]!;
+    }
+  }
+  return { weight: raw, lowerCut: lo, upperCut: hi, nTruncated };
+}
+
+/** What weightedParts computes: the balance table and the responders' weighted estimates. */
+export interface WeightedParts {
+  balance: (BalanceRow & { label: string })[];
+  responders: AdjustedComparison['responders'];
+}
+
+/**
+ * The parts of the adjusted analysis that need the cells' weights but not the change's outcome model:
+ * the balance table over the cells, and the responders' IPW and doubly robust estimates (linear
+ * probability, HC1). A function of the cells (cellOutcomes with a DrSpec) and their weights only, so
+ * it can run on the helper thread beside the change's fit.
+ */
+export function weightedParts(co: CellOutcomes, weight: Float64Array, spec: DrSpec, s: CompareSettings): WeightedParts {
+  const level = s.level ?? 0.95;
+  const cells: Cells = { k: co.k, pattern: co.pattern, treat: co.treat, count: co.count, cellOf: co.cellOf, weight };
+  const cellCov = co.cellCov!;
+  // Numeric covariates over the cells; a level of sex or condition (0/1) depends only on its counts and
+  // weight sums per path, so its table is computed from four aggregated cells (each with its mean weight).
+  const numericBalance = spec.numericNames.map((c) => ({ name: c as string, label: COVARIATE_LABELS[c] as string, values: cellCov[c], binary: false }));
+  const levelSums = (v: Float64Array, size: number) => {
+    const cnt = new Float64Array(size * 2);
+    const wt = new Float64Array(size * 2);
+    for (let c = 0; c < cells.k; c++) {
+      const o = v[c]! * 2 + cells.treat[c]!;
+      cnt[o] = cnt[o]! + cells.count[c]!;
+      wt[o] = wt[o]! + cells.count[c]! * cells.weight[c]!;
+    }
+    return { cnt, wt };
+  };
+  const totals = [0, 1].map((t) => {
+    let n = 0;
+    let wsum = 0;
+    for (let c = 0; c < cells.k; c++) if (cells.treat[c] === t) (n += cells.count[c]!), (wsum += cells.count[c]! * cells.weight[c]!);
+    return { n, wsum };
+  });
+  const binaryRow = (name: string, label: string, sums: { cnt: Float64Array; wt: Float64Array }, level: number) => {
+    const x: number[] = [];
+    const tr: number[] = [];
+    const cnt: number[] = [];
+    const wt: number[] = [];
+    for (const t of [0, 1]) {
+      const inN = sums.cnt[level * 2 + t]!;
+      const inW = sums.wt[level * 2 + t]!;
+      const outN = totals[t]!.n - inN;
+      const outW = totals[t]!.wsum - inW;
+      if (inN > 0) x.push(1), tr.push(t), cnt.push(inN), wt.push(inW / inN);
+      if (outN > 0) x.push(0), tr.push(t), cnt.push(outN), wt.push(outW / outN);
+    }
+    // Typed arrays, as for the numeric covariates: one array type in balanceFromCells's loops.
+    return { ...balanceFromCells([{ name, values: Float64Array.from(x), binary: true }], Uint8Array.from(tr), Float64Array.from(cnt), Float64Array.from(wt), SMD_THRESHOLD)[0]!, label };
+  };
+  const sexSums = levelSums(cellCov.sex, SEXES.length);
+  const condSums = levelSums(cellCov.condition, CONDITION_GROUP_NAMES.length);
+  const { sexes, conditions } = spec;
+  const balance = [
+    ...balanceFromCells(numericBalance, cells.treat, cells.count, cells.weight, SMD_THRESHOLD).map((r, j) => ({ ...r, label: numericBalance[j]!.label })),
+    ...(sexes.length > 1 ? sexes.map((sx) => binaryRow(`sex_${SEXES[sx]}`, sexLabel(sx), sexSums, sx)) : []),
+    ...(conditions.length > 1 ? conditions.map((c) => binaryRow(`condition_${CONDITION_GROUP_NAMES[c]}`, `Condition: ${conditionLabelOf(c)}`, condSums, c)) : []),
+  ];
+  let responders: WeightedParts['responders'] = null;
+  if (co.responders) {
+    const rs = cellSums(cells, co.responders, level);
+    responders = { ipw: rs.ipwEst, doublyRobust: drOut(factorOls(co.prepared!, rs.mean, drOptions(cells, rs.ss, level))) };
+  }
+  return { balance, responders };
 }
 
 /** IPW (the weighted difference from the cells' sums) and the cells' means and sums of squares for the outcome model. */

@@ -8,9 +8,7 @@
  * is the same function of the same rows either way.
  */
 import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { factorOls, type PreparedDesign } from '../../stats/factor-regression.ts';
-import type { OlsResult } from '../../stats/regression.ts';
-import { cellOutcomes, durability, type CellOutcomes, type CompareSettings, type DrSpec, type DurabilityResult } from './compute.ts';
+import { cellOutcomes, durability, weightedParts, type CellOutcomes, type CompareSettings, type DrSpec, type DurabilityResult, type WeightedParts } from './compute.ts';
 import type { CompareRows } from './rows.ts';
 
 let helper: { worker: Worker; port: MessagePort; failed: boolean } | null = null;
@@ -37,8 +35,8 @@ const isShared = (rows: CompareRows) => rows.path.buffer instanceof SharedArrayB
 
 export type Pending<T> = { result(): T };
 
-/** Sends a job to the helper; `result()` waits for its answer, or computes `inline()` when there is none in 30 s. */
-function submit<T>(job: Record<string, unknown>, inline: () => T): Pending<T> {
+/** Sends a job to the helper; `result()` waits for its answer, or computes `inline()` when there is none in 30 s. `answered(value)` is called with the helper's answer. */
+function submit<T>(job: Record<string, unknown>, inline: () => T, answered?: (value: T, id: number) => void): Pending<T> {
   if (!isMainThread && !helper) helper = start();
   const h = helper;
   if (!h || h.failed) return { result: inline };
@@ -61,7 +59,11 @@ function submit<T>(job: Record<string, unknown>, inline: () => T): Pending<T> {
       }
       const answer = inbox.get(id);
       inbox.delete(id);
-      if (answer?.ok && woke !== 'timed-out') return (done = answer.value as T);
+      if (answer?.ok && woke !== 'timed-out') {
+        done = answer.value as T;
+        answered?.(done, id);
+        return done;
+      }
       return (done = inline());
     },
   };
@@ -73,13 +75,22 @@ export function durabilityAsync(rows: CompareRows, settings: CompareSettings): P
   return submit({ kind: 'durability', rows, settings }, () => durability(rows, settings));
 }
 
-/** A least-squares fit on the helper (the design's block must be shared); for adjustedComparison's `offload`. */
+/** The helper's job id of cells it computed (and keeps, helper-main.ts), for weightedParts on them. */
+const cellsJobOf = new WeakMap<CellOutcomes, number>();
+
+/** Parts of adjustedComparison on the helper; for its `offload`. */
 export const helperOffload = isMainThread
   ? undefined
   : {
-      ols: (design: PreparedDesign, y: Float64Array, options: Parameters<typeof factorOls>[2]): Pending<OlsResult> =>
-        design.xs.buffer instanceof SharedArrayBuffer ? submit({ kind: 'ols', design, y, options }, () => factorOls(design, y, options)) : { result: () => factorOls(design, y, options) },
-      /** The cells and their outcome sums on the helper (the rows must be shared; the population and patterns are copied). */
+      /** The cells and their outcome sums (the rows must be shared; the population and patterns are copied). The helper keeps them. */
       cells: (rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, settings: CompareSettings, spec?: DrSpec): Pending<CellOutcomes> =>
-        isShared(rows) ? submit({ kind: 'cells', rows, idx, groupOf, G, settings, spec }, () => cellOutcomes(rows, idx, groupOf, G, settings, spec)) : { result: () => cellOutcomes(rows, idx, groupOf, G, settings, spec) },
+        isShared(rows)
+          ? submit({ kind: 'cells', rows, idx, groupOf, G, settings, spec }, () => cellOutcomes(rows, idx, groupOf, G, settings, spec), (co, id) => cellsJobOf.set(co, id))
+          : { result: () => cellOutcomes(rows, idx, groupOf, G, settings, spec) },
+      /** The balance table and the responders' estimates, on the cells the helper computed (inline when it did not, or no longer has them). */
+      weighted: (co: CellOutcomes, weight: Float64Array, spec: DrSpec, settings: CompareSettings): Pending<WeightedParts> => {
+        const cellsId = cellsJobOf.get(co);
+        const inline = () => weightedParts(co, weight, spec, settings);
+        return cellsId === undefined ? { result: inline } : submit({ kind: 'weighted', cellsId, weight, settings }, inline);
+      },
     };

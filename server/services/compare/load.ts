@@ -11,6 +11,7 @@
  * same rows); one entry only, so memory stays at one query's rows.
  */
 import { isMainThread } from 'node:worker_threads';
+import { groupRows } from '../../stats/grouping.ts';
 import type { FollowUpWindow, Measure } from '../../../db/schema/vocabulary.ts';
 import type { OutcomeFilters } from '../outcomes/filters.ts';
 import { episodeMask } from '../analytics/scan.ts';
@@ -31,6 +32,7 @@ let last: { version: number; key: string; rows: CompareRows; counts: EpisodeCoun
 
 /** Column buffers kept between loads (a million rows of 15 columns is 150 MB: allocating it per request would keep the collector busy). */
 let pool: CompareRows | null = null;
+let patternPool: Int32Array | null = null;
 
 function reuseRows(k: number): CompareRows {
   // Shared in a worker thread, so the durability helper reads them without a copy (helper.ts).
@@ -44,6 +46,54 @@ function reuseRows(k: number): CompareRows {
     responseDay: p.responseDay.subarray(0, k), lossDay: p.lossDay.subarray(0, k), repeatDay: p.repeatDay.subarray(0, k),
     lastFollowUpDay: p.lastFollowUpDay.subarray(0, k),
   };
+}
+
+/** A pattern column of k rows from the pool (shared in a worker thread, like the rows). */
+function reusePatterns(k: number): Int32Array {
+  if (!patternPool || patternPool.length < k) {
+    const size = Math.ceil(k * 1.1);
+    patternPool = isMainThread ? new Int32Array(size) : new Int32Array(new SharedArrayBuffer(4 * size));
+  }
+  return patternPool.subarray(0, k);
+}
+
+/**
+ * The covariate pattern (age, baseline, pain duration, prior procedures, sex,
+ * condition group: the adjusted analysis's covariates) of every live episode
+ * row with a baseline of the measure and a known pain duration, -1 for the
+ * others; patterns numbered by first appearance over the store's rows. A
+ * function of the data only (kept until the data change, store.memoize): a
+ * request groups its population's patterns through it (compute.ts,
+ * patternsOf) instead of hashing six columns of every row again. null when a
+ * covariate cannot be grouped exactly (grouping.ts): requests then group
+ * their rows themselves.
+ */
+export function storePatterns(store: AnalyticStore, measure: Measure): { of: Int32Array; count: number } | null {
+  return store.memoize(`compare:patterns:${measure}`, () => {
+    const m = store.measure(measure);
+    const ep = store.episodes;
+    const n = store.rows;
+    const alive = ep.alive;
+    const present = m.present;
+    const base = m.baselineValue;
+    const duration = ep.painDurationMonths;
+    const age = ep.age;
+    const prior = ep.priorProcedures;
+    const keep = new Int32Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (alive[i] === 0 || present[i] === 0 || base[i] !== base[i] || duration[i] !== duration[i]) continue;
+      // A missing age or prior count is no pattern: such rows are grouped per request, as before.
+      if (age[i] === NULL_INT || prior[i] === NULL_INT) continue;
+      keep[k++] = i;
+    }
+    const rowsOf = keep.subarray(0, k);
+    const g = groupRows([age, base, duration, prior, ep.sex, ep.conditionGroup], undefined, rowsOf);
+    if (!g) return null;
+    const of = new Int32Array(n).fill(-1);
+    for (let j = 0; j < k; j++) of[rowsOf[j]!] = g.groupOf[j]!;
+    return { of, count: g.groups };
+  });
 }
 
 /** The comparison filters: the practice filters without the care path. */
@@ -92,6 +142,9 @@ export function loadCompareRows(store: AnalyticStore, q: CompareQuery & { fresh?
     counts.withMajor = [j0, j1];
   }
   const rows = reuseRows(k);
+  const patterns = storePatterns(store, q.measure);
+  const patternOf = patterns ? reusePatterns(k) : null;
+  const globalOf = patterns ? patterns.of : null;
   const day = (v: number) => (v === NULL_DAY ? NaN : v);
   const int = (v: number) => (v === NULL_INT ? NaN : v);
   // Hoisted: some store columns are getters (the change is decoded on first read).
@@ -128,8 +181,10 @@ export function loadCompareRows(store: AnalyticStore, q: CompareQuery & { fresh?
     rows.lossDay[r] = day(lossDay[i]!);
     rows.repeatDay[r] = int(repeatDay[i]!);
     rows.lastFollowUpDay[r] = day(lastDay[i]!);
+    if (patternOf !== null) patternOf[r] = globalOf![i]!;
     r++;
   }
+  if (patterns && patternOf) rows.patterns = { of: patternOf, count: patterns.count };
   last = { version: store.version, key, rows, counts };
   return { rows, counts };
 }

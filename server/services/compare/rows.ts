@@ -42,6 +42,15 @@ export interface CompareRows {
   lossDay: Float64Array;
   repeatDay: Float64Array;
   lastFollowUpDay: Float64Array;
+  /**
+   * Optional: each row's covariate pattern (age, baseline, pain duration,
+   * prior procedures, sex, condition group) in a grouping of all the store's
+   * episodes with a baseline of the measure made beforehand (load.ts), -1 for
+   * none; `count` patterns. The adjusted analysis then numbers its
+   * population's patterns from it instead of grouping the covariates again
+   * (the same groups). Absent: it groups them (tests build rows without it).
+   */
+  patterns?: { of: Int32Array; count: number };
 }
 
 /** Episode-level counts the comparison needs beyond the measure's rows: complications by path. */

@@ -92,7 +92,7 @@ export function compareFullTask(store: AnalyticStore, input: CompareTaskInput): 
   const reuseCurves = !input.fresh && lastCurves && lastCurves.rows === rows && lastCurves.measure === input.measure ? lastCurves.result : null;
   const curves = reuseCurves ? { result: () => reuseCurves } : durabilityAsync(rows, settingsOf(input));
   const a = adjustedFor(store, input, (step) => lap(`adjusted: ${step}`));
-  lap('adjusted: subgroup adjustment');
+  lap('adjusted: summary');
   const sub = lastSubgroups;
   const subgroups =
     !input.fresh && sub && sub.rows === rows && sub.internals === a.internals && sub.measure === input.measure ? sub.result : subgroupComparison(rows, a.internals, settingsOf(input));
