@@ -8,15 +8,14 @@
  * memory: the zip writer pulls, and the worker waits for it.
  */
 import type Database from 'better-sqlite3';
-import { once } from 'node:events';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import yazl from 'yazl';
 import { bundleFiles, exportJob, newSlots, TREATMENTS_PER_EPISODE, type ExportRequest, type JobEvent, type SlotsFilled, type StoreSlots } from './job.ts';
 import type { Analytics } from '../analytics/runtime.ts';
 import { SLOT_FAILED, SLOT_FILLED } from './slots.ts';
 import { analyticsFor } from './request.ts';
 import { BATCH_ROWS, type RowCounts } from './tables.ts';
+import { ZipWriter } from './zip.ts';
 
 export type ExportStream = {
   /** The zip file's bytes. */
@@ -53,21 +52,16 @@ export function exportZip(
     );
   };
   const result: ExportStream = { stream: null as unknown as Readable, done: null as unknown as Promise<RowCounts>, abort: () => {}, filled: null };
-  const zip = new yazl.ZipFile();
-  const mtime = new Date(req.createdAt);
-  for (const f of bundleFiles(req, req.members.episodeIds.length)) zip.addBuffer(Buffer.from(f.text, 'utf8'), f.name, { mtime, compress: true });
-
-  let current: PassThrough | null = null;
-  const startFile = (name: string) => {
-    current?.end();
-    current = new PassThrough({ highWaterMark: 1 << 20 });
-    // Parquet pages are already compressed; CSV and JSON compress well at level 1 (fast).
-    zip.addReadStream(current, name, { mtime, compressionLevel: name.endsWith('.parquet') ? 0 : 1 });
-  };
-  const finish = () => {
-    current?.end();
-    current = null;
-    zip.end();
+  const zip = new ZipWriter(new Date(req.createdAt));
+  // Zip work in the order the files and chunks come (an entry ends asynchronously: its deflate drains first).
+  let chain: Promise<void> = (async () => {
+    for (const f of bundleFiles(req, req.members.episodeIds.length)) await zip.add(f.name, Buffer.from(f.text, 'utf8'), 6);
+  })();
+  // Parquet pages are stored as they are; CSV and JSON compress well at level 1 (fast).
+  const levelOf = (name: string) => (name.endsWith('.parquet') ? 0 : 1);
+  const startFile = async (name: string) => {
+    await zip.end();
+    zip.start(name, levelOf(name));
   };
 
   const useWorker = opts.worker ?? (!sqlite.memory && sqlite.name !== '' && sqlite.name !== ':memory:');
@@ -75,8 +69,7 @@ export function exportZip(
   const done = new Promise<RowCounts>((resolve, reject) => {
     const fail = (err: unknown) => {
       const e = err instanceof Error ? err : new Error('export failed');
-      current?.destroy(e);
-      zip.outputStream.emit('error', e);
+      zip.destroy(e);
       reject(e);
     };
     if (useWorker) {
@@ -101,6 +94,7 @@ export function exportZip(
         resourceLimits: { maxOldGenerationSizeMb: 512 },
       });
       let settled = false;
+      let failed = false;
       worker.on('message', (ev: JobEvent | { type: 'fill'; table: 'episodes' | 'treatments'; slot: number; n: number } | { type: 'filled'; filled: SlotsFilled }) => {
         if (ev.type === 'fill') {
           const slot = slots![ev.table][ev.slot]!;
@@ -117,21 +111,24 @@ export function exportZip(
           return;
         }
         if (settled) return;
-        if (ev.type === 'file') {
-          try {
-            startFile(ev.name);
-          } catch (err) {
-            settled = true;
-            void worker.terminate();
-            fail(err);
-          }
-        }
-        else if (ev.type === 'chunk') current!.write(Buffer.from(ev.bytes.buffer, ev.bytes.byteOffset, ev.bytes.byteLength), giveBack);
-        else {
+        const step =
+          ev.type === 'file'
+            ? () => startFile(ev.name)
+            : ev.type === 'chunk'
+              ? () => zip.write(ev.bytes, giveBack)
+              : async () => {
+                  settled = true;
+                  await zip.finish();
+                  resolve(ev.counts);
+                };
+        chain = chain.then(step);
+        chain.catch((err: unknown) => {
+          if (failed) return;
+          failed = true;
           settled = true;
-          finish();
-          resolve(ev.counts);
-        }
+          void worker.terminate();
+          fail(err);
+        });
       });
       worker.on('error', (err) => {
         settled = true;
@@ -172,13 +169,15 @@ export function exportZip(
           return;
         }
         try {
+          await chain;
           for (const ev of events) {
             if (stopped) return;
-            if (ev.type === 'file') startFile(ev.name);
+            if (ev.type === 'file') await startFile(ev.name);
             else if (ev.type === 'chunk') {
-              if (!current!.write(ev.bytes)) await once(current!, 'drain');
+              zip.write(ev.bytes);
+              if (zip.full) await zip.drain();
             } else {
-              finish();
+              await zip.finish();
               resolve(ev.counts);
             }
           }
@@ -189,7 +188,7 @@ export function exportZip(
     }
   });
   done.catch(() => {});
-  result.stream = zip.outputStream as Readable;
+  result.stream = zip.output as Readable;
   result.done = done;
   result.abort = () => abort();
   return result;
