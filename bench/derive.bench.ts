@@ -20,13 +20,9 @@ import { measureIdRange } from '../db/schema/outcomes.ts';
 import { CONDITION_GROUP_NAMES, REGIONS } from '../db/schema/vocabulary.ts';
 import { daysToIso, parseIsoDate } from '../server/domain/dates.ts';
 import { BULK_BATCH_SIZE, outcomesPending, rebuildOutcomes, refreshOutcomes } from '../server/services/outcomes/refresh.ts';
+import { countFlag, percentile } from './common.ts';
 
 const DIR = '.tmp';
-
-function flag(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
-}
 
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 const seconds = (t0: number) => ((performance.now() - t0) / 1000).toFixed(2);
@@ -287,11 +283,6 @@ function triggerCost(variant: TriggerVariant): number {
   return s;
 }
 
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
-}
-
 function timeQuery(run: () => unknown, times = 20): { p50: number; p95: number } {
   run();
   const ts: number[] = [];
@@ -386,8 +377,8 @@ function aggregations(db: Db): void {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const patients = flag(args, 'patients', 1_000_000);
-  const batchSize = flag(args, 'batch', BULK_BATCH_SIZE);
+  const patients = countFlag(args, 'patients', 1_000_000);
+  const batchSize = countFlag(args, 'batch', BULK_BATCH_SIZE);
   const keep = args.includes('--keep');
   const skipTriggers = args.includes('--no-trigger-cost');
 

@@ -23,6 +23,7 @@ import type Database from 'better-sqlite3';
 import { createDb, migrateDb } from '../db/index.ts';
 import { runImport } from '../server/services/import/service.ts';
 import type { ImportMode } from '../db/schema/imports.ts';
+import { countFlag } from './common.ts';
 
 /** CPU seconds of this process's main thread (Linux: /proc/self/task/<pid>/stat, utime + stime in ticks of 10 ms); null elsewhere. */
 function mainThreadCpuSeconds(): number | null {
@@ -33,18 +34,6 @@ function mainThreadCpuSeconds(): number | null {
   } catch {
     return null;
   }
-}
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-function count(s: string | undefined, fallback: number): number {
-  if (s === undefined) return fallback;
-  const n = Number(s.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${s}`);
-  return n;
 }
 
 /** A deterministic generator (mulberry32): the same files for the same N. */
@@ -313,11 +302,11 @@ function alternativeDesignCosts(rows: number, path: string): void {
 
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--schema-costs')) {
-    schemaCosts(count(flag(args, '--rows'), 2_000_000));
+    schemaCosts(countFlag(args, 'rows', 2_000_000));
     return;
   }
-  const rows = count(flag(args, '--rows'), 10_000_000);
-  const batchRows = count(flag(args, '--batch'), 50_000);
+  const rows = countFlag(args, 'rows', 10_000_000);
+  const batchRows = countFlag(args, 'batch', 50_000);
   const mode: ImportMode = args.includes('--all-or-nothing') ? 'all_or_nothing' : 'partial';
   const withIds = args.includes('--with-ids');
   const dir = join('.tmp', 'bench-import', `${rows}${withIds ? '-ids' : ''}`);

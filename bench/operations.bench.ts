@@ -30,16 +30,7 @@ import type { RouterInputs } from '../server/routers/_app.ts';
 import type { OutcomeFilters } from '../server/services/outcomes/filters.ts';
 import { createCallerFactory } from '../server/trpc.ts';
 import { openPracticeReadOnly, practicePath } from './outcomes-practice.ts';
-
-function flag(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
-}
-const ms = (x: number) => `${x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')} ms`;
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-}
+import { countFlag, ms, percentile } from './common.ts';
 
 type Filters = NonNullable<Exclude<RouterInputs['operations']['repeats'], void | undefined>['filters']>;
 type State = { name: string; filters: Filters; period: 'day' | 'week' | 'month' | 'quarter'; by: 'family' | 'code' | 'provider' | 'site' | 'category' | 'care_path' | 'none' };
@@ -75,8 +66,8 @@ function page(caller: Caller, analytics: Analytics, s: State): Array<[string, ()
 }
 
 export async function run(args: string[]): Promise<void> {
-  const patients = flag(args, 'patients', 1_000_000);
-  const rounds = flag(args, 'rounds', 5);
+  const patients = countFlag(args, 'patients', 1_000_000);
+  const rounds = countFlag(args, 'rounds', 5);
   const db = openPracticeReadOnly(patients);
   if (!db) {
     console.log(`no complete practice at ${practicePath(patients)}: run \`npm run bench -- outcomes --patients ${patients}\` once to generate it`);

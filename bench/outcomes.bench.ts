@@ -37,22 +37,11 @@ import { appRouter } from '../server/routers/_app.ts';
 import { inProcessAnalytics, WorkerAnalytics, type Analytics } from '../server/services/analytics/runtime.ts';
 import { createCallerFactory } from '../server/trpc.ts';
 import { openPractice, openPracticeReadOnly, practicePath } from './outcomes-practice.ts';
+import { countFlag, ms, percentile } from './common.ts';
 
 const callerFor = (db: Db, analytics: Analytics) =>
   createCallerFactory(appRouter)(createContextInner({ db, user: { id: 1, role: 'admin', providerId: null, username: 'bench' }, analytics }));
 type Caller = ReturnType<typeof callerFor>;
-
-function flag(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
-}
-
-const ms = (x: number) => `${x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')} ms`;
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-}
 
 // ---- page states ---------------------------------------------------------------------------
 
@@ -375,8 +364,8 @@ async function lightDuringHeavy(db: Db, analytics: Analytics, page: State[]): Pr
 }
 
 export async function run(args: string[]): Promise<void> {
-  const patients = flag(args, 'patients', 1_000_000);
-  const rounds = flag(args, 'rounds', 3);
+  const patients = countFlag(args, 'patients', 1_000_000);
+  const rounds = countFlag(args, 'rounds', 3);
   const ro = args.includes('--fresh') ? null : openPracticeReadOnly(patients);
   const db = ro ?? openPractice(patients, { fresh: args.includes('--fresh') });
   const counts = db.$client

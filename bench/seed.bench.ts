@@ -7,16 +7,11 @@
 import { rmSync } from 'node:fs';
 import { createDb, migrateDb } from '../db/index.ts';
 import { generateDemoPractice, type DemoProgress } from '../server/services/demo/index.ts';
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+import { countFlag, flagValue } from './common.ts';
 
 export async function run(args: string[]): Promise<void> {
-  const patients = Number(flag(args, '--patients') ?? 1_000_000);
-  const seed = Number(flag(args, '--seed') ?? 1);
-  if (!Number.isSafeInteger(patients) || patients <= 0) throw new Error('--patients must be a positive integer');
+  const patients = countFlag(args, 'patients', 1_000_000);
+  const seed = Number(flagValue(args, 'seed') ?? 1);
   const path = `.tmp/seed-bench-${process.pid}.db`;
   const files = [path, `${path}-wal`, `${path}-shm`];
   files.forEach((f) => rmSync(f, { force: true }));
