@@ -52,76 +52,155 @@ function formatColumns(columns: readonly ColumnSpec[], b: Batch, text: (v: strin
   });
 }
 
-/** Texts of small integers (days, counts, years), made once. */
-const SMALL = 1 << 16;
-const smallInts: string[] = new Array<string>(2 * SMALL).fill('');
-function intText(v: number): string {
-  if (v > -SMALL && v < SMALL) {
-    const t = smallInts[v + SMALL]!;
-    return t !== '' ? t : (smallInts[v + SMALL] = String(v));
-  }
-  return String(v);
-}
-
-/** Each dictionary's texts as the format writes them (CSV field, JSON string), by code; made once per text. */
-class Formatted {
-  private readonly cache = new Map<TextDict, string[]>();
+/**
+ * Typed batches written as bytes straight into one buffer per batch (no
+ * string per cell or row, no TextEncoder pass): each text's bytes made once
+ * per export (CSV field or JSON string), integers digit by digit, doubles as
+ * SQLite's text of the value (`real`), made once per distinct value.
+ */
+class TypedWriter {
+  private buf = new Uint8Array(1 << 20);
+  private pos = 0;
+  private readonly pre: Uint8Array[];
+  private readonly none: Uint8Array;
+  private readonly end: Uint8Array;
+  private readonly texts = new Map<TextDict, Uint8Array[]>();
+  private readonly wholeReal: Uint8Array[] = [];
+  private readonly reals = new Map<number, Uint8Array>();
+  private first = true;
   constructor(
-    private readonly format: (s: string) => string,
-    private readonly none: string,
-  ) {}
-  of(dict: TextDict): string[] {
-    let out = this.cache.get(dict);
-    if (!out) this.cache.set(dict, (out = []));
+    private readonly format: 'csv' | 'json',
+    columns: readonly ColumnSpec[],
+    private readonly real: (v: number) => string,
+  ) {
+    this.pre = columns.map((c, k) => encoder.encode(format === 'csv' ? (k ? ',' : '') : (k ? ',' : '{') + JSON.stringify(c.name) + ':'));
+    this.none = encoder.encode(format === 'csv' ? '' : 'null');
+    this.end = encoder.encode(format === 'csv' ? '\r\n' : '}');
+  }
+  private textBytes(dict: TextDict): Uint8Array[] {
+    let out = this.texts.get(dict);
+    if (!out) this.texts.set(dict, (out = []));
     for (let c = out.length; c < dict.texts.length; c++) {
       const t = dict.texts[c];
-      out.push(t === null || t === undefined ? this.none : this.format(t));
+      out.push(t === null || t === undefined ? this.none : encoder.encode(this.format === 'csv' ? csvField(t) : JSON.stringify(t)));
     }
     return out;
   }
-}
-
-/** A typed batch's cells, column by column (one tight loop per column kind). */
-function formatTyped(typed: readonly TypedColumn[], n: number, real: (v: number) => string, texts: Formatted, none: string, cells: string[][]): string[][] {
-  typed.forEach((col, k) => {
-    const out = (cells[k] ??= []);
-    out.length = n;
-    if (col.kind === 'int') {
-      const d = col.data;
-      for (let r = 0; r < n; r++) out[r] = d[r] === NULL_INT ? none : intText(d[r]!);
-    } else if (col.kind === 'double') {
-      const d = col.data;
-      for (let r = 0; r < n; r++) out[r] = d[r] === d[r] ? real(d[r]!) : none;
-    } else {
-      const codes = col.codes;
-      const t = texts.of(col.dict);
-      for (let r = 0; r < n; r++) out[r] = t[codes[r]!]!;
+  private realBytes(v: number): Uint8Array {
+    if (v >= 0 && v < 4096 && (v | 0) === v) return (this.wholeReal[v] ??= encoder.encode(this.real(v)));
+    let b = this.reals.get(v);
+    if (!b) {
+      b = encoder.encode(this.real(v));
+      if (this.reals.size > 1_000_000) this.reals.clear();
+      this.reals.set(v, b);
     }
-  });
-  cells.length = typed.length;
-  return cells;
+    return b;
+  }
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+  private put(b: Uint8Array): void {
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < b.length; i++) buf[p++] = b[i]!;
+    this.pos = p;
+  }
+  private int(v: number): void {
+    const buf = this.buf;
+    let p = this.pos;
+    if (v < 0) {
+      buf[p++] = 45;
+      v = -v;
+    }
+    let len = 1;
+    for (let x = v; x >= 10; x = (x / 10) | 0) len++;
+    p += len;
+    let q = p;
+    do {
+      buf[--q] = 48 + (v % 10);
+      v = (v / 10) | 0;
+    } while (v > 0);
+    this.pos = p;
+  }
+  /** JSON: rows were written before this writer's first (a comma goes before its first row). */
+  continues(): void {
+    this.first = false;
+  }
+  /** The batch's rows as the file's bytes (a view of a buffer the caller may transfer). */
+  batch(b: Batch): Uint8Array {
+    const typed = b.typed!;
+    const n = b.length;
+    const w = typed.length;
+    const texts = typed.map((c) => (c.kind === 'text' ? this.textBytes(c.dict) : null));
+    const pre = this.pre;
+    const none = this.none;
+    const json = this.format === 'json';
+    const m = b.measures;
+    // Bytes a row may take at most: a prefix and 24 bytes of value per column (texts here are short: codes, dates, enumerations).
+    const rowMax = pre.reduce((a, x) => a + x.length + 24, 0) + (m ? WIDE_VALUES * 2 * 24 : 0) + 64;
+    this.buf = new Uint8Array(Math.max(1 << 16, Math.min(n * rowMax, this.buf.length)));
+    this.pos = 0;
+    for (let r = 0; r < n; r++) {
+      this.ensure(rowMax);
+      if (json) {
+        if (!this.first) this.buf[this.pos++] = 44; // ,
+        this.buf[this.pos++] = 10; // \n
+        this.first = false;
+      }
+      for (let k = 0; k < w; k++) {
+        this.put(pre[k]!);
+        const c = typed[k]!;
+        if (c.kind === 'int') {
+          const v = c.data[r]!;
+          if (v === NULL_INT) this.put(none);
+          else this.int(v);
+        } else if (c.kind === 'double') {
+          const v = c.data[r]!;
+          this.put(v === v ? this.realBytes(v) : none);
+        } else this.put(texts[k]![c.codes[r]!]!);
+      }
+      if (m) {
+        const base = r * WIDE_VALUES;
+        for (let j = 0; j < WIDE_VALUES; j++) {
+          const v = m.values[base + j]!;
+          this.put(pre[w + 2 * j]!);
+          this.put(v === v ? this.realBytes(v) : none);
+          const d = m.days[base + j]!;
+          this.put(pre[w + 2 * j + 1]!);
+          if (d === NO_DAY) this.put(none);
+          else this.int(d);
+        }
+      }
+      this.put(this.end);
+    }
+    return this.buf.subarray(0, this.pos);
+  }
 }
 
 const noReal = (v: number) => String(v);
 
 function* csv(columns: readonly ColumnSpec[], batches: Iterable<Batch>, real: (v: number) => string): Generator<Uint8Array> {
   yield encoder.encode(csvLine(columns.map((c) => c.name)));
-  const texts = new Formatted((s) => csvField(s), '');
-  const reused: string[][] = [];
+  const writer = new TypedWriter('csv', columns, real);
   for (const b of batches) {
     if (b.lines) {
       if (b.lines.length) yield encoder.encode(b.lines.join('\r\n') + '\r\n');
       continue;
     }
     if (!b.length) continue;
-    const cells = b.typed ? formatTyped(b.typed, b.length, real, texts, '', reused) : formatColumns(columns, b, (s) => csvField(s), '');
+    if (b.typed) {
+      yield writer.batch(b);
+      continue;
+    }
+    const cells = formatColumns(columns, b, (s) => csvField(s), '');
     const w = cells.length;
-    const tail = b.tail;
     let out = '';
     for (let r = 0; r < b.length; r++) {
       let line = cells[0]![r]!;
       for (let k = 1; k < w; k++) line += ',' + cells[k]![r]!;
-      if (tail) line += tail[r]!;
       out += line + '\r\n';
     }
     yield encoder.encode(out);
@@ -129,8 +208,7 @@ function* csv(columns: readonly ColumnSpec[], batches: Iterable<Batch>, real: (v
 }
 
 function* json(columns: readonly ColumnSpec[], batches: Iterable<Batch>, real: (v: number) => string): Generator<Uint8Array> {
-  const texts = new Formatted((s) => JSON.stringify(s), 'null');
-  const reused: string[][] = [];
+  const writer = new TypedWriter('json', columns, real);
   const keys = columns.map((c, k) => (k === 0 ? '{' : ',') + JSON.stringify(c.name) + ':');
   let first = true;
   yield encoder.encode('[');
@@ -142,15 +220,21 @@ function* json(columns: readonly ColumnSpec[], batches: Iterable<Batch>, real: (
       continue;
     }
     if (!b.length) continue;
-    const cells = b.typed ? formatTyped(b.typed, b.length, real, texts, 'null', reused) : formatColumns(columns, b, (s) => JSON.stringify(s), 'null');
+    if (b.typed) {
+      // The writer knows whether a row came before (lines of another batch kind never mix with typed ones in a file).
+      if (!first) writer.continues();
+      yield writer.batch(b);
+      first = false;
+      continue;
+    }
+    const cells = formatColumns(columns, b, (s) => JSON.stringify(s), 'null');
     const w = cells.length;
-    const tail = b.tail;
     let out = '';
     for (let r = 0; r < b.length; r++) {
       let line = first ? '\n' : ',\n';
       first = false;
       for (let k = 0; k < w; k++) line += keys[k]! + cells[k]![r]!;
-      out += tail ? line + tail[r]! : line + '}';
+      out += line + '}';
     }
     yield encoder.encode(out);
   }

@@ -22,7 +22,6 @@ import {
   RowContext,
   tableSpecs,
   treatmentBatch,
-  wideTail,
   type Batch,
   type ExportFormat,
   type ExportShape,
@@ -157,12 +156,11 @@ export function* exportJob(
     const slots = opts.slots ?? null;
     const local = slots ? null : newSlots(req.shape, BATCH_ROWS, BATCH_ROWS * TREATMENTS_PER_EPISODE, 1);
     const wide = req.shape === 'wide';
-    const tail = wide && req.format !== 'parquet' ? wideTail(ctx.real, req.format, req.identified) : null;
     const batches = function* (table: string): Generator<Batch> {
       if (table === 'episodes') {
         let n = 0;
         for (const { slot, n: k } of episodeChunks(sqlite, sel.episodes, slots?.episodes ?? local!.episodes, slots?.source.episodes ?? null, version, filled.episodes)) {
-          const b = episodeBatch(ctx, slot, k, wide, tail);
+          const b = episodeBatch(ctx, slot, k, wide);
           n += b.length;
           yield b;
         }

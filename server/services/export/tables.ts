@@ -21,7 +21,7 @@ import { FOLLOW_UP_WINDOWS, FOLLOW_UP_WINDOW_NAMES, MEASURES, MEASURE_NAMES } fr
 import { daysToIso } from '../../domain/dates.ts';
 import { ENUMS, NULL_INT, type EnumName } from '../analytics/store.ts';
 import { AGE_CAP, zip3 } from './deid.ts';
-import { EPISODE_INTS, NO_DAY, PER_MEASURE, WIDE_VALUES, realText, treatmentsFilled, unpackCode, type EpisodeSlot, type TreatmentSlot } from './slots.ts';
+import { EPISODE_INTS, WIDE_VALUES, realText, treatmentsFilled, unpackCode, type EpisodeSlot, type TreatmentSlot } from './slots.ts';
 
 export const EXPORT_SHAPES = ['wide', 'long'] as const;
 export type ExportShape = (typeof EXPORT_SHAPES)[number];
@@ -53,12 +53,10 @@ export type Batch = {
   /** Or: the columns as typed arrays. */
   typed?: TypedColumn[];
   /**
-   * Wide episodes: the measure columns (after the typed ones), row-major, WIDE_VALUES a row (values NaN = none,
-   * days NO_DAY = none); `tail` the same as the file's text, one string a row, appended to the row as it is
-   * (CSV: each value after a comma; JSON: ,"name":value pairs and the closing brace).
+   * Wide episodes: the measure columns (after the typed ones, in measureColumns order: each value then its
+   * day), row-major, WIDE_VALUES a row (values NaN = none, days NO_DAY = none).
    */
   measures?: { values: Float64Array; days: Int16Array };
-  tail?: string[];
   /** Whole rows already written by SQLite in the file's format (CSV lines without the line end; JSON objects). */
   lines?: string[];
 };
@@ -293,7 +291,7 @@ const F = Object.fromEntries(EPISODE_INTS.map((k, i) => [k, i])) as Record<(type
  * slot holds no other); identified: the index date, birth date and 5-digit
  * ZIP too. Members deleted since the cohort ran (not found) are left out.
  */
-export function episodeBatch(ctx: RowContext, slot: EpisodeSlot, n: number, wide: boolean, tail: ((values: Float64Array, days: Int16Array, at: number) => string) | null): Batch {
+export function episodeBatch(ctx: RowContext, slot: EpisodeSlot, n: number, wide: boolean): Batch {
   const sel = ctx.sel;
   const cap = slot.ids.length;
   let m = 0;
@@ -368,11 +366,6 @@ export function episodeBatch(ctx: RowContext, slot: EpisodeSlot, n: number, wide
       days = d;
     }
     b.measures = { values, days };
-    if (tail) {
-      const t = new Array<string>(m);
-      for (let j = 0; j < m; j++) t[j] = tail(values, days, j);
-      b.tail = t;
-    }
   }
   return b;
 }
@@ -561,55 +554,4 @@ export function* lineBatches(sqlite: Database.Database, sel: Selection, format: 
   }
   if (lines.length) yield { length: lines.length, columns: [], lines };
   counts[table] = n;
-}
-
-/**
- * The wide measure columns of one row as the file's text, from a slot
- * (measures.ts): numbers written exactly as SQLite writes them (realText),
- * empty (CSV) or null (JSON) when none; JSON closes the row object.
- */
-export function wideTail(real: (v: number) => string, format: 'csv' | 'json', identified: boolean): (values: Float64Array, days: Int16Array, at: number) => string {
-  const names = measureColumns(identified).map((c) => c.name);
-  // Day texts by day + 32768 (days are Int16): a packed array, filled as days appear.
-  const dayText: string[] = new Array<string>(65536).fill('');
-  const day = (d: number) => {
-    const t = dayText[d + 32768]!;
-    return t !== '' ? t : (dayText[d + 32768] = String(d));
-  };
-  const none = format === 'csv' ? '' : 'null';
-  // Before each value: a comma (CSV) or ,"name": (JSON); values and days alternate as measureColumns orders them.
-  const pre = names.map((n) => (format === 'csv' ? ',' : `,${JSON.stringify(n)}:`));
-  const groups = WIDE_VALUES / PER_MEASURE;
-  const emptyGroup: string[] = [];
-  for (let g = 0; g < groups; g++) {
-    let t = '';
-    for (let j = 0; j < PER_MEASURE * 2; j++) t += pre[g * PER_MEASURE * 2 + j]! + none;
-    emptyGroup.push(t);
-  }
-  const close = format === 'json' ? '}' : '';
-  const emptyRow = emptyGroup.join('') + close;
-  return (values, days, at) => {
-    if (at < 0) return emptyRow;
-    let out = '';
-    const base = at * WIDE_VALUES;
-    for (let g = 0; g < groups; g++) {
-      let any = false;
-      for (let j = g * PER_MEASURE; j < (g + 1) * PER_MEASURE; j++) {
-        if (values[base + j] === values[base + j] || days[base + j] !== NO_DAY) {
-          any = true;
-          break;
-        }
-      }
-      if (!any) {
-        out += emptyGroup[g]!;
-        continue;
-      }
-      for (let j = g * PER_MEASURE; j < (g + 1) * PER_MEASURE; j++) {
-        const v = values[base + j]!;
-        const d = days[base + j]!;
-        out += pre[2 * j]! + (v === v ? real(v) : none) + pre[2 * j + 1]! + (d === NO_DAY ? none : day(d));
-      }
-    }
-    return out + close;
-  };
 }
