@@ -93,74 +93,80 @@ export function balanceFromCells(
  * descriptive.ts on the expanded values (it picks the same two order
  * statistics and combines them the same way), without expanding them. For
  * the truncation percentiles of weights that are constant within a cell.
- * Weighted selection: expected O(cells) per probability.
+ * The order statistics are found exactly through a histogram: the cells are
+ * counted into equal-width buckets between the smallest and largest value
+ * (the bucket is a non-decreasing function of the value, so a bucket's rank
+ * range is exact), and only the cells of the buckets holding the wanted
+ * ranks are sorted. Two passes over the cells and a small sort.
  */
 export function cellQuantiles(values: Float64Array, count: Float64Array, probs: readonly number[]): number[] {
   const k = values.length;
   if (count.length !== k) throw new RangeError('values and count need one entry per cell');
+  for (const p of probs) if (!(p >= 0 && p <= 1)) throw new RangeError(`probability must be in [0, 1], got ${p}`);
   let n = 0;
+  let min = Infinity;
+  let max = -Infinity;
   for (let c = 0; c < k; c++) {
-    if (!(count[c]! >= 1 && Number.isInteger(count[c]!))) throw new RangeError(`count[${c}] must be a positive integer`);
-    if (!Number.isFinite(values[c]!)) throw new RangeError(`values[${c}] is not finite`);
-    n += count[c]!;
+    const m = count[c]!;
+    const v = values[c]!;
+    if (!(m >= 1 && Number.isInteger(m))) throw new RangeError(`count[${c}] must be a positive integer`);
+    if (!Number.isFinite(v)) throw new RangeError(`values[${c}] is not finite`);
+    n += m;
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
   if (n === 0) throw new RangeError('no values');
-  const v = new Float64Array(k);
-  const w = new Float64Array(k);
-  /** The r-th smallest (0-based) value of the expanded multiset. */
-  const orderStatistic = (r: number): number => {
-    v.set(values);
-    w.set(count);
-    let lo = 0;
-    let hi = k; // candidates v[lo..hi)
-    let below = 0; // expanded values left of lo
-    for (;;) {
-      // Pivot: the median of three cells of the range.
-      const a = v[lo]!;
-      const b = v[lo + ((hi - lo) >> 1)]!;
-      const c = v[hi - 1]!;
-      const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
-      // Three-way partition: < pivot | == pivot | > pivot, with the counts of each part.
-      let lt = lo;
-      let i = lo;
-      let gt = hi;
-      let nLess = 0;
-      let nEqual = 0;
-      while (i < gt) {
-        const x = v[i]!;
-        if (x < pivot) {
-          nLess += w[i]!;
-          const tv = v[lt]!, tw = w[lt]!;
-          v[lt] = x, w[lt] = w[i]!;
-          v[i] = tv, w[i] = tw;
-          lt++;
-          i++;
-        } else if (x > pivot) {
-          gt--;
-          const tv = v[gt]!, tw = w[gt]!;
-          v[gt] = x, w[gt] = w[i]!;
-          v[i] = tv, w[i] = tw;
-        } else {
-          nEqual += w[i]!;
-          i++;
-        }
-      }
-      if (r < below + nLess) hi = lt;
-      else if (r < below + nLess + nEqual) return pivot;
-      else {
-        below += nLess + nEqual;
-        lo = gt;
-      }
-    }
-  };
-  return probs.map((p) => {
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`probability must be in [0, 1], got ${p}`);
+  // The ranks (0-based order statistics) each probability needs: type 7's lo, and lo + 1 when it interpolates.
+  const plan = probs.map((p) => {
     const index = (n - 1) * p;
     const lo = Math.floor(index);
     const h = index - lo;
-    const xa = orderStatistic(lo);
-    if (h === 0 || lo + 1 >= n) return xa;
-    const xb = orderStatistic(lo + 1);
+    return { lo, h, next: h === 0 || lo + 1 >= n ? -1 : lo + 1 };
+  });
+  const ranks = [...new Set(plan.flatMap((q) => (q.next >= 0 ? [q.lo, q.next] : [q.lo])))];
+  const valueAt = new Map<number, number>();
+  if (min === max) for (const r of ranks) valueAt.set(r, min);
+  else {
+    let B = Math.min(1 << 16, Math.max(1, k));
+    let scale = B / (max - min);
+    // Values too close for the scale to be finite: one bucket (every cell sorted).
+    if (!Number.isFinite(scale)) (B = 1), (scale = 0);
+    const bucketOf = (v: number) => {
+      const b = Math.floor((v - min) * scale);
+      return b < B ? b : B - 1;
+    };
+    const inBucket = new Float64Array(B);
+    for (let c = 0; c < k; c++) {
+      const b = bucketOf(values[c]!);
+      inBucket[b] = inBucket[b]! + count[c]!;
+    }
+    // The bucket of each wanted rank, and the ranks before it.
+    const wanted = new Map<number, { before: number; ranks: number[] }>();
+    for (const r of ranks) {
+      let before = 0;
+      let b = 0;
+      while (before + inBucket[b]! <= r) before += inBucket[b++]!;
+      const e = wanted.get(b) ?? { before, ranks: [] };
+      e.ranks.push(r);
+      wanted.set(b, e);
+    }
+    const members = new Map<number, number[]>();
+    for (const b of wanted.keys()) members.set(b, []);
+    for (let c = 0; c < k; c++) members.get(bucketOf(values[c]!))?.push(c);
+    for (const [b, { before, ranks: rs }] of wanted) {
+      const cs = members.get(b)!.sort((x, y) => values[x]! - values[y]!);
+      for (const r of rs) {
+        let seen = before;
+        let j = 0;
+        while (seen + count[cs[j]!]! <= r) seen += count[cs[j++]!]!;
+        valueAt.set(r, values[cs[j]!]!);
+      }
+    }
+  }
+  return plan.map(({ lo, h, next }) => {
+    const xa = valueAt.get(lo)!;
+    if (next < 0) return xa;
+    const xb = valueAt.get(next)!;
     return xa === xb ? xa : (1 - h) * xa + h * xb;
   });
 }

@@ -73,6 +73,18 @@ describe('quantiles from cells (the truncation percentiles of cell weights)', ()
       { numRuns: 300 },
     );
   });
+  it('equal values, values a few units in the last place apart, one cell', () => {
+    const expanded = (v: Float64Array, c: Float64Array) => Float64Array.from([...v].flatMap((x, i) => Array.from({ length: c[i]! }, () => x)));
+    const probs = [0, 0.01, 0.37, 0.5, 0.99, 1];
+    for (const [v, c] of [
+      [Float64Array.of(2, 2, 2), Float64Array.of(3, 1, 5000)],
+      [Float64Array.of(1, 1 + 2 ** -52, 1 + 2 ** -51, 5e-324, 1e-323), Float64Array.of(2, 3000, 7, 1, 2)],
+      [Float64Array.of(0.7), Float64Array.of(9000)],
+      [Float64Array.of(1e-323, 5e-324, 1.5e-323), Float64Array.of(4000, 3, 2000)], // a range too small for a finite bucket scale
+    ] as const) {
+      expect(cellQuantiles(v, c, probs)).toEqual(quantiles(expanded(v, c), probs));
+    }
+  });
   it('rejects counts that are not positive integers', () => {
     expect(() => cellQuantiles(Float64Array.of(1, 2), Float64Array.of(1, 0), [0.5])).toThrow(RangeError);
     expect(() => cellQuantiles(Float64Array.of(1, 2), Float64Array.of(1, 1.5), [0.5])).toThrow(RangeError);

@@ -482,6 +482,7 @@ export function adjustedComparison(
 ): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
   const pop = adjustedPopulation(rows);
+  lap('complete cases');
   // Positivity: a sex or condition seen on one path only has no counterpart to be compared with. Those
   // episodes are left out (and the page says so) rather than letting the model run off to infinity.
   const noCounterpart: AdjustedComparison['noCounterpart'] = [];
@@ -587,6 +588,7 @@ export function adjustedComparison(
   // the patterns only: on the helper thread (when there is one) while the propensity model is fitted here.
   const spec: DrSpec = { firstRow: groups.firstRow, numericNames, sexes, conditions, shared: offload !== undefined };
   const cellsPending = offload?.cells?.(rows, idx, groups.groupOf, G, s, spec) ?? { result: () => cellOutcomes(rows, idx, groups.groupOf, G, s, spec) };
+  lap('pattern covariates');
 
   const fit = factorLogistic(prepareFactorDesign({ numeric, factor }), share, { weights: groups.count, level });
   lap('propensity model');
