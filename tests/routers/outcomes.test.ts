@@ -206,6 +206,19 @@ describe('outcome aggregates', () => {
     }
   });
 
+  it('says whether the practice records opioid doses at all: without any MME, "not on opioids" is unknown, not zero', async () => {
+    const before = await as('admin').outcomes.opioids();
+    expect(before.recorded).toBe(false);
+    expect(before.overall.onOpioidsAtBaseline.x).toBe(0);
+    // One recorded dose of 0 mg/day at baseline (a value, not an absence) in one episode.
+    new RecordStore(db).writeObservations([{ key: null, patientMrn: 'MRN-0', episodeKey: 'E0', date: '2024-01-01', measure: 'mme', value: 0 }], null);
+    refreshOutcomes(db);
+    for (const who of ['admin', 'researcher'] as const) expect((await as(who).outcomes.opioids()).recorded).toBe(true);
+    db.$client.exec("DELETE FROM observations WHERE measure = 'mme'");
+    refreshOutcomes(db);
+    expect((await as('admin').outcomes.opioids()).recorded).toBe(false);
+  });
+
   it('the trajectory hides a window mean of fewer than 11 episodes from suppressed roles only', async () => {
     const m3 = async (who: 'researcher' | 'admin') => (await as(who).outcomes.trajectory()).series[1]!.points.find((p) => p.window === 'm3')!.change;
     expect(await m3('admin')).toMatchObject({ n: 5, mean: 2 });

@@ -205,7 +205,17 @@ export function OutcomesPage() {
                 </>
               }
             >
-              <QueryState query={opioids} errorTitle="Could not load opioid use" loading={<LoadingState variant="table" count={5} />}>
+              <QueryState
+                query={opioids}
+                errorTitle="Could not load opioid use"
+                loading={<LoadingState variant="table" count={5} />}
+                isEmpty={(o) => !o.recorded}
+                empty={
+                  <EmptyState title="No opioid doses are recorded in this practice's data">
+                    None of its episodes has a daily MME, so who is on opioids is unknown, not zero. Import MME observations (measure mme) to see opioid use.
+                  </EmptyState>
+                }
+              >
                 {(o) => <OpioidTable opioids={o} windowLabel={window} />}
               </QueryState>
             </Card>

@@ -28,7 +28,17 @@ export type OpioidFigures = {
   stopped: ProportionFigure;
 };
 
-export type Opioids = { window: FollowUpWindow; denominator: Denominator; groups: OpioidFigures[]; overall: OpioidFigures; withheld: boolean; updating: boolean; version: number };
+export type Opioids = {
+  window: FollowUpWindow;
+  denominator: Denominator;
+  groups: OpioidFigures[];
+  overall: OpioidFigures;
+  /** Whether the practice records daily MME at all; when it does not, "no MME" means unknown, not "not on opioids", and the page says so. */
+  recorded: boolean;
+  withheld: boolean;
+  updating: boolean;
+  version: number;
+};
 
 const P = Object.fromEntries(OPIOID_PARTS.map((p, i) => [p, i])) as Record<OpioidPart, number>;
 const ALL = OPIOID_PARTS.map((_, i) => i);
@@ -42,7 +52,10 @@ export async function opioidFigures(
   ctx: OutcomeContext,
   q: { window: FollowUpWindow; denominator: Denominator; filters: OutcomeFilters; by: Grouping },
 ): Promise<Opioids> {
-  const { version, results } = await analyticsOf(ctx).runTasks([['outcomes.opioidsByGroup', { window: q.window, filters: q.filters, groupBy: q.by }]] as const);
+  const { version, results } = await analyticsOf(ctx).runTasks([
+    ['outcomes.opioidsByGroup', { window: q.window, filters: q.filters, groupBy: q.by }],
+    ['outcomes.mmeRecorded', {}],
+  ] as const);
   const rows = orderGroups(
     q.by,
     results[0].map((r) => ({ raw: r.key, ...groupLabel(q.by, r.key, null), r })),
@@ -74,7 +87,7 @@ export async function opioidFigures(
     sumSq: 0,
   });
   const overall = { key: null, label: 'All', ...figures((cols) => t.totalSum(cols), total) };
-  return { window: q.window, denominator: q.denominator, groups, overall, withheld: t.withheld, updating: !outcomesPending(ctx.db).consistent, version };
+  return { window: q.window, denominator: q.denominator, groups, overall, recorded: results[1], withheld: t.withheld, updating: !outcomesPending(ctx.db).consistent, version };
 }
 
 // ---- complications -------------------------------------------------------------------

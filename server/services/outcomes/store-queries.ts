@@ -281,6 +281,21 @@ export function opioidsByGroupTask(store: AnalyticStore, q: { window: FollowUpWi
   });
 }
 
+/**
+ * Whether the practice records opioid doses at all: any episode with a daily
+ * MME at baseline or in a window. A practice (or a trial's data set) that
+ * never records MME would otherwise read as "no one on opioids".
+ */
+export function mmeRecordedTask(store: AnalyticStore, _q: Record<string, never>): boolean {
+  const mme = store.measure('mme');
+  return store.memoize('outcomes.mmeRecorded', () => {
+    const alive = store.episodes.alive;
+    const columns = [mme.baselineValue, ...FOLLOW_UP_WINDOW_NAMES.map((w) => mme.windows[w].value)];
+    for (const v of columns) for (let i = 0; i < store.rows; i++) if (alive[i] === 1 && v[i] === v[i]) return true;
+    return false;
+  });
+}
+
 const NOT_IN_POPULATION = 255;
 /** OPIOID_PARTS from onNoVisit on are "on opioids at baseline"; slot NP too (on, MME above 0 without a reduced flag). */
 const FIRST_ON = OPIOID_PARTS.indexOf('onNoVisit');
@@ -438,6 +453,7 @@ export const outcomeTasks = {
   'outcomes.episodesAndChange': episodesAndChangeTask,
   'outcomes.trajectoryByGroup': trajectoryByGroupTask,
   'outcomes.opioidsByGroup': opioidsByGroupTask,
+  'outcomes.mmeRecorded': mmeRecordedTask,
   'outcomes.complicationsByCategory': complicationsByCategoryTask,
   'outcomes.presentValues': presentValuesTask,
 };

@@ -93,13 +93,15 @@ export function HeadlineTiles({ summary, opioids, complications, filters, option
       />
       <Tile
         label={`Opioid dose halved, ${window}`}
-        value={opioids ? percentText(opioids.overall.reduced) : '…'}
-        machineValue={machine(opioids?.overall.reduced)}
-        interval={opioids ? percentCiText(opioids.overall.reduced) : undefined}
-        n={opioids ? countText(opioids.overall.reduced.n) : undefined}
+        value={opioids ? (opioids.recorded ? percentText(opioids.overall.reduced) : '—') : '…'}
+        machineValue={opioids?.recorded ? machine(opioids.overall.reduced) : undefined}
+        interval={opioids?.recorded ? percentCiText(opioids.overall.reduced) : undefined}
+        n={opioids?.recorded ? countText(opioids.overall.reduced.n) : undefined}
         detail={
           opioids
-            ? opioids.groups.map((g) => `${g.label} ${percentText(g.reduced)}`).join(' · ')
+            ? opioids.recorded
+              ? opioids.groups.map((g) => `${g.label} ${percentText(g.reduced)}`).join(' · ')
+              : 'No opioid doses (MME) recorded'
             : undefined
         }
         definition={
