@@ -15,7 +15,7 @@ import {
 import { parseIsoDate } from '../../domain/dates.ts';
 
 /**
- * The one way records enter the database: the CSV importer, the FHIR importer
+ * The one way records enter the database: the CSV importer (and a FHIR importer when one is built)
  * and the demo generator all write through a RecordStore. Rows arrive validated
  * and refer to each other by the practice's own keys; the store resolves those
  * to surrogate ids, upserts with multi-row statements, and counts what it
