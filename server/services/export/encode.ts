@@ -16,7 +16,7 @@
 import { csvField, csvLine } from '../../domain/csv.ts';
 import { NULL_INT } from '../analytics/store.ts';
 import { ParquetFile, type ParquetColumn, type ParquetField } from './parquet.ts';
-import { NO_DAY, WIDE_VALUES } from './slots.ts';
+import { NO_DAY, PER_MEASURE, WIDE_VALUES } from './slots.ts';
 import type { Batch, ColumnSpec, ExportFormat, TextDict, TypedColumn } from './tables.ts';
 
 const encoder = new TextEncoder();
@@ -60,7 +60,6 @@ function formatColumns(columns: readonly ColumnSpec[], b: Batch, text: (v: strin
  */
 class TypedWriter {
   private buf = new Uint8Array(1 << 20);
-  private pos = 0;
   private readonly pre: Uint8Array[];
   private readonly none: Uint8Array;
   private readonly end: Uint8Array;
@@ -96,35 +95,6 @@ class TypedWriter {
     }
     return b;
   }
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-  }
-  private put(b: Uint8Array): void {
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < b.length; i++) buf[p++] = b[i]!;
-    this.pos = p;
-  }
-  private int(v: number): void {
-    const buf = this.buf;
-    let p = this.pos;
-    if (v < 0) {
-      buf[p++] = 45;
-      v = -v;
-    }
-    let len = 1;
-    for (let x = v; x >= 10; x = (x / 10) | 0) len++;
-    p += len;
-    let q = p;
-    do {
-      buf[--q] = 48 + (v % 10);
-      v = (v / 10) | 0;
-    } while (v > 0);
-    this.pos = p;
-  }
   /** JSON: rows were written before this writer's first (a comma goes before its first row). */
   continues(): void {
     this.first = false;
@@ -140,44 +110,103 @@ class TypedWriter {
     const json = this.format === 'json';
     const m = b.measures;
     // Bytes a row may take at most: a prefix and 24 bytes of value per column (texts here are short: codes, dates, enumerations).
-    const rowMax = pre.reduce((a, x) => a + x.length + 24, 0) + (m ? WIDE_VALUES * 2 * 24 : 0) + 64;
-    this.buf = new Uint8Array(Math.max(1 << 16, Math.min(n * rowMax, this.buf.length)));
-    this.pos = 0;
+    const rowMax = pre.reduce((a, x) => a + x.length + 24, 0) + 64;
+    let buf = new Uint8Array(Math.max(1 << 16, Math.min(n * rowMax, this.buf.length)));
+    let p = 0;
+    const empty = m ? this.emptyGroups(w) : [];
     for (let r = 0; r < n; r++) {
-      this.ensure(rowMax);
+      if (p + rowMax > buf.length) {
+        const next = new Uint8Array(Math.max(buf.length * 2, p + rowMax));
+        next.set(buf.subarray(0, p));
+        buf = next;
+      }
       if (json) {
-        if (!this.first) this.buf[this.pos++] = 44; // ,
-        this.buf[this.pos++] = 10; // \n
+        if (!this.first) buf[p++] = 44; // ,
+        buf[p++] = 10; // \n
         this.first = false;
       }
       for (let k = 0; k < w; k++) {
-        this.put(pre[k]!);
+        p = put(buf, p, pre[k]!);
         const c = typed[k]!;
         if (c.kind === 'int') {
           const v = c.data[r]!;
-          if (v === NULL_INT) this.put(none);
-          else this.int(v);
+          p = v === NULL_INT ? put(buf, p, none) : putInt(buf, p, v);
         } else if (c.kind === 'double') {
           const v = c.data[r]!;
-          this.put(v === v ? this.realBytes(v) : none);
-        } else this.put(texts[k]![c.codes[r]!]!);
+          p = put(buf, p, v === v ? this.realBytes(v) : none);
+        } else p = put(buf, p, texts[k]![c.codes[r]!]!);
       }
       if (m) {
+        const { values, days } = m;
         const base = r * WIDE_VALUES;
-        for (let j = 0; j < WIDE_VALUES; j++) {
-          const v = m.values[base + j]!;
-          this.put(pre[w + 2 * j]!);
-          this.put(v === v ? this.realBytes(v) : none);
-          const d = m.days[base + j]!;
-          this.put(pre[w + 2 * j + 1]!);
-          if (d === NO_DAY) this.put(none);
-          else this.int(d);
+        for (let g = 0; g < empty.length; g++) {
+          const from = base + g * PER_MEASURE;
+          let any = false;
+          for (let j = from; j < from + PER_MEASURE; j++) {
+            if (values[j] === values[j] || days[j] !== NO_DAY) {
+              any = true;
+              break;
+            }
+          }
+          // A measure the episode has no value of: the text of its columns at once.
+          if (!any) {
+            p = put(buf, p, empty[g]!);
+            continue;
+          }
+          for (let j = from, c = w + 2 * g * PER_MEASURE; j < from + PER_MEASURE; j++, c += 2) {
+            const v = values[j]!;
+            p = put(buf, p, pre[c]!);
+            p = put(buf, p, v === v ? this.realBytes(v) : none);
+            const d = days[j]!;
+            p = put(buf, p, pre[c + 1]!);
+            p = d === NO_DAY ? put(buf, p, none) : putInt(buf, p, d);
+          }
         }
       }
-      this.put(this.end);
+      p = put(buf, p, this.end);
     }
-    return this.buf.subarray(0, this.pos);
+    this.buf = buf;
+    return buf.subarray(0, p);
   }
+  private empty: Uint8Array[] | null = null;
+  /** Per measure, the text of all its wide columns empty (prefixes and nulls), made once. */
+  private emptyGroups(w: number): Uint8Array[] {
+    if (this.empty) return this.empty;
+    const out: Uint8Array[] = [];
+    for (let g = 0; g < WIDE_VALUES / PER_MEASURE; g++) {
+      const parts: number[] = [];
+      for (let c = w + 2 * g * PER_MEASURE; c < w + 2 * (g + 1) * PER_MEASURE; c++) parts.push(...this.pre[c]!, ...this.none);
+      out.push(Uint8Array.from(parts));
+    }
+    return (this.empty = out);
+  }
+}
+
+/** Copies bytes into buf at p (a loop for short ones, memcpy for long); answers the new position. */
+function put(buf: Uint8Array, p: number, b: Uint8Array): number {
+  const n = b.length;
+  if (n > 32) {
+    buf.set(b, p);
+    return p + n;
+  }
+  for (let i = 0; i < n; i++) buf[p + i] = b[i]!;
+  return p + n;
+}
+
+/** An integer's decimal digits into buf at p; answers the new position. */
+function putInt(buf: Uint8Array, p: number, v: number): number {
+  if (v < 0) {
+    buf[p++] = 45;
+    v = -v;
+  }
+  let len = 1;
+  for (let x = v; x >= 10; x = (x / 10) | 0) len++;
+  let q = p + len;
+  do {
+    buf[--q] = 48 + (v % 10);
+    v = (v / 10) | 0;
+  } while (v > 0);
+  return p + len;
 }
 
 const noReal = (v: number) => String(v);
