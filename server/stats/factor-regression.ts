@@ -685,26 +685,23 @@ export function factorOls(
   const level = options.level ?? 0.95;
   const vcovType = options.vcov ?? 'classical';
   if (y.length !== rows) throw new RangeError(`y has length ${y.length}, expected ${rows}`);
-  for (let i = 0; i < rows; i++) if (!Number.isFinite(y[i]!)) throw new RangeError(`y[${i}] is not finite`);
   const w = options.weights;
-  if (w) {
-    if (w.length !== rows) throw new RangeError(`weights have length ${w.length}, expected ${rows}`);
-    for (let i = 0; i < rows; i++) if (!(w[i]! > 0 && Number.isFinite(w[i]!))) throw new RangeError(`weights[${i}] = ${w[i]}: weights must be finite and > 0`);
-  }
+  if (w && w.length !== rows) throw new RangeError(`weights have length ${w.length}, expected ${rows}`);
   const cells = options.cells;
-  if (cells) {
-    if (cells.counts.length !== rows || cells.sumSquares.length !== rows) throw new RangeError('cells: counts and sumSquares need one value per row');
-    for (let i = 0; i < rows; i++) {
-      if (!(Number.isInteger(cells.counts[i]!) && cells.counts[i]! >= 1)) throw new RangeError(`cells.counts[${i}] must be a positive integer`);
+  if (cells && (cells.counts.length !== rows || cells.sumSquares.length !== rows)) throw new RangeError('cells: counts and sumSquares need one value per row');
+  // The inputs' checks, in one pass (the fit reads each array once more to sort it).
+  let n = cells ? 0 : rows;
+  for (let i = 0; i < rows; i++) {
+    if (!Number.isFinite(y[i]!)) throw new RangeError(`y[${i}] is not finite`);
+    if (w && !(w[i]! > 0 && Number.isFinite(w[i]!))) throw new RangeError(`weights[${i}] = ${w[i]}: weights must be finite and > 0`);
+    if (cells) {
+      const ci = cells.counts[i]!;
+      if (!(Number.isInteger(ci) && ci >= 1)) throw new RangeError(`cells.counts[${i}] must be a positive integer`);
       if (!(cells.sumSquares[i]! >= 0 && Number.isFinite(cells.sumSquares[i]!))) throw new RangeError(`cells.sumSquares[${i}] must be finite and >= 0`);
+      n += ci;
     }
   }
   tCrit(level, 1);
-  let n = rows;
-  if (cells) {
-    n = 0;
-    for (let i = 0; i < rows; i++) n += cells.counts[i]!;
-  }
   if (n <= p || rows < p) return { status: 'too_few_observations', n, p };
   const plain = options.plainKernel ?? false;
   // The outcome, weights and cells in the design's sorted order, in one pass over the permutation.

@@ -410,19 +410,30 @@ export interface AdjustedInternals {
 }
 
 /** Complete cases (a follow-up at the window) with every covariate known. */
-function adjustedPopulation(rows: CompareRows): { idx: Int32Array; excluded: number } {
+function adjustedPopulation(rows: CompareRows): { idx: Int32Array; excluded: number; treat: Uint8Array; t1: number; sexCnt: Float64Array; condCnt: Float64Array } {
   const keep = new Int32Array(rows.n);
+  const path = new Uint8Array(rows.n);
+  // Episodes per (sex, path) and (condition, path), for the positivity check: in the same pass.
+  const sexCnt = new Float64Array(SEXES.length * 2);
+  const condCnt = new Float64Array(CONDITION_GROUP_NAMES.length * 2);
   let m = 0;
   let excluded = 0;
+  let t1 = 0;
+  const { value, duration, sex, condition } = rows;
   for (let i = 0; i < rows.n; i++) {
-    if (rows.value[i] !== rows.value[i]) continue;
-    if (rows.duration[i] !== rows.duration[i]) {
+    if (value[i] !== value[i]) continue;
+    if (duration[i] !== duration[i]) {
       excluded++;
       continue;
     }
-    keep[m++] = i;
+    const t = rows.path[i]!;
+    keep[m] = i;
+    path[m++] = t;
+    t1 += t;
+    sexCnt[sex[i]! * 2 + t]!++;
+    condCnt[condition[i]! * 2 + t]!++;
   }
-  return { idx: keep.slice(0, m), excluded };
+  return { idx: keep.slice(0, m), excluded, treat: path.slice(0, m), t1, sexCnt, condCnt };
 }
 
 function pick(src: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
@@ -487,9 +498,9 @@ export function adjustedComparison(
   // episodes are left out (and the page says so) rather than letting the model run off to infinity.
   const noCounterpart: AdjustedComparison['noCounterpart'] = [];
   let idx = pop.idx;
+  let treat = pop.treat;
   {
-    let t1 = 0;
-    for (let k = 0; k < idx.length; k++) t1 += rows.path[idx[k]!]!;
+    const t1 = pop.t1;
     const base = { status: 'not_estimable' as const, n1: t1, n0: idx.length - t1, excludedMissingCovariates: pop.excluded, patterns: null, propensity: null, weights: null, overlap: null, balance: [], ipw: null, doublyRobust: null, responders: null, imbalanced: [], poorOverlap: false, noCounterpart: [], settled: false };
     const reason =
       idx.length === 0 ? 'No episodes with a baseline and a follow-up in this window match the filters.'
@@ -497,17 +508,9 @@ export function adjustedComparison(
       : null;
     if (reason) return { result: { ...base, reason, warnings: [reason] }, internals: null };
   }
+  let n1 = pop.t1;
   {
-    const byLevel = (col: Uint8Array, size: number) => {
-      const cnt = new Float64Array(size * 2);
-      for (let k = 0; k < idx.length; k++) {
-        const i = idx[k]!;
-        cnt[col[i]! * 2 + rows.path[i]!]!++;
-      }
-      return cnt;
-    };
-    const sexCnt = byLevel(rows.sex, SEXES.length);
-    const condCnt = byLevel(rows.condition, CONDITION_GROUP_NAMES.length);
+    const { sexCnt, condCnt } = pop;
     const oneSided = (cnt: Float64Array, l: number) => (cnt[2 * l]! > 0) !== (cnt[2 * l + 1]! > 0);
     const badSex = SEXES.map((_, l) => oneSided(sexCnt, l));
     const badCond = CONDITION_GROUP_NAMES.map((_, l) => oneSided(condCnt, l));
@@ -517,18 +520,21 @@ export function adjustedComparison(
     CONDITION_GROUP_NAMES.forEach((_, l) => badCond[l] && noCounterpart.push(describe(condCnt, l, conditionLabelOf(l).toLowerCase())));
     if (noCounterpart.length > 0) {
       const keep = new Int32Array(idx.length);
+      const keepTreat = new Uint8Array(idx.length);
       let j = 0;
+      n1 = 0;
       for (let k = 0; k < idx.length; k++) {
         const i = idx[k]!;
-        if (!badSex[rows.sex[i]!] && !badCond[rows.condition[i]!]) keep[j++] = i;
+        if (!badSex[rows.sex[i]!] && !badCond[rows.condition[i]!]) {
+          keep[j] = i;
+          n1 += keepTreat[j++] = treat[k]!;
+        }
       }
       idx = keep.slice(0, j);
+      treat = keepTreat.slice(0, j);
     }
   }
   const m = idx.length;
-  const treat = new Uint8Array(m);
-  let n1 = 0;
-  for (let k = 0; k < m; k++) n1 += treat[k] = rows.path[idx[k]!]!;
   const n0 = m - n1;
   const empty: AdjustedComparison = {
     status: 'not_estimable', reason: null, n1, n0, excludedMissingCovariates: pop.excluded, patterns: null, propensity: null,
@@ -546,8 +552,9 @@ export function adjustedComparison(
   const groups = (rows.patterns ? patternsOf(rows.patterns, idx) : null) ?? groupRows(order, undefined, idx) ?? identityGroups(m);
   lap('patterns');
   const G = groups.groups;
+  // On SharedArrayBuffers when a helper thread takes the cells (spec.patternValues: no copy).
   const at = (v: ArrayLike<number>) => {
-    const out = new Float64Array(G);
+    const out = offload ? new Float64Array(new SharedArrayBuffer(8 * G)) : new Float64Array(G);
     for (let g = 0; g < G; g++) out[g] = v[idx[groups.firstRow[g]!]!]!;
     return out;
   };
@@ -586,7 +593,7 @@ export function adjustedComparison(
   const factor = conditions.length > 1 ? { name: 'condition_', codes: condCodes, levels: conditions.map((c) => CONDITION_GROUP_NAMES[c]!) } : null;
   // The cells (pattern x path), their covariates and outcome sums and the outcome model's design depend on
   // the patterns only: on the helper thread (when there is one) while the propensity model is fitted here.
-  const spec: DrSpec = { firstRow: groups.firstRow, numericNames, sexes, conditions, shared: offload !== undefined };
+  const spec: DrSpec = { patternValues: pv, numericNames, sexes, conditions, shared: offload !== undefined };
   const cellsPending = offload?.cells?.(rows, idx, groups.groupOf, G, s, spec) ?? { result: () => cellOutcomes(rows, idx, groups.groupOf, G, s, spec) };
   lap('pattern covariates');
 
@@ -605,11 +612,10 @@ export function adjustedComparison(
     name: c.name, label: LABEL_OF_TERM(c.name), estimate: c.estimate, se: c.se, oddsRatio: Math.exp(c.estimate),
     lower: Math.exp(c.lower), upper: Math.exp(c.upper), p: c.p,
   }));
-  const ps = new Float64Array(m);
-  for (let k = 0; k < m; k++) {
-    const v = fit.fitted[groups.groupOf[k]!]!;
+  // Every pattern has rows: a score of 0 or 1 for a pattern is one for its rows.
+  for (let g = 0; g < G; g++) {
+    const v = fit.fitted[g]!;
     if (!(v > 0 && v < 1)) return refuse('Some propensity scores are 0 or 1: the paths cannot be compared for those patients.');
-    ps[k] = v;
   }
 
   // Cells: pattern x path. The score is the pattern's and the weight the cell's, so the weights and their
@@ -620,8 +626,19 @@ export function adjustedComparison(
   lap('cells and outcome sums (waiting for the helper thread, or inline)');
   const tw = cellWeights(co, fit.fitted, n1, m);
   const cells: Cells = { k: co.k, pattern: co.pattern, treat: co.treat, count: co.count, cellOf: co.cellOf, weight: tw.weight };
+  // Each row's score (its pattern's) and weight (its cell's).
+  const ps = new Float64Array(m);
   const w = new Float64Array(m);
-  for (let r = 0; r < m; r++) w[r] = tw.weight[co.cellOf[r]!]!;
+  {
+    const fitted = fit.fitted;
+    const groupOf = groups.groupOf;
+    const cellOf = co.cellOf;
+    const weight = tw.weight;
+    for (let r = 0; r < m; r++) {
+      ps[r] = fitted[groupOf[r]!]!;
+      w[r] = weight[cellOf[r]!]!;
+    }
+  }
   lap('weights');
   // The balance table and the responders' estimates on the helper thread while the change's model is fitted here.
   const weighted = offload?.weighted?.(co, tw.weight, spec, s) ?? { result: () => weightedParts(co, tw.weight, spec, s) };
@@ -810,7 +827,8 @@ type CellCovariates = Record<'age' | 'baseline' | 'duration' | 'prior' | 'sex' |
 
 /** What the doubly robust design needs besides the cells: the patterns' first rows and the covariates the propensity model kept. */
 export interface DrSpec {
-  firstRow: Int32Array;
+  /** Each pattern's covariates (the cells' covariates are their pattern's). */
+  patternValues: CellCovariates;
   numericNames: readonly (typeof NUMERIC_COVARIATES)[number][];
   /** Sex levels present (the first is the reference) and condition levels present (a factor when more than one). */
   sexes: readonly number[];
@@ -912,12 +930,13 @@ export function cellOutcomes(rows: CompareRows, idx: Int32Array, groupOf: Int32A
     responders: rule ? { shift: rshift, sum: rsum!, sum2: rsum2! } : null,
   };
   if (spec) {
-    const cov = (v: ArrayLike<number>) => {
+    const cov = (v: Float64Array) => {
       const o = f64(k);
-      for (let c = 0; c < k; c++) o[c] = v[idx[spec.firstRow[pattern[c]!]!]!]!;
+      for (let c = 0; c < k; c++) o[c] = v[pattern[c]!]!;
       return o;
     };
-    const cellCov = { age: cov(rows.age), baseline: cov(rows.baseline), duration: cov(rows.duration), prior: cov(rows.prior), sex: cov(rows.sex), condition: cov(rows.condition) };
+    const pv = spec.patternValues;
+    const cellCov = { age: cov(pv.age), baseline: cov(pv.baseline), duration: cov(pv.duration), prior: cov(pv.prior), sex: cov(pv.sex), condition: cov(pv.condition) };
     out.cellCov = cellCov;
     out.prepared = prepareFactorDesign(drDesignOf(cellCov, t, spec), undefined, { shared: spec.shared });
   }
@@ -1434,7 +1453,10 @@ export function durability(rows: CompareRows, s: CompareSettings): DurabilityRes
   const catGroup = new Uint8Array(n);
   for (let j = 0; j < n; j++) catGroup[j] = cat[j] === NONE ? TREATMENT_CATEGORIES.length : cat[j]!;
   const nCat = TREATMENT_CATEGORIES.length + 1;
-  const presentCats = [...new Set(cat)].filter((c) => c !== NONE).sort((a, b) => a - b);
+  const seen = new Uint8Array(256);
+  for (let j = 0; j < n; j++) seen[cat[j]!] = 1;
+  const presentCats: number[] = [];
+  for (let c = 0; c < 256; c++) if (seen[c] && c !== NONE) presentCats.push(c);
   let byPath: KmCurve[];
   let byCategory: KmCurve[];
   let logRank: DurabilityResult['logRank'] = null;
