@@ -104,7 +104,13 @@ class TypedWriter {
     const typed = b.typed!;
     const n = b.length;
     const w = typed.length;
-    const texts = typed.map((c) => (c.kind === 'text' ? this.textBytes(c.dict) : null));
+    // Per column: its kind (0 int, 1 double, 2 text) and its array, in arrays of one element type each (the row
+    // loop then reads monomorphic arrays instead of objects of three shapes).
+    const kinds = Uint8Array.from(typed, (c) => (c.kind === 'int' ? 0 : c.kind === 'double' ? 1 : 2));
+    const empty32 = new Int32Array(0);
+    const ints = typed.map((c) => (c.kind === 'int' ? c.data : c.kind === 'text' ? c.codes : empty32));
+    const doubles = typed.map((c) => (c.kind === 'double' ? c.data : new Float64Array(0)));
+    const texts = typed.map((c) => (c.kind === 'text' ? this.textBytes(c.dict) : []));
     const pre = this.pre;
     const none = this.none;
     const json = this.format === 'json';
@@ -113,7 +119,7 @@ class TypedWriter {
     const rowMax = pre.reduce((a, x) => a + x.length + 24, 0) + 64;
     let buf = new Uint8Array(Math.max(1 << 16, Math.min(n * rowMax, this.buf.length)));
     let p = 0;
-    const empty = m ? this.emptyGroups(w) : [];
+    const emptyRuns = m ? this.emptyGroups(w) : [];
     for (let r = 0; r < n; r++) {
       if (p + rowMax > buf.length) {
         const next = new Uint8Array(Math.max(buf.length * 2, p + rowMax));
@@ -127,19 +133,19 @@ class TypedWriter {
       }
       for (let k = 0; k < w; k++) {
         p = put(buf, p, pre[k]!);
-        const c = typed[k]!;
-        if (c.kind === 'int') {
-          const v = c.data[r]!;
+        const kind = kinds[k]!;
+        if (kind === 0) {
+          const v = ints[k]![r]!;
           p = v === NULL_INT ? put(buf, p, none) : putInt(buf, p, v);
-        } else if (c.kind === 'double') {
-          const v = c.data[r]!;
+        } else if (kind === 1) {
+          const v = doubles[k]![r]!;
           p = put(buf, p, v === v ? this.realBytes(v) : none);
-        } else p = put(buf, p, texts[k]![c.codes[r]!]!);
+        } else p = put(buf, p, texts[k]![ints[k]![r]!]!);
       }
       if (m) {
         const { values, days } = m;
         const base = r * WIDE_VALUES;
-        for (let g = 0; g < empty.length; g++) {
+        for (let g = 0; g < emptyRuns.length; g++) {
           const from = base + g * PER_MEASURE;
           let any = false;
           for (let j = from; j < from + PER_MEASURE; j++) {
@@ -150,7 +156,7 @@ class TypedWriter {
           }
           // A measure the episode has no value of: the text of its columns at once.
           if (!any) {
-            p = put(buf, p, empty[g]!);
+            p = put(buf, p, emptyRuns[g]!);
             continue;
           }
           for (let j = from, c = w + 2 * g * PER_MEASURE; j < from + PER_MEASURE; j++, c += 2) {

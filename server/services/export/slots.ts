@@ -421,7 +421,7 @@ export type SlotSource = {
   wait(slot: number): number | null;
 };
 
-/** Slots filled by the store / from SQLite (the decision record's figures; tests). */
+/** Slot fillings by the store / from SQLite (the decision record's figures; tests). */
 export type Filled = { store: number; sqlite: number };
 
 /**
@@ -483,9 +483,10 @@ export function* treatmentChunks(sqlite: Database.Database, members: Int32Array,
       filled.store++;
       at = { member: treatmentsFilled(s).done, skip: 0 };
       if (treatmentsFilled(s).rows) yield s;
-    } else filled.sqlite++;
+    }
     while (at.member < n) {
       at = fillTreatmentsFromSqlite(sqlite, s, at.member, at.skip, n);
+      filled.sqlite++;
       yield s;
     }
   }

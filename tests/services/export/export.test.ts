@@ -38,6 +38,7 @@ beforeAll(async () => {
 });
 
 const FORMATS: ExportFormat[] = ['csv', 'json', 'parquet'];
+const TREATMENT_COLUMNS = ['day', 'category', 'code', 'laterality', 'complication'];
 const TEXT = ['zip3', 'primary_code', 'code', 'condition_code'];
 
 /** The stored rows the wide export must carry, per member episode (Safe Harbor applied to age). */
@@ -51,6 +52,8 @@ function storedWide(): string[] {
   const rows = db.$client
     .prepare(
       `SELECT e.index_year, min(e.age, 90) AS age, e.sex, e.care_path, e.condition_code, e.region, e.prior_procedures, e.pain_duration_months,
+              e.condition_group, e.category AS primary_category, e.code AS primary_code, e.chronic, e.treatments, e.procedure_sessions,
+              e.complications_minor, e.complications_major, e.repeat_day,
               CASE WHEN p.zip IS NULL THEN NULL WHEN substr(p.zip, 1, 3) IN ('036','059','063','102','203','556','692','790','821','823','830','831','878','879','884','890','893') THEN '000' ELSE substr(p.zip, 1, 3) END AS zip3,
               ${cols.join(', ')}
          FROM outcome_episodes e JOIN patients p ON p.id = e.patient_id ${joins}
@@ -69,8 +72,39 @@ const WIDE_COLUMNS = [
   'prior_procedures',
   'pain_duration_months',
   'zip3',
+  'condition_group',
+  'primary_category',
+  'primary_code',
+  'chronic',
+  'treatments',
+  'procedure_sessions',
+  'complications_minor',
+  'complications_major',
+  'repeat_day',
   ...MEASURE_NAMES.flatMap((m) => [`${m}_baseline`, `${m}_baseline_day`, ...FOLLOW_UP_WINDOW_NAMES.flatMap((w) => [`${m}_${w}`, `${m}_${w}_day`])]),
 ];
+
+/** The stored observations and treatments of the members (days relative to the episode start, the index date). */
+const storedObservations = () =>
+  tuples(
+    db.$client
+      .prepare(
+        `SELECT o.measure, CAST(julianday(o.date) - julianday(e.start_date) AS INTEGER) AS day, o.value
+           FROM observations o JOIN episodes e ON e.id = o.episode_id WHERE e.id IN (${memberIds.join(',')})`,
+      )
+      .all() as Array<Record<string, unknown>>,
+    ['measure', 'day', 'value'],
+  );
+const storedTreatments = () =>
+  tuples(
+    db.$client
+      .prepare(
+        `SELECT CAST(julianday(t.date) - julianday(e.start_date) AS INTEGER) AS day, t.category, t.code, t.laterality, t.complication
+           FROM treatments t JOIN episodes e ON e.id = t.episode_id WHERE e.id IN (${memberIds.join(',')})`,
+      )
+      .all() as Array<Record<string, unknown>>,
+    ['day', 'category', 'code', 'laterality', 'complication'],
+  );
 
 describe('wide export (one row per episode)', () => {
   it.each(FORMATS)('%s: read by DuckDB, equals the stored rows of the cohort', async (format) => {
@@ -105,27 +139,6 @@ describe('wide export (one row per episode)', () => {
 });
 
 describe('long export (one row per observation) and treatments', () => {
-  const storedObservations = () =>
-    tuples(
-      db.$client
-        .prepare(
-          `SELECT o.measure, CAST(julianday(o.date) - julianday(e.start_date) AS INTEGER) AS day, o.value
-             FROM observations o JOIN episodes e ON e.id = o.episode_id WHERE e.id IN (${memberIds.join(',')})`,
-        )
-        .all() as Array<Record<string, unknown>>,
-      ['measure', 'day', 'value'],
-    );
-  const storedTreatments = () =>
-    tuples(
-      db.$client
-        .prepare(
-          `SELECT CAST(julianday(t.date) - julianday(e.start_date) AS INTEGER) AS day, t.category, t.code, t.laterality, t.complication
-             FROM treatments t JOIN episodes e ON e.id = t.episode_id WHERE e.id IN (${memberIds.join(',')})`,
-        )
-        .all() as Array<Record<string, unknown>>,
-      ['day', 'category', 'code', 'laterality', 'complication'],
-    );
-
   it.each(FORMATS)('%s: observations and treatments equal the stored rows, linked to the episode rows by study id', async (format) => {
     const out = await runExport(db, COHORT, { shape: 'long', format });
     const obs = await readTable(out.dir, `observations.${format}`, TEXT);
@@ -133,7 +146,7 @@ describe('long export (one row per observation) and treatments', () => {
     const eps = await readTable(out.dir, `episodes.${format}`, TEXT);
     expect(obs.length).toBeGreaterThan(memberIds.length);
     expect(tuples(obs, ['measure', 'day', 'value'])).toEqual(storedObservations());
-    expect(tuples(trt, ['day', 'category', 'code', 'laterality', 'complication'])).toEqual(storedTreatments());
+    expect(tuples(trt, TREATMENT_COLUMNS)).toEqual(storedTreatments());
     const episodeOf = new Map(eps.map((e) => [Number(e.episode_study_id), Number(e.patient_study_id)]));
     for (const o of [...obs, ...trt]) expect(episodeOf.get(Number(o.episode_study_id))).toBe(Number(o.patient_study_id));
     // Treatment day 0 exists for every episode (the index date is the first treatment).
@@ -199,7 +212,7 @@ function withoutIds(file: Buffer, format: 'csv' | 'json'): string[] {
   return text.split('\n').map((l) => l.replace(/^,?\{"patient_study_id":[0-9]+,"episode_study_id":[0-9]+,/, '')).sort();
 }
 
-describe('wide measure values from the analytic store (measures.ts)', () => {
+describe('episode facts, wide measure values and treatments from the analytic store (slots.ts)', () => {
   it.each([
     ['csv', false],
     ['json', false],
@@ -239,7 +252,46 @@ describe('wide measure values from the analytic store (measures.ts)', () => {
       const out = await runExport(db, COHORT, { shape: 'wide', format, analytics: ahead });
       expect(out.filled).toEqual({ episodes: { store: 0, sqlite: 1 }, treatments: { store: 0, sqlite: 1 } });
       expect(tuples(await readTable(out.dir, `episodes.${format}`, TEXT), WIDE_COLUMNS)).toEqual(storedWide());
+      expect(tuples(await readTable(out.dir, `treatments.${format}`, TEXT), TREATMENT_COLUMNS)).toEqual(storedTreatments());
+      // Long: the episode facts and treatments the same way.
+      const long = await runExport(db, COHORT, { shape: 'long', format, analytics: ahead });
+      expect(long.filled).toEqual({ episodes: { store: 0, sqlite: 1 }, treatments: { store: 0, sqlite: 1 } });
+      const viaStore = await runExport(db, COHORT, { shape: 'long', format });
+      expect(viaStore.filled).toEqual({ episodes: { store: 1, sqlite: 0 }, treatments: { store: 1, sqlite: 0 } });
+      for (const t of ['episodes', 'treatments']) {
+        const a = await readTable(long.dir, `${t}.${format}`, TEXT);
+        const b = await readTable(viaStore.dir, `${t}.${format}`, TEXT);
+        const cols = Object.keys(a[0]!).filter((c) => !c.endsWith('study_id'));
+        expect(tuples(a, cols)).toEqual(tuples(b, cols));
+      }
+      expect(tuples(await readTable(long.dir, `treatments.${format}`, TEXT), TREATMENT_COLUMNS)).toEqual(storedTreatments());
     }
+  });
+
+  it.each([
+    [false, 'csv'],
+    [false, 'parquet'],
+    [true, 'json'],
+  ] as const)('treatments that do not fit the slot (worker: %s, %s): the rest from SQLite, in pieces of the slot size, every treatment once', async (worker, format) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'cohort-spill-')), 'practice.db');
+    const fileDb = worker ? createDb(path) : db;
+    if (worker) {
+      migrateDb(fileDb);
+      generateDemoPractice(fileDb, { patients: 120, seed: 3 });
+      refreshOutcomes(fileDb);
+    }
+    // Three treatment rows a slot: most episodes have more, so SQLite continues within an episode too.
+    const out = await runExport(fileDb, COHORT, { shape: 'long', format, worker, treatmentRows: 3, ...(worker ? { slotRows: 16 } : {}) });
+    expect(out.filled!.treatments.sqlite).toBeGreaterThan(out.counts.treatments! / 3 - 2);
+    const members = [...(await runCohort({ db: fileDb, analytics: inProcessAnalytics(fileDb) }, COHORT)).episodeIds];
+    const stored = tuples(
+      fileDb.$client
+        .prepare(`SELECT CAST(julianday(t.date) - julianday(e.start_date) AS INTEGER) AS day, t.category, t.code, t.laterality, t.complication FROM treatments t JOIN episodes e ON e.id = t.episode_id WHERE e.id IN (${members.join(',')})`)
+        .all() as Array<Record<string, unknown>>,
+      TREATMENT_COLUMNS,
+    );
+    expect(tuples(await readTable(out.dir, `treatments.${format}`, TEXT), TREATMENT_COLUMNS)).toEqual(stored);
+    if (worker) fileDb.$client.close();
   });
 
   it('through the worker thread, in slots smaller than the cohort (several chunks, one asked ahead): the stored rows, every slot from the store', async () => {
