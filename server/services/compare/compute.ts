@@ -410,7 +410,7 @@ export interface AdjustedInternals {
 }
 
 /** Complete cases (a follow-up at the window) with every covariate known. */
-function adjustedPopulation(rows: CompareRows): { idx: Int32Array; excluded: number; treat: Uint8Array; t1: number; sexCnt: Float64Array; condCnt: Float64Array } {
+function adjustedPopulation(rows: CompareRows, shared: boolean): { idx: Int32Array; excluded: number; treat: Uint8Array; t1: number; sexCnt: Float64Array; condCnt: Float64Array } {
   const keep = new Int32Array(rows.n);
   const path = new Uint8Array(rows.n);
   // Episodes per (sex, path) and (condition, path), for the positivity check: in the same pass.
@@ -433,7 +433,15 @@ function adjustedPopulation(rows: CompareRows): { idx: Int32Array; excluded: num
     sexCnt[sex[i]! * 2 + t]!++;
     condCnt[condition[i]! * 2 + t]!++;
   }
-  return { idx: keep.slice(0, m), excluded, treat: path.slice(0, m), t1, sexCnt, condCnt };
+  return { idx: sliceInt32(keep, m, shared), excluded, treat: path.slice(0, m), t1, sexCnt, condCnt };
+}
+
+/** The first m values, on a SharedArrayBuffer when `shared` (a helper thread reads them without a copy). */
+function sliceInt32(a: Int32Array, m: number, shared: boolean): Int32Array {
+  if (!shared) return a.slice(0, m);
+  const out = new Int32Array(new SharedArrayBuffer(4 * m));
+  out.set(a.subarray(0, m));
+  return out;
 }
 
 function pick(src: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
@@ -492,7 +500,7 @@ export function adjustedComparison(
   },
 ): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
-  const pop = adjustedPopulation(rows);
+  const pop = adjustedPopulation(rows, offload !== undefined);
   lap('complete cases');
   // Positivity: a sex or condition seen on one path only has no counterpart to be compared with. Those
   // episodes are left out (and the page says so) rather than letting the model run off to infinity.
@@ -530,7 +538,7 @@ export function adjustedComparison(
           n1 += keepTreat[j++] = treat[k]!;
         }
       }
-      idx = keep.slice(0, j);
+      idx = sliceInt32(keep, j, offload !== undefined);
       treat = keepTreat.slice(0, j);
     }
   }
@@ -549,7 +557,8 @@ export function adjustedComparison(
   // The covariate patterns of the population (rows of `idx`), and each pattern's covariates.
   const order = [rows.age, rows.baseline, rows.duration, rows.prior, rows.sex, rows.condition] as const;
   lap('population');
-  const groups = (rows.patterns ? patternsOf(rows.patterns, idx) : null) ?? groupRows(order, undefined, idx) ?? identityGroups(m);
+  const kept = rows.patterns ? patternsOf(rows.patterns, idx, treat, offload !== undefined) : null;
+  const groups = kept ?? groupRows(order, undefined, idx) ?? identityGroups(m);
   lap('patterns');
   const G = groups.groups;
   // On SharedArrayBuffers when a helper thread takes the cells (spec.patternValues: no copy).
@@ -559,10 +568,14 @@ export function adjustedComparison(
     return out;
   };
   const pv = { age: at(rows.age), baseline: at(rows.baseline), duration: at(rows.duration), prior: at(rows.prior), sex: at(rows.sex), condition: at(rows.condition) };
-  const share = new Float64Array(G);
-  for (let k = 0; k < m; k++) {
-    const g = groups.groupOf[k]!;
-    share[g] = share[g]! + treat[k]!;
+  // Each pattern's share of interventional episodes (the propensity model's outcome over the patterns).
+  let share = kept?.treated ?? null;
+  if (!share) {
+    share = new Float64Array(G);
+    for (let k = 0; k < m; k++) {
+      const g = groups.groupOf[k]!;
+      share[g] = share[g]! + treat[k]!;
+    }
   }
   for (let g = 0; g < G; g++) share[g] = share[g]! / groups.count[g]!;
 
@@ -772,14 +785,22 @@ export function adjustedWarnings(a: AdjustedComparison, count: (n: number) => st
  * equal global patterns and the other way round). null when a row of the
  * population has no global pattern: the caller groups the rows itself.
  */
-export function patternsOf(patterns: { of: Int32Array; count: number }, idx: Int32Array): RowGroups | null {
+export function patternsOf(
+  patterns: { of: Int32Array; count: number },
+  idx: Int32Array,
+  /** Also sum each pattern's `treat` (0/1 per row of idx) in the same pass. */
+  treat?: Uint8Array,
+  /** groupOf on a SharedArrayBuffer (a helper thread reads it without a copy). */
+  shared = false,
+): (RowGroups & { treated: Float64Array | null }) | null {
   const m = idx.length;
   const { of, count: total } = patterns;
   const local = new Int32Array(total).fill(-1);
-  const groupOf = new Int32Array(m);
+  const groupOf = shared ? new Int32Array(new SharedArrayBuffer(4 * m)) : new Int32Array(m);
   const size = Math.min(m, total);
   const firstRow = new Int32Array(size);
   const count = new Float64Array(size);
+  const treated = treat ? new Float64Array(size) : null;
   let groups = 0;
   for (let k = 0; k < m; k++) {
     const p = of[idx[k]!]!;
@@ -791,8 +812,9 @@ export function patternsOf(patterns: { of: Int32Array; count: number }, idx: Int
     }
     groupOf[k] = g;
     count[g] = count[g]! + 1;
+    if (treated) treated[g] = treated[g]! + treat![k]!;
   }
-  return { groups, groupOf, firstRow: firstRow.slice(0, groups), count: count.slice(0, groups) };
+  return { groups, groupOf, firstRow: firstRow.slice(0, groups), count: count.slice(0, groups), treated: treated ? treated.slice(0, groups) : null };
 }
 
 /** Every row its own pattern (when a covariate cannot be coded for grouping): the same fits, row by row. */

@@ -56,10 +56,16 @@ describe('covariate patterns kept per store version', () => {
     // Every other complete case with a known duration, and a filtered subset: numbers by first appearance.
     for (const keep of [(i: number) => i % 2 === 0, (i: number) => rows.condition[i] === 1 || rows.sex[i] === 1]) {
       const idx = Int32Array.from([...Array(rows.n).keys()].filter((i) => rows.value[i] === rows.value[i] && rows.duration[i] === rows.duration[i] && keep(i)));
-      const mine = patternsOf(rows.patterns!, idx)!;
+      const treat = Uint8Array.from(idx, (i) => rows.path[i]!);
+      const { treated, ...mine } = patternsOf(rows.patterns!, idx, treat)!;
       const plain = groupRows([rows.age, rows.baseline, rows.duration, rows.prior, rows.sex, rows.condition], undefined, idx)!;
       expect(mine).toEqual(plain);
       expect(mine.groups).toBeLessThan(idx.length);
+      // Interventional episodes per pattern, summed in the same pass.
+      const perPattern = new Float64Array(plain.groups);
+      for (let k = 0; k < idx.length; k++) perPattern[plain.groupOf[k]!]! += treat[k]!;
+      expect(treated).toEqual(perPattern);
+      expect(patternsOf(rows.patterns!, idx, undefined, true)!.groupOf).toEqual(plain.groupOf); // on shared memory, the same
     }
   });
 
