@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   COMPARE_FILTERS,
   compareInput,
+  covariatesText,
   estimateRows,
   loveRows,
   medianText,
@@ -37,7 +38,7 @@ const adjusted = (over: Partial<Adjusted['adjusted']>): Adjusted =>
     adjusted: {
       status: 'ok', reason: null, n1: 1690, n0: 1195, settled: true, warnings: [], imbalanced: [], poorOverlap: false,
       ipw: { diff: 0.55, lower: 0.3, upper: 0.8, p: 0.001 }, doublyRobust: { estimate: 0.5, lower: 0.32, upper: 0.68, p: 0.0001, se: 0.09, df: 2800 },
-      balance: [], ...over,
+      balance: [], covariates: ['age', 'sex', 'baseline score', 'condition group', 'pain duration', 'prior procedures'], omittedCovariates: [], ...over,
     },
     subgroups: { adjusted: true, families: [] },
     durability: { applies: true, n: 0, events: 0, byPath: [], byCategory: [], logRank: null, logRankCategory: null },
@@ -68,9 +69,24 @@ describe('the plain-language summary', () => {
       'Among 4,210 episodes of radiculopathy with a baseline pain score, interventional episodes improved by 2.9 points at 3 months and conservative ones by 1.9 (crude difference +1.0 points, 95% CI 0.8 to 1.2).',
     );
     expect(s.verdict.tone).toBe('settled');
-    expect(s.verdict.headline).toBe('Adjusted for age, sex, baseline score, condition, pain duration and prior procedures, the difference is +0.5 points (95% CI 0.3 to 0.7).');
+    expect(s.verdict.headline).toBe('Adjusted for age, sex, baseline score, condition group, pain duration and prior procedures, the difference is +0.5 points (95% CI 0.3 to 0.7).');
     expect(s.responders).toContain('47% of interventional and 40% of conservative episodes responded (≥ 30% reduction): 7 more per 100');
     expect(s.responders).toContain('number needed to treat 15 (benefit)');
+  });
+  it('names only the covariates the models hold, and says why the others are left out', () => {
+    const a = adjusted({
+      covariates: ['age', 'sex', 'baseline score'],
+      omittedCovariates: [
+        { label: 'condition group', reason: 'no_variation' },
+        { label: 'pain duration', reason: 'not_recorded' },
+        { label: 'prior procedures', reason: 'no_variation' },
+      ],
+    });
+    expect(summarySentences(crude, a, filters('')).verdict.headline).toBe('Adjusted for age, sex and baseline score, the difference is +0.5 points (95% CI 0.3 to 0.7).');
+    expect(covariatesText(a.adjusted)).toBe(
+      'age, sex and baseline score; left out: condition group (the same for every episode), pain duration (too rarely recorded), prior procedures (the same for every episode)',
+    );
+    expect(covariatesText(undefined)).toBe('age, sex, baseline score, condition group, pain duration and prior procedures');
   });
   it('says plainly when balance fails, with the reasons, and when no adjusted answer exists', () => {
     const warn = 'After weighting the paths still differ in Baseline score';

@@ -105,6 +105,21 @@ export function populationText(conditions: readonly string[]): string {
   return `${conditions.length} conditions`;
 }
 
+/** The adjusted analysis's covariates, all of them: what the page names until a response says which the models hold. */
+export const ALL_COVARIATES = ['age', 'sex', 'baseline score', 'condition group', 'pain duration', 'prior procedures'];
+
+/** "age, sex and baseline score". */
+export function listText(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** The covariates the adjusted analysis holds (those left out said once), as the page's sentences name them. */
+export function covariatesText(adjusted: Adjusted['adjusted'] | undefined): string {
+  if (!adjusted || adjusted.status !== 'ok') return listText(ALL_COVARIATES);
+  const left = adjusted.omittedCovariates.map((c) => `${c.label} (${c.reason === 'not_recorded' ? 'too rarely recorded' : 'the same for every episode'})`);
+  return `${listText(adjusted.covariates)}${left.length ? `; left out: ${left.join(', ')}` : ''}`;
+}
+
 export type Verdict = { tone: 'settled' | 'caution' | 'none'; headline: string; details: string[] };
 
 /**
@@ -137,7 +152,7 @@ export function summarySentences(crude: Crude, adjusted: Adjusted | undefined, f
   } else {
     const dr = a.doublyRobust;
     const text =
-      `Adjusted for age, sex, baseline score, condition, pain duration and prior procedures, the difference is ${signed(dr.estimate)} ${unit} ` +
+      `Adjusted for ${listText(a.covariates)}, the difference is ${signed(dr.estimate)} ${unit} ` +
       `(95% CI ${ci(dr.lower, dr.upper)}${dr.lower > 0 || dr.upper < 0 ? '' : '; the interval includes no difference'}).`;
     verdict = a.settled
       ? { tone: 'settled', headline: text, details: ['The weighted groups are balanced on every covariate (|SMD| < 0.1) and overlap well: the adjusted difference is the estimate to read, as far as measured covariates go.', ...a.warnings] }

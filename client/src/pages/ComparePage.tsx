@@ -32,6 +32,7 @@ import {
   signed,
   summarySentences,
   type Adjusted,
+  covariatesText,
   type ComparePageFilters,
   type Crude,
   type Matched,
@@ -45,8 +46,6 @@ import { useTRPC } from '../trpc.ts';
 import { CompareFilterBar } from './compare/CompareFilterBar.tsx';
 import './outcomes/outcomes.css';
 import './compare/compare.css';
-
-const COVARIATES = 'age, sex, baseline score, condition group, pain duration and prior procedures';
 
 export function ComparePage() {
   const trpc = useTRPC();
@@ -129,14 +128,14 @@ function CompareBody({ crude, adjusted, adjustedQuery, filters, setFilters, matc
         subtitle={`Interventional − conservative, ${unit}; complete cases (a baseline and a follow-up in the window).`}
         actions={
           <>
-            <Definition of="the estimates">{CHANGE_DEFINITION} The paths are not randomised: the crude difference mixes the effect of the path with who is sent to it. The adjusted estimates compare like with like on {COVARIATES}.</Definition>
+            <Definition of="the estimates">{CHANGE_DEFINITION} The paths are not randomised: the crude difference mixes the effect of the path with who is sent to it. The adjusted estimates compare like with like on {covariatesText(adjusted?.adjusted)}.</Definition>
             <CsvExport filename={`compare-estimates-${measure}-${filters.window}`} columns={ESTIMATE_CSV} rows={rows} />
           </>
         }
         footnote={
           <>
             Welch t-test (unequal variances) with its 95% CI; Hedges g {signed(crude.hedges?.estimate, 2)} (95% CI {ci(crude.hedges?.lower, crude.hedges?.upper, 2)}), pooled SD, small-sample corrected. ANCOVA: least squares of the follow-up score on path and baseline
-            (coefficient of path in change terms, classical SE). Propensity model: logistic regression of path on {COVARIATES}; stabilised inverse-probability weights truncated at the 1st and 99th percentiles. Doubly robust: weighted least squares of change on path and the same covariates; robust (HC1 sandwich) SEs treating the weights as known.
+            (coefficient of path in change terms, classical SE). Propensity model: logistic regression of path on {covariatesText(adjusted?.adjusted)}; stabilised inverse-probability weights truncated at the 1st and 99th percentiles. Doubly robust: weighted least squares of change on path and the same covariates; robust (HC1 sandwich) SEs treating the weights as known.
           </>
         }
       >

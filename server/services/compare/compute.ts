@@ -367,6 +367,16 @@ export interface AdjustedComparison {
   n1: number;
   n0: number;
   excludedMissingCovariates: number;
+  /**
+   * The covariates the models adjust for (labels, in COVARIATE_ORDER), and those
+   * left out: pain duration when it is recorded for fewer than half of the
+   * complete cases (`durationRecorded` of `completeCases` then says how many),
+   * any covariate with the same value for every episode (nothing to adjust for).
+   */
+  covariates: string[];
+  omittedCovariates: { label: string; reason: 'not_recorded' | 'no_variation' }[];
+  durationRecorded: number;
+  completeCases: number;
   /** Distinct covariate patterns the models were fitted over (exact; decision 009). */
   patterns: number | null;
   /** The model's odds ratios; condition and sex against their reference levels (the first present in vocabulary order). */
@@ -409,8 +419,33 @@ export interface AdjustedInternals {
   stage?: { cells: Cells; prepared: PreparedDesign; level: number };
 }
 
-/** Complete cases (a follow-up at the window) with every covariate known. */
-function adjustedPopulation(rows: CompareRows, shared: boolean): { idx: Int32Array; excluded: number; treat: Uint8Array; t1: number; sexCnt: Float64Array; condCnt: Float64Array } {
+/**
+ * Complete cases (a follow-up at the window) with every covariate known. Pain
+ * duration is optional in the import format: when fewer than half of the
+ * complete cases have it, leaving them out would throw most of the data away
+ * (a trial's data set usually has none), so the models leave pain duration out
+ * instead (`omitDuration`) and every complete case stays.
+ */
+export function adjustedPopulation(rows: CompareRows, shared: boolean): {
+  idx: Int32Array;
+  excluded: number;
+  treat: Uint8Array;
+  t1: number;
+  sexCnt: Float64Array;
+  condCnt: Float64Array;
+  omitDuration: boolean;
+  durationRecorded: number;
+  completeCases: number;
+} {
+  const { value, duration, sex, condition } = rows;
+  let complete = 0;
+  let recorded = 0;
+  for (let i = 0; i < rows.n; i++) {
+    if (value[i] !== value[i]) continue;
+    complete++;
+    if (duration[i] === duration[i]) recorded++;
+  }
+  const omitDuration = 2 * recorded < complete;
   const keep = new Int32Array(rows.n);
   const path = new Uint8Array(rows.n);
   // Episodes per (sex, path) and (condition, path), for the positivity check: in the same pass.
@@ -419,10 +454,9 @@ function adjustedPopulation(rows: CompareRows, shared: boolean): { idx: Int32Arr
   let m = 0;
   let excluded = 0;
   let t1 = 0;
-  const { value, duration, sex, condition } = rows;
   for (let i = 0; i < rows.n; i++) {
     if (value[i] !== value[i]) continue;
-    if (duration[i] !== duration[i]) {
+    if (!omitDuration && duration[i] !== duration[i]) {
       excluded++;
       continue;
     }
@@ -433,7 +467,7 @@ function adjustedPopulation(rows: CompareRows, shared: boolean): { idx: Int32Arr
     sexCnt[sex[i]! * 2 + t]!++;
     condCnt[condition[i]! * 2 + t]!++;
   }
-  return { idx: sliceInt32(keep, m, shared), excluded, treat: path.slice(0, m), t1, sexCnt, condCnt };
+  return { idx: sliceInt32(keep, m, shared), excluded, treat: path.slice(0, m), t1, sexCnt, condCnt, omitDuration, durationRecorded: recorded, completeCases: complete };
 }
 
 /** The first m values, on a SharedArrayBuffer when `shared` (a helper thread reads them without a copy). */
@@ -442,6 +476,14 @@ function sliceInt32(a: Int32Array, m: number, shared: boolean): Int32Array {
   const out = new Int32Array(new SharedArrayBuffer(4 * m));
   out.set(a.subarray(0, m));
   return out;
+}
+
+/** The rows with pain duration set to 0 for every episode: a covariate without spread, which the models leave out. */
+function withoutDuration(rows: CompareRows): CompareRows {
+  const { patterns, ...rest } = rows;
+  void patterns;
+  const shared = rows.path.buffer instanceof SharedArrayBuffer;
+  return { ...rest, duration: shared ? new Float64Array(new SharedArrayBuffer(8 * rows.n)) : new Float64Array(rows.n) };
 }
 
 function pick(src: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
@@ -487,7 +529,7 @@ interface Cells {
  * truncation percentiles are computed over the rows, as the spec defines them.
  */
 export function adjustedComparison(
-  rows: CompareRows,
+  loaded: CompareRows,
   s: CompareSettings,
   /** Called after each step with its name (benchmarks time the steps). */
   lap: (step: string) => void = () => {},
@@ -500,7 +542,9 @@ export function adjustedComparison(
   },
 ): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
-  const pop = adjustedPopulation(rows, offload !== undefined);
+  const pop = adjustedPopulation(loaded, offload !== undefined);
+  const rows = pop.omitDuration ? withoutDuration(loaded) : loaded;
+  const covariateInfo = { excludedMissingCovariates: pop.excluded, durationRecorded: pop.durationRecorded, completeCases: pop.completeCases };
   lap('complete cases');
   // Positivity: a sex or condition seen on one path only has no counterpart to be compared with. Those
   // episodes are left out (and the page says so) rather than letting the model run off to infinity.
@@ -509,7 +553,7 @@ export function adjustedComparison(
   let treat = pop.treat;
   {
     const t1 = pop.t1;
-    const base = { status: 'not_estimable' as const, n1: t1, n0: idx.length - t1, excludedMissingCovariates: pop.excluded, patterns: null, propensity: null, weights: null, overlap: null, balance: [], ipw: null, doublyRobust: null, responders: null, imbalanced: [], poorOverlap: false, noCounterpart: [], settled: false };
+    const base = { status: 'not_estimable' as const, n1: t1, n0: idx.length - t1, ...covariateInfo, covariates: [], omittedCovariates: [], patterns: null, propensity: null, weights: null, overlap: null, balance: [], ipw: null, doublyRobust: null, responders: null, imbalanced: [], poorOverlap: false, noCounterpart: [], settled: false };
     const reason =
       idx.length === 0 ? 'No episodes with a baseline and a follow-up in this window match the filters.'
       : t1 === 0 || t1 === idx.length ? 'Only one care path has episodes with a follow-up here: there is nothing to compare.'
@@ -545,7 +589,7 @@ export function adjustedComparison(
   const m = idx.length;
   const n0 = m - n1;
   const empty: AdjustedComparison = {
-    status: 'not_estimable', reason: null, n1, n0, excludedMissingCovariates: pop.excluded, patterns: null, propensity: null,
+    status: 'not_estimable', reason: null, n1, n0, ...covariateInfo, covariates: [], omittedCovariates: [], patterns: null, propensity: null,
     weights: null, overlap: null, balance: [], ipw: null, doublyRobust: null, responders: null, imbalanced: [], poorOverlap: false,
     noCounterpart: [], warnings: [], settled: false,
   };
@@ -730,7 +774,7 @@ export function adjustedComparison(
   const poorOverlap = outsideShare > OUTSIDE_SUPPORT_LIMIT || ess1 < ESS_LIMIT * n1 || ess0 < ESS_LIMIT * n0;
   const out = {
     result: {
-      status: 'ok' as const, reason: null, n1, n0, excludedMissingCovariates: pop.excluded, patterns: G,
+      status: 'ok' as const, reason: null, n1, n0, ...covariateInfo, ...covariatesOf(numericNames, sexes.length > 1, conditions.length > 1, pop.omitDuration), patterns: G,
       propensity: {
         iterations: fit.iterations, coefficients: coefs,
         referenceCondition: conditions.length > 1 ? conditionLabelOf(conditions[0]!) : null,
@@ -745,6 +789,33 @@ export function adjustedComparison(
   };
   out.result.warnings = adjustedWarnings(out.result, (n) => n.toLocaleString('en-US'));
   return out;
+}
+
+/** The adjusted analysis's covariates in the order the page names them. */
+const COVARIATE_ORDER = [
+  { key: 'age', label: 'age' },
+  { key: 'sex', label: 'sex' },
+  { key: 'baseline', label: 'baseline score' },
+  { key: 'condition', label: 'condition group' },
+  { key: 'duration', label: 'pain duration' },
+  { key: 'prior', label: 'prior procedures' },
+] as const;
+
+/** Which covariates the fitted models hold, and why the others are not there. */
+function covariatesOf(
+  numericNames: readonly string[],
+  sexVaries: boolean,
+  conditionVaries: boolean,
+  omitDuration: boolean,
+): Pick<AdjustedComparison, 'covariates' | 'omittedCovariates'> {
+  const covariates: string[] = [];
+  const omittedCovariates: AdjustedComparison['omittedCovariates'] = [];
+  for (const { key, label } of COVARIATE_ORDER) {
+    const inModel = key === 'sex' ? sexVaries : key === 'condition' ? conditionVaries : numericNames.includes(key);
+    if (inModel) covariates.push(label);
+    else omittedCovariates.push({ label, reason: key === 'duration' && omitDuration ? 'not_recorded' : 'no_variation' });
+  }
+  return { covariates, omittedCovariates };
 }
 
 /**
@@ -770,6 +841,11 @@ export function adjustedWarnings(a: AdjustedComparison, count: (n: number) => st
     );
   }
   if (a.excludedMissingCovariates > 0) warnings.push(`${episodes(a.excludedMissingCovariates)} without a recorded pain duration are left out of the adjusted comparison.`);
+  if (a.omittedCovariates.some((c) => c.reason === 'not_recorded')) {
+    warnings.push(
+      'Pain duration is recorded for fewer than half of the episodes with a follow-up, too few to adjust for: the models leave it out, so the adjusted difference does not account for how long patients had been in pain.',
+    );
+  }
   if (a.noCounterpart.length > 0) {
     warnings.push(`Left out of the adjusted comparison for want of a counterpart on the other path: ${a.noCounterpart.map((x) => `${episodes(x.n)} of ${x.label} (all ${x.path})`).join('; ')}.`);
   }
@@ -1166,7 +1242,9 @@ function rowCovariates(rows: CompareRows, idx: Int32Array) {
   if (sexes.length > 1) for (const sx of sexes) out.push({ name: `sex_${SEXES[sx]}`, label: sexLabel(sx), values: ind(rows.sex, sx), binary: true });
   const conds = present(rows.condition, CONDITION_GROUP_NAMES.length);
   if (conds.length > 1) for (const c of conds) out.push({ name: `condition_${CONDITION_GROUP_NAMES[c]}`, label: `Condition: ${conditionLabelOf(c)}`, values: ind(rows.condition, c), binary: true });
-  return out.filter((c) => c.values.some((x) => x !== c.values[0]));
+  // A covariate without spread carries nothing to balance; one not recorded for the population (pain duration
+  // left out of the models, adjustedPopulation) is not in the models either.
+  return out.filter((c) => c.values.every((x) => x === x) && c.values.some((x) => x !== c.values[0]));
 }
 
 /** 1:1 greedy nearest-neighbour matching on logit(ps), caliper 0.2 SD, on the adjusted analysis population. */

@@ -28,7 +28,8 @@ export interface CompareQuery {
 /** Index of 'interventional' in CARE_PATHS (vocabulary order: interventional, conservative). */
 const INTERVENTIONAL = 0;
 
-let last: { version: number; key: string; rows: CompareRows; counts: EpisodeCounts } | null = null;
+// The store too: tests (and any process) may hold several stores, whose versions can be equal.
+let last: { store: AnalyticStore; version: number; key: string; rows: CompareRows; counts: EpisodeCounts } | null = null;
 
 /** Column buffers kept between loads (a million rows of 15 columns is 150 MB: allocating it per request would keep the collector busy). */
 let pool: CompareRows | null = null;
@@ -106,7 +107,7 @@ export function loadCompareRows(store: AnalyticStore, q: CompareQuery & { fresh?
   const filters = compareFilters(q.filters);
   const m = store.measure(q.measure); // may bring the store to a newer state: read the version after
   const key = JSON.stringify([q.measure, q.window, filters]);
-  if (!q.fresh && last && last.version === store.version && last.key === key) return { rows: last.rows, counts: last.counts };
+  if (!q.fresh && last && last.store === store && last.version === store.version && last.key === key) return { rows: last.rows, counts: last.counts };
   last = null;
   const mask = episodeMask(store, filters);
   const ep = store.episodes;
@@ -185,7 +186,7 @@ export function loadCompareRows(store: AnalyticStore, q: CompareQuery & { fresh?
     r++;
   }
   if (patterns && patternOf) rows.patterns = { of: patternOf, count: patterns.count };
-  last = { version: store.version, key, rows, counts };
+  last = { store, version: store.version, key, rows, counts };
   return { rows, counts };
 }
 
@@ -199,7 +200,7 @@ export function crudeFromStore(store: AnalyticStore, q: CompareQuery & { fresh?:
   const filters = compareFilters(q.filters);
   const m = store.measure(q.measure);
   const key = JSON.stringify([q.measure, q.window, filters]);
-  if (!q.fresh && last && last.version === store.version && last.key === key) return crudeComparison(last.rows, last.counts, settings);
+  if (!q.fresh && last && last.store === store && last.version === store.version && last.key === key) return crudeComparison(last.rows, last.counts, settings);
   const mask = episodeMask(store, filters);
   const ep = store.episodes;
   const w = m.windows[q.window];

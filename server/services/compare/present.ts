@@ -123,10 +123,12 @@ export function presentCrude(c: CrudeComparison, p: Privacy): CrudeOut {
   return { interventional: a1, conservative: a0, difference, hedges, ancova, responders, complications: { any: comp(c.complications.any), major: comp(c.complications.major) } };
 }
 
-export interface AdjustedOut extends Omit<AdjustedComparison, 'n1' | 'n0' | 'excludedMissingCovariates' | 'overlap' | 'weights' | 'balance' | 'noCounterpart'> {
+export interface AdjustedOut extends Omit<AdjustedComparison, 'n1' | 'n0' | 'excludedMissingCovariates' | 'durationRecorded' | 'completeCases' | 'overlap' | 'weights' | 'balance' | 'noCounterpart'> {
   n1: Count;
   n0: Count;
   excludedMissingCovariates: Count;
+  durationRecorded: Count;
+  completeCases: Count;
   weights: (NonNullable<AdjustedComparison['weights']>) | null;
   overlap: { treated: { min: number; max: number }; control: { min: number; max: number }; commonSupport: [number, number] | null; outsideTreated: Count; outsideControl: Count; outsideShare: number } | null;
   balance: AdjustedComparison['balance'];
@@ -134,6 +136,10 @@ export interface AdjustedOut extends Omit<AdjustedComparison, 'n1' | 'n0' | 'exc
 
 export function presentAdjusted(a: AdjustedComparison, p: Privacy): AdjustedOut {
   const n = p.independent({ n1: a.n1, n0: a.n0, excluded: a.excludedMissingCovariates });
+  // Complete cases with and without a recorded pain duration, and all of them: a line with its total, so that no
+  // small count follows from the two shown.
+  const line = p.line([a.durationRecorded, a.completeCases - a.durationRecorded], { total: true });
+  const d = { recorded: line.cells[0]!, complete: line.total! };
   const ok = p.statistic(n.n1, 1) !== null && p.statistic(n.n0, 1) !== null;
   const out = (<T>(v: T) => (ok ? v : null));
   const ov = a.overlap;
@@ -147,7 +153,7 @@ export function presentAdjusted(a: AdjustedComparison, p: Privacy): AdjustedOut 
   return {
     ...rest,
     warnings: ok ? adjustedWarnings(a, masked) : [],
-    n1: n.n1, n0: n.n0, excludedMissingCovariates: n.excluded,
+    n1: n.n1, n0: n.n0, excludedMissingCovariates: n.excluded, durationRecorded: d.recorded, completeCases: d.complete,
     status: ok ? a.status : 'not_estimable',
     reason: ok ? a.reason : (a.reason ?? 'Fewer than the minimum number of episodes on a path for your role.'),
     propensity: out(a.propensity),
