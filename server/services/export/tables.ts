@@ -528,30 +528,58 @@ function lineSql(format: 'csv' | 'json', identified: boolean): string {
   }',${q('value')}' || o.value || '}'`;
 }
 
-/** Observation rows written by SQLite as CSV lines or JSON objects (one string a row crosses into JavaScript). */
+/** Observation rows a statement joins into one text (about 150 kB of CSV). */
+const OBSERVATION_RANGE = 4096;
+
+/**
+ * Observation rows written by SQLite as CSV lines or JSON objects. A large
+ * cohort: the table is read in ranges of OBSERVATION_RANGE row ids, each
+ * range's rows joined by SQLite into one text (`group_concat`), because
+ * handing each row to JavaScript (about 0.6 us, more than SQLite's own work on
+ * it) was most of the export's time; the rows' order within the file is the
+ * table's. A small cohort: its episodes' rows through the index, a row at a time.
+ */
 export function* lineBatches(sqlite: Database.Database, sel: Selection, format: 'csv' | 'json', selectionTable: string, counts: RowCounts): Generator<Batch> {
-  const table = 'observations';
   const total = sqlite.prepare('SELECT count(*) FROM outcome_episodes').pluck().get() as number;
-  // A large cohort: scan the table and look each row's episode up; a small one: its episodes' rows through the index.
-  const from =
-    sel.episodes.length >= total * INDEX_SHARE
-      ? `FROM ${table} o CROSS JOIN ${selectionTable} s ON s.episode_id = o.episode_id`
-      : `FROM ${selectionTable} s CROSS JOIN ${table} o ON o.episode_id = s.episode_id`;
-  const it = sqlite.prepare(`SELECT ${lineSql(format, sel.identified)} ${from}`).pluck().iterate() as IterableIterator<string>;
-  let lines: string[] = [];
+  const line = lineSql(format, sel.identified);
   let n = 0;
-  try {
-    for (const line of it) {
-      lines.push(line);
-      n++;
-      if (lines.length === BATCH_ROWS) {
-        yield { length: lines.length, columns: [], lines };
+  if (sel.episodes.length >= total * INDEX_SHARE) {
+    const [lo, hi] = sqlite.prepare('SELECT min(id), max(id) FROM observations').raw().get() as [number | null, number | null];
+    const sep = format === 'csv' ? `char(13, 10)` : `',' || char(10)`;
+    const stmt = sqlite
+      .prepare(`SELECT group_concat(line, ${sep}), count(*) FROM (SELECT ${line} AS line FROM observations o CROSS JOIN ${selectionTable} s ON s.episode_id = o.episode_id WHERE o.id BETWEEN ? AND ?)`)
+      .raw();
+    let lines: string[] = [];
+    let rows = 0;
+    for (let from = lo ?? 1; lo !== null && from <= hi!; from += OBSERVATION_RANGE) {
+      const [text, k] = stmt.get(from, from + OBSERVATION_RANGE - 1) as [string | null, number];
+      if (!k) continue;
+      lines.push(text!);
+      rows += k;
+      n += k;
+      if (rows >= BATCH_ROWS) {
+        yield { length: rows, columns: [], lines };
         lines = [];
+        rows = 0;
       }
     }
-  } finally {
-    it.return?.();
+    if (rows) yield { length: rows, columns: [], lines };
+  } else {
+    const it = sqlite.prepare(`SELECT ${line} FROM ${selectionTable} s CROSS JOIN observations o ON o.episode_id = s.episode_id`).pluck().iterate() as IterableIterator<string>;
+    let lines: string[] = [];
+    try {
+      for (const l of it) {
+        lines.push(l);
+        n++;
+        if (lines.length === BATCH_ROWS) {
+          yield { length: lines.length, columns: [], lines };
+          lines = [];
+        }
+      }
+    } finally {
+      it.return?.();
+    }
+    if (lines.length) yield { length: lines.length, columns: [], lines };
   }
-  if (lines.length) yield { length: lines.length, columns: [], lines };
-  counts[table] = n;
+  counts.observations = n;
 }
