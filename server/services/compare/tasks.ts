@@ -22,7 +22,7 @@ import {
   type MatchedComparison,
   type SubgroupFamily,
 } from './compute.ts';
-import { durabilityAsync, helperOffload } from './helper.ts';
+import { durabilityAsync, helperOffload, type Pending } from './helper.ts';
 import { crudeFromStore, loadCompareRows } from './load.ts';
 import type { CompareRows } from './rows.ts';
 
@@ -56,7 +56,7 @@ let lastAdjusted: { rows: CompareRows; definition: string; result: AdjustedCompa
 let lastCurves: { rows: CompareRows; measure: string; result: DurabilityResult } | null = null;
 let lastSubgroups: { rows: CompareRows; internals: AdjustedInternals | null; measure: string; result: FullComparison['subgroups'] } | null = null;
 
-function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step: string) => void) {
+function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step: string) => void, offload: typeof helperOffload = helperOffload) {
   const { rows } = loadCompareRows(store, { ...input, fresh: false });
   if (!input.fresh && lastAdjusted && lastAdjusted.rows === rows) {
     if (lastAdjusted.definition === input.definition) return lastAdjusted;
@@ -67,7 +67,7 @@ function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step:
       return lastAdjusted;
     }
   }
-  const { result, internals } = adjustedComparison(rows, settingsOf(input), lap, helperOffload);
+  const { result, internals } = adjustedComparison(rows, settingsOf(input), lap, offload);
   lastAdjusted = { rows, definition: input.definition, result, internals };
   return lastAdjusted;
 }
@@ -88,10 +88,23 @@ export function compareFullTask(store: AnalyticStore, input: CompareTaskInput): 
   };
   const { rows } = loadCompareRows(store, input);
   lap('load');
-  // The curves on the helper thread (when there is one) while the models are fitted here.
+  // The curves on the helper thread (when there is one) while the models are fitted here: queued right
+  // after the cells of the adjusted analysis (which the worker waits for first), else after the analysis.
   const reuseCurves = !input.fresh && lastCurves && lastCurves.rows === rows && lastCurves.measure === input.measure ? lastCurves.result : null;
-  const curves = reuseCurves ? { result: () => reuseCurves } : durabilityAsync(rows, settingsOf(input));
-  const a = adjustedFor(store, input, (step) => lap(`adjusted: ${step}`));
+  let curves: Pending<DurabilityResult> | null = reuseCurves ? { result: () => reuseCurves } : null;
+  const offload: typeof helperOffload =
+    helperOffload && !curves
+      ? {
+          ...helperOffload,
+          cells: (...args: Parameters<NonNullable<typeof helperOffload>['cells']>) => {
+            const cells = helperOffload!.cells(...args);
+            curves ??= durabilityAsync(rows, settingsOf(input));
+            return cells;
+          },
+        }
+      : helperOffload;
+  const a = adjustedFor(store, input, (step) => lap(`adjusted: ${step}`), offload);
+  curves ??= durabilityAsync(rows, settingsOf(input));
   lap('adjusted: summary');
   const sub = lastSubgroups;
   const subgroups =
