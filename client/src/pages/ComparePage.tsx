@@ -209,7 +209,7 @@ function RespondersCard({ crude, adjusted, filters }: { crude: Crude; adjusted: 
           <CsvExport filename={`compare-responders-complications-${measure}-${filters.window}`} columns={RATE_CSV} rows={rateRows(crude, filters.denominator)} />
         </>
       }
-      footnote="Risk difference with Newcombe’s hybrid score interval; relative risk with the log interval; number needed to treat = 1 / risk difference, shown only when the interval excludes no difference (rounded up). Adjusted: weighted risk difference (doubly robust linear probability model, HC1), complete cases. Complications: episodes with at least one recorded complication of any of their treatments, all episodes matching the filters."
+      footnote="Risk difference with Newcombe’s hybrid score interval; relative risk with the log interval; number needed to treat = 1 / risk difference, shown only when the interval excludes no difference (rounded up). Adjusted: weighted risk difference (doubly robust linear probability model, HC1), complete cases. Complications: episodes with at least one recorded complication of any of their treatments, of the episodes matching the filters with a complication status (none, minor or major) recorded for at least one treatment; a path whose treatments have no status recorded has no rate."
     >
       <table className="table">
         <thead>

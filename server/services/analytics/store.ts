@@ -133,6 +133,13 @@ export type EpisodeColumns = {
   repeatDay: Int32Array;
   complicationsMinor: Int32Array;
   complicationsMajor: Int32Array;
+  /**
+   * 1 when at least one of the episode's treatments has a complication status
+   * recorded (none, minor or major): the episodes a complication rate can
+   * speak for. Read from treatments with the episode's derived row (a
+   * treatment's status change re-derives and re-logs its episode).
+   */
+  complicationRecorded: Uint8Array;
   lastFollowUpDay: Int32Array;
 };
 
@@ -165,6 +172,11 @@ const EPISODE_SPECS: ColSpec[] = [
   i32('repeatDay', 'repeat_day'),
   i32('complicationsMinor', 'complications_minor'),
   i32('complicationsMajor', 'complications_major'),
+  {
+    key: 'complicationRecorded',
+    sql: 'EXISTS (SELECT 1 FROM treatments t WHERE t.episode_id = outcome_episodes.episode_id AND t.complication IS NOT NULL)',
+    kind: 'u8',
+  },
   i32('lastFollowUpDay', 'last_follow_up_day'),
 ];
 const EPISODE_ALL_SPECS: ColSpec[] = [...EPISODE_SPECS, { key: 'alive', sql: '1', kind: 'u8', empty: 0 }];

@@ -174,6 +174,8 @@ function crudeScan(
   changeValues: Float64Array | null,
   minor: Int32Array | null,
   major: Int32Array | null,
+  /** 1 when the episode has a complication status recorded: only those count for the complication rates. */
+  recorded: Uint8Array | null,
 ): void {
   const kind = rule ? RULE_KIND[rule.kind] : -1;
   const th = rule && rule.kind !== 'stopped' ? rule.threshold : 0;
@@ -185,7 +187,7 @@ function crudeScan(
   for (let i = 0; i < n; i++) {
     if (mask !== null && mask[i] === 0) continue;
     const t = path[i] === one ? 1 : 0;
-    if (major !== null) {
+    if (major !== null && recorded![i] === 1) {
       const mj = major[i]!;
       episodes[t]!++;
       if (minor![i]! + mj > 0) withComplication[t]!++;
@@ -301,13 +303,14 @@ function finishCrude(st: CrudeSums, s: CompareSettings, counts: EpisodeCounts): 
 /** The crude comparison of loaded rows (every row has a baseline) with the episodes' complication counts. */
 export function crudeComparison(rows: CrudeRows, counts: EpisodeCounts, s: CompareSettings): CrudeComparison {
   const st = crudeSums();
-  crudeScan(st, ruleOf(s), rows.n, null, null, rows.path, 1, rows.baseline, rows.value, rows.change, null, null, null, null);
+  crudeScan(st, ruleOf(s), rows.n, null, null, rows.path, 1, rows.baseline, rows.value, rows.change, null, null, null, null, null);
   return finishCrude(st, s, counts);
 }
 
 /**
  * The crude comparison straight from store-like columns: rows with mask[i]
- * are the matching episodes (complications counted over all of them), those
+ * are the matching episodes (complications counted over those with a status
+ * recorded), those
  * with present[i] and a baseline the comparison's rows; carePath[i] ===
  * `interventional` is path 1.
  */
@@ -318,11 +321,13 @@ export function crudeFromColumns(
     mask: Uint8Array; present: Uint8Array; carePath: Uint8Array; interventional: number; baseline: Float64Array; value: Float64Array;
     /** The change as codes into changeValues (0 = none): a quarter of the bytes of the decoded column to read. */
     changeCode: Uint16Array | Uint32Array; changeValues: readonly (number | null)[]; minor: Int32Array; major: Int32Array;
+    /** The episode has a complication status recorded (the complication rates' denominators). */
+    recorded: Uint8Array;
   },
 ): CrudeComparison {
   const st = crudeSums();
   const values = Float64Array.from(cols.changeValues, (v) => v ?? NaN);
-  crudeScan(st, ruleOf(s), n, cols.mask, cols.present, cols.carePath, cols.interventional, cols.baseline, cols.value, null, cols.changeCode, values, cols.minor, cols.major);
+  crudeScan(st, ruleOf(s), n, cols.mask, cols.present, cols.carePath, cols.interventional, cols.baseline, cols.value, null, cols.changeCode, values, cols.minor, cols.major, cols.recorded);
   const pair = (a: Float64Array): [number, number] => [a[0]!, a[1]!];
   return finishCrude(st, s, { episodes: pair(st.episodes), withComplication: pair(st.withComplication), withMajor: pair(st.withMajor) });
 }

@@ -120,10 +120,14 @@ export function loadCompareRows(store: AnalyticStore, q: CompareQuery & { fresh?
     const carePath = ep.carePath;
     const minor = ep.complicationsMinor;
     const majors = ep.complicationsMajor;
+    const recorded = ep.complicationRecorded;
     const present = m.present;
     let e1 = 0, e0 = 0, c1 = 0, c0 = 0, j1 = 0, j0 = 0;
     for (let i = 0; i < n; i++) {
       if (!mask[i]) continue;
+      if (present[i] && base[i] === base[i]) k++;
+      // Complication rates: of the episodes with a status recorded (a minor or major one is recorded too).
+      if (recorded[i] === 0) continue;
       const major = majors[i]!;
       const any = minor[i]! + major > 0 ? 1 : 0;
       const mj = major > 0 ? 1 : 0;
@@ -136,7 +140,6 @@ export function loadCompareRows(store: AnalyticStore, q: CompareQuery & { fresh?
         c0 += any;
         j0 += mj;
       }
-      if (present[i] && base[i] === base[i]) k++;
     }
     counts.episodes = [e0, e1];
     counts.withComplication = [c0, c1];
@@ -207,5 +210,6 @@ export function crudeFromStore(store: AnalyticStore, q: CompareQuery & { fresh?:
   return crudeFromColumns(settings, store.rows, {
     mask, present: m.present, carePath: ep.carePath, interventional: INTERVENTIONAL,
     baseline: m.baselineValue, value: w.value, changeCode: w.changeCode, changeValues: w.changeValues, minor: ep.complicationsMinor, major: ep.complicationsMajor,
+    recorded: ep.complicationRecorded,
   });
 }

@@ -55,7 +55,13 @@ export interface CompareRows {
 
 /** Episode-level counts the comparison needs beyond the measure's rows: complications by path. */
 export interface EpisodeCounts {
-  /** Episodes matching the filters, by path (index 1 interventional, 0 conservative). */
+  /**
+   * Episodes matching the filters with a complication status recorded for at
+   * least one of their treatments, by path (index 1 interventional, 0
+   * conservative): the complication rates' denominators. An episode none of
+   * whose treatments has a status says nothing about complications (a
+   * practice or a trial that records adverse events on one path only).
+   */
   episodes: [number, number];
   /** Of those, episodes with at least one recorded complication (minor or major). */
   withComplication: [number, number];

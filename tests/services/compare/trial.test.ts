@@ -15,6 +15,7 @@ import { createTestDb, type Db } from '../../../db/index.ts';
 import { createContextInner } from '../../../server/context.ts';
 import { appRouter } from '../../../server/routers/_app.ts';
 import { runImport } from '../../../server/services/import/service.ts';
+import { refreshOutcomes } from '../../../server/services/outcomes/refresh.ts';
 import { createCallerFactory } from '../../../server/trpc.ts';
 
 const FILES = ['sites', 'providers', 'patients', 'episodes', 'treatments', 'observations'].map((f) => ({
@@ -72,6 +73,22 @@ describe('a trial imported from CSV', () => {
     close(a.doublyRobust!.se, 0.23686894209235462);
     close(a.doublyRobust!.lower, -0.77528043379924094);
     close(a.doublyRobust!.upper, 0.15863670123948348);
+  });
+
+  it('complication rates only of episodes with a status recorded: the physical therapy arm recorded none, so it has no rate', async () => {
+    const c = await as().compare.crude();
+    // The files: every ESI has a status (none or minor); no physical therapy session has one.
+    const escalated = db.$client.prepare("SELECT count(DISTINCT episode_id) FROM treatments WHERE complication = 'minor'").pluck().get() as number;
+    expect(c.complications.any).toMatchObject({ x1: escalated, n1: 120, x0: 0, n0: 0 });
+    expect(c.complications.any.p0).toBeNull();
+    expect(c.complications.any.riskDifference.estimate).toBeNull();
+    // A status recorded later for one physical therapy session: its episode enters the denominator.
+    db.$client.exec("UPDATE treatments SET complication = 'none' WHERE key = 'TR1p0'");
+    refreshOutcomes(db);
+    const after = await as().compare.crude();
+    expect(after.complications.any).toMatchObject({ x1: escalated, n1: 120, x0: 0, n0: 1 });
+    db.$client.exec("UPDATE treatments SET complication = NULL WHERE key = 'TR1p0'");
+    refreshOutcomes(db);
   });
 
   it('the Outcomes page says opioid doses are not recorded rather than showing no one on opioids', async () => {
