@@ -251,11 +251,11 @@ function RespondersCard({ crude, adjusted, filters }: { crude: Crude; adjusted: 
               <th scope="row">{k === 'any' ? 'Any complication' : 'Major complication'}</th>
               <td className="numeric">
                 {formatPercent(comp[k].p1, 1)}
-                <span className="table__sub">{countText(comp[k].x1)} of {countText(comp[k].n1)}</span>
+                <span className="table__sub">{comp[k].n1 === 0 ? 'no status recorded' : `${countText(comp[k].x1)} of ${countText(comp[k].n1)}`}</span>
               </td>
               <td className="numeric">
                 {formatPercent(comp[k].p0, 1)}
-                <span className="table__sub">{countText(comp[k].x0)} of {countText(comp[k].n0)}</span>
+                <span className="table__sub">{comp[k].n0 === 0 ? 'no status recorded' : `${countText(comp[k].x0)} of ${countText(comp[k].n0)}`}</span>
               </td>
               <td className="numeric">
                 {comp[k].riskDifference.estimate === null ? '—' : `${signed(comp[k].riskDifference.estimate! * 100, 1)} per 100`}
