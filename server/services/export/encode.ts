@@ -85,6 +85,22 @@ class TypedWriter {
     }
     return out;
   }
+  private readonly prefixed: Array<Map<TextDict, Uint8Array[]>> = [];
+  /** Column k's prefix and each text of the dictionary, as one run of bytes per code. */
+  private prefixedTexts(k: number, dict: TextDict): Uint8Array[] {
+    const byDict = (this.prefixed[k] ??= new Map());
+    let out = byDict.get(dict);
+    if (!out) byDict.set(dict, (out = []));
+    const plain = this.textBytes(dict);
+    const pre = this.pre[k]!;
+    for (let c = out.length; c < plain.length; c++) {
+      const b = new Uint8Array(pre.length + plain[c]!.length);
+      b.set(pre);
+      b.set(plain[c]!, pre.length);
+      out.push(b);
+    }
+    return out;
+  }
   private realBytes(v: number): Uint8Array {
     if (v >= 0 && v < 4096 && (v | 0) === v) return (this.wholeReal[v] ??= encoder.encode(this.real(v)));
     let b = this.reals.get(v);
@@ -110,7 +126,7 @@ class TypedWriter {
     const empty32 = new Int32Array(0);
     const ints = typed.map((c) => (c.kind === 'int' ? c.data : c.kind === 'text' ? c.codes : empty32));
     const doubles = typed.map((c) => (c.kind === 'double' ? c.data : new Float64Array(0)));
-    const texts = typed.map((c) => (c.kind === 'text' ? this.textBytes(c.dict) : []));
+    const texts = typed.map((c, k) => (c.kind === 'text' ? this.prefixedTexts(k, c.dict) : []));
     const pre = this.pre;
     const none = this.none;
     const json = this.format === 'json';
@@ -132,15 +148,20 @@ class TypedWriter {
         this.first = false;
       }
       for (let k = 0; k < w; k++) {
-        p = put(buf, p, pre[k]!);
         const kind = kinds[k]!;
+        if (kind === 2) {
+          // A text: its bytes with the column's prefix, made once per code.
+          p = put(buf, p, texts[k]![ints[k]![r]!]!);
+          continue;
+        }
+        p = put(buf, p, pre[k]!);
         if (kind === 0) {
           const v = ints[k]![r]!;
           p = v === NULL_INT ? put(buf, p, none) : putInt(buf, p, v);
-        } else if (kind === 1) {
+        } else {
           const v = doubles[k]![r]!;
           p = put(buf, p, v === v ? this.realBytes(v) : none);
-        } else p = put(buf, p, texts[k]![ints[k]![r]!]!);
+        }
       }
       if (m) {
         const { values, days } = m;
@@ -191,7 +212,7 @@ class TypedWriter {
 /** Copies bytes into buf at p (a loop for short ones, memcpy for long); answers the new position. */
 function put(buf: Uint8Array, p: number, b: Uint8Array): number {
   const n = b.length;
-  if (n > 32) {
+  if (n > 8) {
     buf.set(b, p);
     return p + n;
   }
