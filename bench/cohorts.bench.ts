@@ -139,13 +139,9 @@ export async function run(args: string[]): Promise<void> {
     const rssStart = memoryUsage().rss;
     const samples: Array<{ at: number; rss: number }> = [];
     // CPU by thread: the request's thread (this one: also the in-process analytic store), the export worker
-    // (the thread that ends with the export), and the rest (libuv's pool: deflate; V8's helpers: GC).
+    // (it says), and the rest (libuv's pool: deflate; V8's helpers: GC).
     const before = threadCpu();
-    let lastSeen = new Map<number, number>();
-    const timer = setInterval(() => {
-      samples.push({ at: performance.now(), rss: memoryUsage().rss });
-      lastSeen = threadCpu();
-    }, 100);
+    const timer = setInterval(() => samples.push({ at: performance.now(), rss: memoryUsage().rss }), 100);
     t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const out = exportZip(db.$client, request, { worker: true });
@@ -157,13 +153,11 @@ export async function run(args: string[]): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const cpuS = (cpu.user + cpu.system) / 1e6;
     clearInterval(timer);
-    // The export worker has ended a moment after its last message; its CPU is the last sample's.
-    await new Promise((r) => setTimeout(r, 300));
     const after = threadCpu();
-    const used = (tid: number) => (after.get(tid) ?? lastSeen.get(tid) ?? 0) - (before.get(tid) ?? 0);
+    const used = (tid: number) => (after.get(tid) ?? 0) - (before.get(tid) ?? 0);
     const mainCpu = used(process.pid);
-    const workerCpu = [...lastSeen.keys()].filter((t) => !after.has(t)).reduce((a, t) => a + used(t), 0);
-    const restCpu = [...after.keys()].filter((t) => t !== process.pid).reduce((a, t) => a + used(t), 0);
+    const workerCpu = out.workerCpu ?? NaN;
+    const restCpu = cpuS - mainCpu - workerCpu;
     const rows = (counts.episodes ?? 0) + (counts.observations ?? 0) + (counts.treatments ?? 0);
     const peak = Math.max(rssStart, ...samples.map((x) => x.rss));
     const quarter = (q: number) => {

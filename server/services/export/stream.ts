@@ -26,6 +26,8 @@ export type ExportStream = {
   abort(): void;
   /** Slots of episode and treatment rows filled by the analytic store / from SQLite (known when done). */
   filled: SlotsFilled | null;
+  /** CPU seconds of the export worker thread, when it could tell (known when done). */
+  workerCpu: number | null;
 };
 
 /** Chunks a producer may post before the zip writer has taken them. */
@@ -51,7 +53,7 @@ export function exportZip(
       () => null,
     );
   };
-  const result: ExportStream = { stream: null as unknown as Readable, done: null as unknown as Promise<RowCounts>, abort: () => {}, filled: null };
+  const result: ExportStream = { stream: null as unknown as Readable, done: null as unknown as Promise<RowCounts>, abort: () => {}, filled: null, workerCpu: null };
   const zip = new ZipWriter(new Date(req.createdAt));
   // Zip work in the order the files and chunks come (an entry ends asynchronously: its deflate drains first).
   let chain: Promise<void> = (async () => {
@@ -97,7 +99,7 @@ export function exportZip(
       });
       let settled = false;
       let failed = false;
-      worker.on('message', (ev: JobEvent | { type: 'fill'; table: 'episodes' | 'treatments'; slot: number; n: number } | { type: 'filled'; filled: SlotsFilled }) => {
+      worker.on('message', (ev: JobEvent | { type: 'fill'; table: 'episodes' | 'treatments'; slot: number; n: number } | { type: 'filled'; filled: SlotsFilled; cpu: number | null }) => {
         if (ev.type === 'fill') {
           const slot = slots![ev.table][ev.slot]!;
           const h = slot.header;
@@ -110,6 +112,7 @@ export function exportZip(
         }
         if (ev.type === 'filled') {
           result.filled = ev.filled;
+          result.workerCpu = ev.cpu;
           return;
         }
         if (settled) return;

@@ -6,6 +6,7 @@
  * are in flight whatever the export's size: memory stays flat.
  */
 import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { exportJob, type ExportRequest, type StoreSlots } from './job.ts';
 import { episodeSlotOf, SLOT_ASKED, SLOT_FILLED, treatmentSlotOf, type SlotSource } from './slots.ts';
@@ -42,11 +43,23 @@ const storeSlots: StoreSlots | null = slots && (() => {
   };
 })();
 
+/** This thread's CPU seconds (user + system), where Linux tells (/proc): the bench's figure per thread. */
+function threadCpu(): number | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 const sqlite = new Database(path, { readonly: true, fileMustExist: true });
 sqlite.pragma('busy_timeout = 5000');
 sqlite.pragma('cache_size = -65536');
 try {
-  for (const ev of exportJob(sqlite, request, { slots: storeSlots, onFilled: (filled) => parentPort!.postMessage({ type: 'filled', filled }) })) {
+  const onFilled = (filled: unknown) => parentPort!.postMessage({ type: 'filled', filled, cpu: threadCpu() });
+  for (const ev of exportJob(sqlite, request, { slots: storeSlots, onFilled })) {
     if (ev.type === 'chunk') {
       while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, Atomics.load(credits, 0), 1000);
       Atomics.sub(credits, 0, 1);
