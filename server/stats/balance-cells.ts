@@ -151,8 +151,12 @@ export function cellQuantiles(values: Float64Array, count: Float64Array, probs: 
       wanted.set(b, e);
     }
     const members = new Map<number, number[]>();
-    for (const b of wanted.keys()) members.set(b, []);
-    for (let c = 0; c < k; c++) members.get(bucketOf(values[c]!))?.push(c);
+    const isWanted = new Uint8Array(B);
+    for (const b of wanted.keys()) members.set(b, []), (isWanted[b] = 1);
+    for (let c = 0; c < k; c++) {
+      const b = bucketOf(values[c]!);
+      if (isWanted[b] === 1) members.get(b)!.push(c);
+    }
     for (const [b, { before, ranks: rs }] of wanted) {
       const cs = members.get(b)!.sort((x, y) => values[x]! - values[y]!);
       for (const r of rs) {
