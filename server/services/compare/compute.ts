@@ -688,19 +688,23 @@ export function adjustedComparison(
   lap('cells and outcome sums (waiting for the helper thread, or inline)');
   const tw = cellWeights(co, fit.fitted, n1, m);
   const cells: Cells = { k: co.k, pattern: co.pattern, treat: co.treat, count: co.count, cellOf: co.cellOf, weight: tw.weight };
-  // Each row's score (its pattern's) and weight (its cell's).
-  const ps = new Float64Array(m);
+  // Each row's weight (its cell's). Its score (its pattern's) only when asked for (matching): internals.ps.
   const w = new Float64Array(m);
   {
-    const fitted = fit.fitted;
-    const groupOf = groups.groupOf;
     const cellOf = co.cellOf;
     const weight = tw.weight;
-    for (let r = 0; r < m; r++) {
-      ps[r] = fitted[groupOf[r]!]!;
-      w[r] = weight[cellOf[r]!]!;
-    }
+    for (let r = 0; r < m; r++) w[r] = weight[cellOf[r]!]!;
   }
+  let psOfRows: Float64Array | null = null;
+  const rowScores = () => {
+    if (!psOfRows) {
+      psOfRows = new Float64Array(m);
+      const fitted = fit.fitted;
+      const groupOf = groups.groupOf;
+      for (let r = 0; r < m; r++) psOfRows[r] = fitted[groupOf[r]!]!;
+    }
+    return psOfRows;
+  };
   lap('weights');
   // The balance table and the responders' estimates on the helper thread while the change's model is fitted here.
   const weighted = offload?.weighted?.(co, tw.weight, spec, s) ?? { result: () => weightedParts(co, tw.weight, spec, s) };
@@ -739,7 +743,6 @@ export function adjustedComparison(
   lap('overlap and cells');
 
   // Outcomes: the change (complete cases), summed per cell around a shift (cellOutcomes).
-  const change = pick(rows.change, idx);
   const prepared = co.prepared!;
   // Doubly robust: weighted least squares of the change on path + covariates over the cells (HC1).
   const chSums = cellSums(cells, co.change, level);
@@ -753,11 +756,18 @@ export function adjustedComparison(
   if (ch.dr.status === 'ok') {
     const beta = ch.dr.beta;
     const part = new Float64Array(cells.k);
-    const cols = drDesignOf(cellCov, cells.treat, spec).numeric;
-    for (let j = 1; j < cols.length; j++) {
-      const v = cols[j]!.values;
-      const b = beta[1 + j]!;
+    // The outcome model's columns after path (drDesignOf's order): the numeric covariates, then one 0/1
+    // column per non-reference sex; read from the cells' covariates without building the columns again.
+    let j = 2;
+    for (const name of spec.numericNames) {
+      const v = cellCov[name];
+      const b = beta[j++]!;
       for (let c = 0; c < cells.k; c++) part[c] = part[c]! + b * v[c]!;
+    }
+    for (const sx of spec.sexes.slice(1)) {
+      const v = cellCov.sex;
+      const b = beta[j++]!;
+      for (let c = 0; c < cells.k; c++) part[c] = part[c]! + b * (v[c] === sx ? 1 : 0);
     }
     if (factor) {
       const names = ch.dr.coefficients.map((c) => c.name);
@@ -768,7 +778,9 @@ export function adjustedComparison(
       for (let c = 0; c < cells.k; c++) part[c] = part[c]! + levelCoef[codeOf[cellCov.condition[c]!]!]!;
     }
     adjustedChange = new Float64Array(m);
-    for (let k = 0; k < m; k++) adjustedChange[k] = change[k]! - part[cells.cellOf[k]!]!;
+    const change = rows.change;
+    const cellOf = cells.cellOf;
+    for (let k = 0; k < m; k++) adjustedChange[k] = change[idx[k]!]! - part[cellOf[k]!]!;
   }
   lap('adjusted change for the subgroups');
   const { balance, responders } = weighted.result();
@@ -790,7 +802,12 @@ export function adjustedComparison(
       balance, ipw: ch.ipwEst, doublyRobust: drChange, responders, imbalanced, poorOverlap, noCounterpart, warnings: [] as string[],
       settled: imbalanced.length === 0 && !poorOverlap && drChange !== null,
     },
-    internals: { rows: idx, treat, ps, weights: w, adjustedChange, stage: { cells, prepared, level } },
+    internals: {
+      rows: idx, treat, weights: w, adjustedChange, stage: { cells, prepared, level },
+      get ps() {
+        return rowScores();
+      },
+    },
   };
   out.result.warnings = adjustedWarnings(out.result, (n) => n.toLocaleString('en-US'));
   return out;
