@@ -59,7 +59,7 @@ function formatColumns(columns: readonly ColumnSpec[], b: Batch, text: (v: strin
  * SQLite's text of the value (`real`), made once per distinct value.
  */
 class TypedWriter {
-  private buf = new Uint8Array(1 << 20);
+  private buf: Uint8Array = new Uint8Array(1 << 20);
   private readonly pre: Uint8Array[];
   private readonly none: Uint8Array;
   private readonly end: Uint8Array;
@@ -71,6 +71,7 @@ class TypedWriter {
     private readonly format: 'csv' | 'json',
     columns: readonly ColumnSpec[],
     private readonly real: (v: number) => string,
+    private readonly alloc: Alloc = newBytes,
   ) {
     this.pre = columns.map((c, k) => encoder.encode(format === 'csv' ? (k ? ',' : '') : (k ? ',' : '{') + JSON.stringify(c.name) + ':'));
     this.none = encoder.encode(format === 'csv' ? '' : 'null');
@@ -133,7 +134,7 @@ class TypedWriter {
     const m = b.measures;
     // Bytes a row may take at most: a prefix and 24 bytes of value per column (texts here are short: codes, dates, enumerations).
     const rowMax = pre.reduce((a, x) => a + x.length + 24, 0) + 64;
-    let buf = new Uint8Array(Math.max(1 << 16, Math.min(n * rowMax, this.buf.length)));
+    let buf = this.alloc(Math.max(1 << 16, Math.min(n * rowMax, this.buf.length)));
     let p = 0;
     const emptyRuns = m ? this.emptyGroups(w) : [];
     for (let r = 0; r < n; r++) {
@@ -238,9 +239,13 @@ function putInt(buf: Uint8Array, p: number, v: number): number {
 
 const noReal = (v: number) => String(v);
 
-function* csv(columns: readonly ColumnSpec[], batches: Iterable<Batch>, real: (v: number) => string): Generator<Uint8Array> {
+/** Where a batch's output buffer comes from: at least `size` bytes (the export worker reuses buffers the zip writer is done with). */
+export type Alloc = (size: number) => Uint8Array;
+const newBytes: Alloc = (size) => new Uint8Array(size);
+
+function* csv(columns: readonly ColumnSpec[], batches: Iterable<Batch>, real: (v: number) => string, alloc: Alloc): Generator<Uint8Array> {
   yield encoder.encode(csvLine(columns.map((c) => c.name)));
-  const writer = new TypedWriter('csv', columns, real);
+  const writer = new TypedWriter('csv', columns, real, alloc);
   for (const b of batches) {
     if (b.lines) {
       if (b.lines.length) yield encoder.encode(b.lines.join('\r\n') + '\r\n');
@@ -263,8 +268,8 @@ function* csv(columns: readonly ColumnSpec[], batches: Iterable<Batch>, real: (v
   }
 }
 
-function* json(columns: readonly ColumnSpec[], batches: Iterable<Batch>, real: (v: number) => string): Generator<Uint8Array> {
-  const writer = new TypedWriter('json', columns, real);
+function* json(columns: readonly ColumnSpec[], batches: Iterable<Batch>, real: (v: number) => string, alloc: Alloc): Generator<Uint8Array> {
+  const writer = new TypedWriter('json', columns, real, alloc);
   const keys = columns.map((c, k) => (k === 0 ? '{' : ',') + JSON.stringify(c.name) + ':');
   let first = true;
   yield encoder.encode('[');
@@ -337,9 +342,16 @@ function* parquet(columns: readonly ColumnSpec[], batches: Iterable<Batch>, meta
 }
 
 /** `real`: the text of a double in CSV and JSON (the export passes SQLite's own: slots.ts realText). */
-export function encodeTable(format: ExportFormat, columns: readonly ColumnSpec[], batches: Iterable<Batch>, meta: Record<string, string> = {}, real: (v: number) => string = noReal): Generator<Uint8Array> {
-  if (format === 'csv') return csv(columns, batches, real);
-  if (format === 'json') return json(columns, batches, real);
+export function encodeTable(
+  format: ExportFormat,
+  columns: readonly ColumnSpec[],
+  batches: Iterable<Batch>,
+  meta: Record<string, string> = {},
+  real: (v: number) => string = noReal,
+  alloc: Alloc = newBytes,
+): Generator<Uint8Array> {
+  if (format === 'csv') return csv(columns, batches, real, alloc);
+  if (format === 'json') return json(columns, batches, real, alloc);
   return parquet(columns, batches, meta);
 }
 

@@ -10,7 +10,7 @@ import { csvLine } from '../../domain/csv.ts';
 import { outcomeChangeSeq } from '../outcomes/refresh.ts';
 import { randomStudyIds } from './deid.ts';
 import { episodeChunks, newEpisodeSlot, newTreatmentSlot, treatmentChunks, type EpisodeSlot, type Filled, type SlotSource, type TreatmentSlot } from './slots.ts';
-import { encodeTable, FILE_EXTENSION } from './encode.ts';
+import { encodeTable, FILE_EXTENSION, type Alloc } from './encode.ts';
 import {
   BATCH_ROWS,
   createSelectionTable,
@@ -143,7 +143,7 @@ export type SlotsFilled = { episodes: Filled; treatments: Filled };
 export function* exportJob(
   sqlite: Database.Database,
   req: ExportRequest,
-  opts: { transaction?: boolean; slots?: StoreSlots | null; onFilled?: (filled: SlotsFilled) => void } = {},
+  opts: { transaction?: boolean; slots?: StoreSlots | null; onFilled?: (filled: SlotsFilled) => void; alloc?: Alloc } = {},
 ): Generator<JobEvent> {
   const sel = selectionOf(req.members, req.identified);
   const counts: RowCounts = {};
@@ -187,7 +187,7 @@ export function* exportJob(
     for (const t of tableSpecs(req.shape, req.identified)) {
       yield { type: 'file', name: `${t.name}.${FILE_EXTENSION[req.format]}` } as JobEvent;
       const meta = { table: t.name, shape: req.shape, deidentification: req.identified ? 'limited data set' : 'safe harbor' };
-      for (const bytes of encodeTable(req.format, t.columns, batches(t.name), meta, ctx.real)) yield { type: 'chunk', bytes } as JobEvent;
+      for (const bytes of encodeTable(req.format, t.columns, batches(t.name), meta, ctx.real, opts.alloc)) yield { type: 'chunk', bytes } as JobEvent;
     }
   };
   // One read transaction on the worker's own connection: every table describes the same state of the

@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { bundleFiles, exportJob, newSlots, TREATMENTS_PER_EPISODE, type ExportRequest, type JobEvent, type SlotsFilled, type StoreSlots } from './job.ts';
 import type { Analytics } from '../analytics/runtime.ts';
 import { SLOT_FAILED, SLOT_FILLED } from './slots.ts';
@@ -86,8 +86,12 @@ export function exportZip(
       // Two slots of each: the worker writes rows from one while the store fills the next (tests use small ones to cross chunks).
       const slotRows = opts.slotRows ?? BATCH_ROWS;
       const slots = analytics ? newSlots(req.shape, slotRows, opts.treatmentRows ?? slotRows * TREATMENTS_PER_EPISODE) : null;
+      // Output buffers go back to the worker once the zip writer has taken their bytes (worker.ts, alloc).
+      const returns = new MessageChannel();
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+        transferList: [returns.port2],
         workerData: {
+          returns: returns.port2,
           entry: new URL('./worker.ts', import.meta.url).href,
           path: sqlite.name,
           request: req,
@@ -120,7 +124,11 @@ export function exportZip(
           ev.type === 'file'
             ? () => startFile(ev.name)
             : ev.type === 'chunk'
-              ? () => zip.write(ev.bytes, giveBack)
+              ? () =>
+                  zip.write(ev.bytes, () => {
+                    giveBack();
+                    if (!settled) returns.port1.postMessage(ev.bytes.buffer, [ev.bytes.buffer as ArrayBuffer]);
+                  })
               : async () => {
                   settled = true;
                   await zip.finish();
@@ -140,6 +148,7 @@ export function exportZip(
         fail(err);
       });
       worker.on('exit', (code) => {
+        returns.port1.close();
         if (!settled) fail(new Error(`export worker stopped (${code})`));
       });
       abort = () => {

@@ -7,12 +7,24 @@
  */
 import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { exportJob, type ExportRequest, type StoreSlots } from './job.ts';
 import { episodeSlotOf, SLOT_ASKED, SLOT_FILLED, treatmentSlotOf, type SlotSource } from './slots.ts';
 
-type Data = { path: string; request: ExportRequest; credits: Int32Array; slots: { episodes: SharedArrayBuffer[]; treatments: SharedArrayBuffer[] } | null };
-const { path, request, credits, slots } = workerData as Data & { entry: string };
+type Data = { path: string; request: ExportRequest; credits: Int32Array; slots: { episodes: SharedArrayBuffer[]; treatments: SharedArrayBuffer[] } | null; returns: MessagePort };
+const { path, request, credits, slots, returns } = workerData as Data & { entry: string };
+
+/**
+ * Output buffers come back from the request's thread once the zip writer has taken their bytes (transferred,
+ * not copied), and are written again: a few buffers in a loop instead of a new one per chunk, which the
+ * request's thread's garbage collector would have to free (several GB of them in a large export).
+ */
+const free: ArrayBuffer[] = [];
+function alloc(size: number): Uint8Array {
+  for (let m = receiveMessageOnPort(returns); m; m = receiveMessageOnPort(returns)) if (free.length < 8) free.push(m.message as ArrayBuffer);
+  const i = free.findIndex((b) => b.byteLength >= size);
+  return i >= 0 ? new Uint8Array(free.splice(i, 1)[0]!) : new Uint8Array(size);
+}
 
 /**
  * The episode and treatment rows from the analytic store (slots.ts): the request's thread runs the task
@@ -59,7 +71,7 @@ sqlite.pragma('busy_timeout = 5000');
 sqlite.pragma('cache_size = -65536');
 try {
   const onFilled = (filled: unknown) => parentPort!.postMessage({ type: 'filled', filled, cpu: threadCpu() });
-  for (const ev of exportJob(sqlite, request, { slots: storeSlots, onFilled })) {
+  for (const ev of exportJob(sqlite, request, { slots: storeSlots, onFilled, alloc })) {
     if (ev.type === 'chunk') {
       while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, Atomics.load(credits, 0), 1000);
       Atomics.sub(credits, 0, 1);

@@ -80,7 +80,7 @@ export class ZipWriter {
     this.current = { entry, deflate };
   }
 
-  /** Adds bytes to the open entry; `done` is called when the writer has taken them (backpressure). */
+  /** Adds bytes to the open entry; `done` is called when the writer has taken them (backpressure); the caller may then reuse `bytes`. */
   write(bytes: Uint8Array, done?: () => void): void {
     const cur = this.current;
     if (!cur) throw new Error('no zip entry open');
@@ -90,7 +90,8 @@ export class ZipWriter {
     else {
       cur.entry.csize += bytes.length;
       this.offset += bytes.length;
-      this.output.write(bytes, done);
+      // A stored entry's bytes wait in the output until read: a copy, so the caller may reuse its buffer.
+      this.output.write(Buffer.from(bytes), done);
     }
   }
 
