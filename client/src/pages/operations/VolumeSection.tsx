@@ -252,7 +252,15 @@ export function VolumeSection({ filters, setFilters, volume, calendar, movers, m
         }
         footnote={
           <QueryState query={calendar} errorTitle="" loading={null}>
-            {(c) => <>{c.year}: {countText(c.total)} sessions. Hover a day for its count.{c.days.some((d) => typeof d.count !== 'number') ? ' Grey: withheld for your role.' : null}</>}
+            {(c) =>
+              c.year === null ? (
+                <>A day's procedure sessions, once there are procedures.</>
+              ) : (
+                <>
+                  {c.year}: {countText(c.total)} sessions. Hover a day for its count.{c.days.some((d) => typeof d.count !== 'number') ? ' Grey: withheld for your role.' : null}
+                </>
+              )
+            }
           </QueryState>
         }
       >
