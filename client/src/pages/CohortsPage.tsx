@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Card } from '../components/ui/Card.tsx';
+import { EmptyState } from '../components/ui/EmptyState.tsx';
 import { ErrorState } from '../components/ui/ErrorState.tsx';
 import { PageHeader } from '../components/ui/PageHeader.tsx';
 import { QueryState } from '../components/ui/QueryState.tsx';
@@ -41,6 +42,8 @@ export function CohortsPage() {
 
   const sent = useSettled(applicable(definition).definition, 250);
   const funnel = useQuery(trpc.cohorts.funnel.queryOptions({ definition: sent }));
+  /** The cohort has no episode (a known 0: a withheld count is not empty). */
+  const cohortEmpty = funnel.data?.final.episodes === 0;
   const list = useQuery(trpc.cohorts.list.queryOptions());
   const opened = useQuery({ ...trpc.cohorts.byId.queryOptions({ id: cohortId ?? 1 }), enabled: cohortId !== null, placeholderData: undefined });
   const rerun = useQuery({ ...trpc.cohorts.rerun.queryOptions({ id: cohortId ?? 1 }), enabled: cohortId !== null, placeholderData: undefined });
@@ -195,7 +198,16 @@ export function CohortsPage() {
                 )}
               </QueryState>
             ) : (
-              <QueryState query={characterise} errorTitle="Could not describe the cohort">
+              <QueryState
+                query={characterise}
+                errorTitle="Could not describe the cohort"
+                isEmpty={() => cohortEmpty}
+                empty={
+                  <EmptyState title="No episodes in this cohort">
+                    {definition.criteria.length ? 'No episode meets every criterion: loosen or remove one.' : 'The practice has no episodes of care yet: import its records on the Data page.'}
+                  </EmptyState>
+                }
+              >
                 {(c) => (
                   <>
                     <TableOne table={c.table} caption="Table 1 by care path" />
@@ -206,7 +218,7 @@ export function CohortsPage() {
               </QueryState>
             )}
           </Card>
-          <ExportCard definition={sent} cohortId={cohortId} canIdentified={canIdentified} />
+          <ExportCard definition={sent} cohortId={cohortId} canIdentified={canIdentified} empty={cohortEmpty} />
         </div>
       </div>
     </div>

@@ -7,7 +7,13 @@ import { ErrorState } from '../../components/ui/ErrorState.tsx';
 import { countText, fileNameOf, progressText, type Definition as CohortDefinition } from '../../data/cohorts.ts';
 import { useTRPC } from '../../trpc.ts';
 
-type Props = { definition: CohortDefinition; cohortId: number | null; canIdentified: boolean };
+type Props = {
+  definition: CohortDefinition;
+  cohortId: number | null;
+  canIdentified: boolean;
+  /** The cohort has no episode: nothing to export. */
+  empty?: boolean;
+};
 type Progress = { state: 'idle' } | { state: 'streaming'; bytes: number; seconds: number; episodes: string } | { state: 'done'; bytes: number; seconds: number; file: string } | { state: 'failed'; message: string };
 
 /**
@@ -15,7 +21,7 @@ type Progress = { state: 'idle' } | { state: 'streaming'; bytes: number; seconds
  * definition. The server checks access and audits when the link is made; the
  * bytes then stream, and the page shows how much has arrived.
  */
-export function ExportCard({ definition, cohortId, canIdentified }: Props) {
+export function ExportCard({ definition, cohortId, canIdentified, empty = false }: Props) {
   const trpc = useTRPC();
   const [shape, setShape] = useState<'wide' | 'long'>('wide');
   const [format, setFormat] = useState<'csv' | 'json' | 'parquet'>('csv');
@@ -92,7 +98,7 @@ export function ExportCard({ definition, cohortId, canIdentified }: Props) {
           </label>
         ) : null}
         <div className="export-form__actions">
-          <button type="button" className="button" disabled={busy} onClick={() => void start()}>
+          <button type="button" className="button" disabled={busy || empty} title={empty ? 'The cohort has no episodes' : undefined} onClick={() => void start()}>
             {busy ? 'Exporting…' : 'Download export'}
           </button>
           {progress.state === 'streaming' ? (
