@@ -64,7 +64,8 @@ describe('the Cohorts page', () => {
     await page.getByLabel('Description').fill('E2E cohort');
     await page.getByRole('button', { name: 'Save as a new cohort' }).click();
     await expect.poll(() => new URL(page.url()).searchParams.get('cohort'), { timeout: 10_000 }).not.toBeNull();
-    await expect(page.getByRole('status').filter({ hasText: 'Saved “Radicular pain, chronic”, revision 1' }).count()).resolves.toBe(1);
+    // The confirmation renders after the address changes: wait for it rather than read it once.
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved “Radicular pain, chronic”, revision 1' }).count(), { timeout: 10_000 }).toBe(1);
 
     // Reload: the criteria come back from the URL, and the saved list has it; open it from there in a new page.
     await page.reload();
