@@ -688,13 +688,18 @@ export function adjustedComparison(
   lap('cells and outcome sums (waiting for the helper thread, or inline)');
   const tw = cellWeights(co, fit.fitted, n1, m);
   const cells: Cells = { k: co.k, pattern: co.pattern, treat: co.treat, count: co.count, cellOf: co.cellOf, weight: tw.weight };
-  // Each row's weight (its cell's). Its score (its pattern's) only when asked for (matching): internals.ps.
-  const w = new Float64Array(m);
-  {
-    const cellOf = co.cellOf;
-    const weight = tw.weight;
-    for (let r = 0; r < m; r++) w[r] = weight[cellOf[r]!]!;
-  }
+  // Each row's weight (its cell's) and score (its pattern's) only when asked for (internals.weights,
+  // internals.ps): the subgroups read the weights through the cells, matching reads the scores.
+  let wOfRows: Float64Array | null = null;
+  const rowWeights = () => {
+    if (!wOfRows) {
+      wOfRows = new Float64Array(m);
+      const cellOf = co.cellOf;
+      const weight = tw.weight;
+      for (let r = 0; r < m; r++) wOfRows[r] = weight[cellOf[r]!]!;
+    }
+    return wOfRows;
+  };
   let psOfRows: Float64Array | null = null;
   const rowScores = () => {
     if (!psOfRows) {
@@ -803,9 +808,12 @@ export function adjustedComparison(
       settled: imbalanced.length === 0 && !poorOverlap && drChange !== null,
     },
     internals: {
-      rows: idx, treat, weights: w, adjustedChange, stage: { cells, prepared, level },
+      rows: idx, treat, adjustedChange, stage: { cells, prepared, level },
       get ps() {
         return rowScores();
+      },
+      get weights() {
+        return rowWeights();
       },
     },
   };
@@ -1377,9 +1385,13 @@ export function subgroupComparison(rows: CompareRows, internals: AdjustedInterna
   let idx: Int32Array;
   let w: Float64Array;
   let y: Float64Array;
+  // The weights per row, or through the cells (a row's weight is its cell's): the same numbers.
+  let cellOfRow: Int32Array | null = null;
   if (internals) {
     idx = internals.rows;
-    w = internals.weights;
+    const cells = internals.stage?.cells;
+    if (cells) (w = cells.weight), (cellOfRow = cells.cellOf);
+    else w = internals.weights;
     y = internals.adjustedChange ?? pick(rows.change, idx);
   } else {
     const keep: number[] = [];
@@ -1450,7 +1462,7 @@ export function subgroupComparison(rows: CompareRows, internals: AdjustedInterna
   for (let k = 0; k < m; k++) {
     const i = idx[k]!;
     const t = rows.path[i]!;
-    const wk = w[k]!;
+    const wk = cellOfRow !== null ? w[cellOfRow[k]!]! : w[k]!;
     const d = y[k]! - shift;
     const region = rows.region[i]!;
     add(oCond + rows.condition[i]!, t, wk, d);
