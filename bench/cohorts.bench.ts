@@ -1,5 +1,8 @@
 /**
- * `npm run bench -- cohorts [--patients 1000000] [--runs 30] [--no-export] [--only=wide-csv,long-parquet]`
+ * `npm run bench -- cohorts [--patients 1000000] [--runs 30] [--no-export] [--only=wide-csv,long-parquet] [--json-level 0]`
+ *
+ * `--json-level N`: deflate JSON files at level N (0 stores them) instead of the export's level, to measure
+ * what compression costs.
  *
  * Issue 7's figures at scale, on the bench practice (.tmp/bench-outcomes/,
  * opened read-only; `npm run bench -- outcomes` makes it):
@@ -144,7 +147,8 @@ export async function run(args: string[]): Promise<void> {
     const timer = setInterval(() => samples.push({ at: performance.now(), rss: memoryUsage().rss }), 100);
     t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const out = exportZip(db.$client, request, { worker: true });
+    const jsonLevel = flag(args, 'json-level', -1);
+    const out = exportZip(db.$client, request, { worker: true, ...(jsonLevel >= 0 ? { level: (name: string) => (name.endsWith('.json') ? jsonLevel : 1) } : {}) });
     let bytes = 0;
     for await (const c of out.stream) bytes += (c as Buffer).length;
     const counts = await out.done;

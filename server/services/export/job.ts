@@ -48,7 +48,8 @@ export type ExportRequest = {
   members: ExportMembers;
 };
 
-export type JobEvent = { type: 'file'; name: string } | { type: 'chunk'; bytes: Uint8Array } | { type: 'done'; counts: RowCounts };
+/** `crc`: the worker's CRC-32 of the file's bytes up to and including this chunk (the zip writer then skips its own). */
+export type JobEvent = { type: 'file'; name: string } | { type: 'chunk'; bytes: Uint8Array; crc?: number } | { type: 'done'; counts: RowCounts };
 
 /** Random study ids for the members: one per patient, one per episode, by episode id. */
 export function selectionOf(members: ExportMembers, identified: boolean): Selection {

@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { exportJob, type ExportRequest, type StoreSlots } from './job.ts';
 import { episodeSlotOf, SLOT_ASKED, SLOT_FILLED, treatmentSlotOf, type SlotSource } from './slots.ts';
@@ -70,13 +71,19 @@ const sqlite = new Database(path, { readonly: true, fileMustExist: true });
 sqlite.pragma('busy_timeout = 5000');
 sqlite.pragma('cache_size = -65536');
 try {
+  let crc = 0;
   const onFilled = (filled: unknown) => parentPort!.postMessage({ type: 'filled', filled, cpu: threadCpu() });
   for (const ev of exportJob(sqlite, request, { slots: storeSlots, onFilled, alloc })) {
     if (ev.type === 'chunk') {
+      // The zip's CRC-32 here, on this thread, not on the request's.
+      crc = crc32(ev.bytes, crc);
       while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, Atomics.load(credits, 0), 1000);
       Atomics.sub(credits, 0, 1);
-      parentPort!.postMessage(ev, [ev.bytes.buffer as ArrayBuffer]);
-    } else parentPort!.postMessage(ev);
+      parentPort!.postMessage({ ...ev, crc }, [ev.bytes.buffer as ArrayBuffer]);
+    } else {
+      if (ev.type === 'file') crc = 0;
+      parentPort!.postMessage(ev);
+    }
   }
 } finally {
   sqlite.close();

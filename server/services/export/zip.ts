@@ -3,7 +3,8 @@
  * each with a data descriptor (sizes and CRC after the data) and ZIP64
  * fields, so an entry or the whole zip may pass 4 GB; deflate (raw, by node's
  * zlib on libuv's thread pool, off the request's event loop) or stored; the
- * CRC-32 by zlib's native crc32.
+ * CRC-32 by zlib's native crc32 (or given with each write by a caller that
+ * computed it on its own thread: the export worker).
  *
  * Why not yazl (which the export used first): it computes the CRC-32 in
  * JavaScript (buffer-crc32, about 470 MB/s measured here), on the request's
@@ -80,11 +81,16 @@ export class ZipWriter {
     this.current = { entry, deflate };
   }
 
-  /** Adds bytes to the open entry; `done` is called when the writer has taken them (backpressure); the caller may then reuse `bytes`. */
-  write(bytes: Uint8Array, done?: () => void): void {
+  /**
+   * Adds bytes to the open entry; `done` is called when the writer has taken them (backpressure); the caller
+   * may then reuse `bytes`. `crcAfter`: the entry's CRC-32 up to and including these bytes, when the caller
+   * computed it (off this thread).
+   */
+  write(bytes: Uint8Array, done?: () => void, crcAfter?: number): void {
     const cur = this.current;
     if (!cur) throw new Error('no zip entry open');
-    cur.entry.crc = zlib.crc32(bytes, cur.entry.crc);
+    // The entry's CRC-32 so far: given by a caller that computed it elsewhere (the export worker), else computed here.
+    cur.entry.crc = crcAfter ?? zlib.crc32(bytes, cur.entry.crc);
     cur.entry.size += bytes.length;
     if (cur.deflate) cur.deflate.write(bytes, done);
     else {
