@@ -21,8 +21,12 @@ const { path, request, credits, slots, returns } = workerData as Data & { entry:
  * request's thread's garbage collector would have to free (several GB of them in a large export).
  */
 const free: ArrayBuffer[] = [];
+/** Takes the buffers given back so far (every chunk's comes back, also those not from alloc): four kept, the rest let go. */
+function takeReturns(): void {
+  for (let m = receiveMessageOnPort(returns); m; m = receiveMessageOnPort(returns)) if (free.length < 4) free.push(m.message as ArrayBuffer);
+}
 function alloc(size: number): Uint8Array {
-  for (let m = receiveMessageOnPort(returns); m; m = receiveMessageOnPort(returns)) if (free.length < 8) free.push(m.message as ArrayBuffer);
+  takeReturns();
   const i = free.findIndex((b) => b.byteLength >= size);
   return i >= 0 ? new Uint8Array(free.splice(i, 1)[0]!) : new Uint8Array(size);
 }
@@ -77,6 +81,7 @@ try {
     if (ev.type === 'chunk') {
       // The zip's CRC-32 here, on this thread, not on the request's.
       crc = crc32(ev.bytes, crc);
+      takeReturns();
       while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, Atomics.load(credits, 0), 1000);
       Atomics.sub(credits, 0, 1);
       parentPort!.postMessage({ ...ev, crc }, [ev.bytes.buffer as ArrayBuffer]);
