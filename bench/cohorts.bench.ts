@@ -162,6 +162,13 @@ export async function run(args: string[]): Promise<void> {
     const mainCpu = used(process.pid);
     const workerCpu = out.workerCpu ?? NaN;
     const restCpu = cpuS - mainCpu - workerCpu;
+    // The other threads still alive, busiest first (the pool's deflate shows as one or a few of them).
+    const others = [...after.keys()]
+      .filter((t) => t !== process.pid)
+      .map((t) => used(t))
+      .filter((c) => c >= 0.1)
+      .sort((a, b) => b - a)
+      .map((c) => c.toFixed(1));
     const rows = (counts.episodes ?? 0) + (counts.observations ?? 0) + (counts.treatments ?? 0);
     const peak = Math.max(rssStart, ...samples.map((x) => x.rss));
     const quarter = (q: number) => {
@@ -172,7 +179,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `export ${shape} ${format}: ${rows.toLocaleString('en-US')} rows (${Object.entries(counts)
         .map(([k, v]) => `${k} ${v!.toLocaleString('en-US')}`)
-        .join(', ')}) in ${s.toFixed(1)} s = ${Math.round(rows / s).toLocaleString('en-US')} rows/s (CPU of every thread ${cpuS.toFixed(1)} s: ${Math.round(rows / cpuS).toLocaleString('en-US')} rows per CPU-second; request thread ${mainCpu.toFixed(1)} s, export worker ${workerCpu.toFixed(1)} s, other threads ${restCpu.toFixed(1)} s); zip ${mb(bytes)}; RSS start ${mb(rssStart)}, peak ${mb(peak)}, at 25/50/75 % ${quarter(0.25)} / ${quarter(0.5)} / ${quarter(0.75)}${out.filled ? `; slots from the store / SQLite: episodes ${out.filled.episodes.store} / ${out.filled.episodes.sqlite}, treatments ${out.filled.treatments.store} / ${out.filled.treatments.sqlite}` : ''}; load ${load}`,
+        .join(', ')}) in ${s.toFixed(1)} s = ${Math.round(rows / s).toLocaleString('en-US')} rows/s (CPU of every thread ${cpuS.toFixed(1)} s: ${Math.round(rows / cpuS).toLocaleString('en-US')} rows per CPU-second; request thread ${mainCpu.toFixed(1)} s, export worker ${workerCpu.toFixed(1)} s, other threads ${restCpu.toFixed(1)} s, the busiest ${others.join(' / ')} s); zip ${mb(bytes)}; RSS start ${mb(rssStart)}, peak ${mb(peak)}, at 25/50/75 % ${quarter(0.25)} / ${quarter(0.5)} / ${quarter(0.75)}${out.filled ? `; slots from the store / SQLite: episodes ${out.filled.episodes.store} / ${out.filled.episodes.sqlite}, treatments ${out.filled.treatments.store} / ${out.filled.treatments.sqlite}` : ''}; load ${load}`,
     );
   }
 }
