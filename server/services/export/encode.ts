@@ -137,6 +137,7 @@ class TypedWriter {
     let buf = this.alloc(Math.max(1 << 16, Math.min(n * rowMax, this.buf.length)));
     let p = 0;
     const emptyRuns = m ? this.emptyGroups(w) : [];
+    const wide = m ? this.wideRuns(w) : null;
     for (let r = 0; r < n; r++) {
       if (p + rowMax > buf.length) {
         const next = new Uint8Array(Math.max(buf.length * 2, p + rowMax));
@@ -181,13 +182,16 @@ class TypedWriter {
             p = put(buf, p, emptyRuns[g]!);
             continue;
           }
-          for (let j = from, c = w + 2 * g * PER_MEASURE; j < from + PER_MEASURE; j++, c += 2) {
+          for (let j = from, k = g * PER_MEASURE; j < from + PER_MEASURE; j++, k++) {
+            // Each value and each day with its column's prefix, as one run made once per distinct value.
             const v = values[j]!;
-            p = put(buf, p, pre[c]!);
-            p = put(buf, p, v === v ? this.realBytes(v) : none);
             const d = days[j]!;
-            p = put(buf, p, pre[c + 1]!);
-            p = d === NO_DAY ? put(buf, p, none) : putInt(buf, p, d);
+            if (v !== v && d === NO_DAY) {
+              p = put(buf, p, wide!.nullPair[k]!);
+              continue;
+            }
+            p = put(buf, p, v === v ? this.valueRun(k, v, w) : wide!.nullValue[k]!);
+            p = put(buf, p, d === NO_DAY ? wide!.nullDay[k]! : this.dayRun(k, d, w));
           }
         }
       }
@@ -195,6 +199,49 @@ class TypedWriter {
     }
     this.buf = buf;
     return buf.subarray(0, p);
+  }
+  private wideCache: { nullPair: Uint8Array[]; nullValue: Uint8Array[]; nullDay: Uint8Array[]; values: Array<Map<number, Uint8Array>>; days: Uint8Array[][] } | null = null;
+  /** Per wide value k: the texts of its value and day columns with their prefixes when empty, and caches of the rest. */
+  private wideRuns(w: number) {
+    if (this.wideCache) return this.wideCache;
+    const cat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((x) => [...x]));
+    const nullValue: Uint8Array[] = [];
+    const nullDay: Uint8Array[] = [];
+    const nullPair: Uint8Array[] = [];
+    for (let k = 0; k < WIDE_VALUES; k++) {
+      nullValue.push(cat(this.pre[w + 2 * k]!, this.none));
+      nullDay.push(cat(this.pre[w + 2 * k + 1]!, this.none));
+      nullPair.push(cat(nullValue[k]!, nullDay[k]!));
+    }
+    return (this.wideCache = { nullPair, nullValue, nullDay, values: Array.from({ length: WIDE_VALUES }, () => new Map<number, Uint8Array>()), days: Array.from({ length: WIDE_VALUES }, () => []) });
+  }
+  private valueRun(k: number, v: number, w: number): Uint8Array {
+    const cache = this.wideCache!.values[k]!;
+    let b = cache.get(v);
+    if (!b) {
+      const pre = this.pre[w + 2 * k]!;
+      const t = this.realBytes(v);
+      b = new Uint8Array(pre.length + t.length);
+      b.set(pre);
+      b.set(t, pre.length);
+      if (cache.size > 4096) cache.clear();
+      cache.set(v, b);
+    }
+    return b;
+  }
+  /** Days from -1,024 to 2,047 from an array; the rest made each time. */
+  private dayRun(k: number, d: number, w: number): Uint8Array {
+    const at = d + 1024;
+    const cache = this.wideCache!.days[k]!;
+    const hit = at >= 0 && at < 3072 ? cache[at] : undefined;
+    if (hit) return hit;
+    const b = encoder.encode(String(d));
+    const pre = this.pre[w + 2 * k + 1]!;
+    const run = new Uint8Array(pre.length + b.length);
+    run.set(pre);
+    run.set(b, pre.length);
+    if (at >= 0 && at < 3072) cache[at] = run;
+    return run;
   }
   private empty: Uint8Array[] | null = null;
   /** Per measure, the text of all its wide columns empty (prefixes and nulls), made once. */
