@@ -545,6 +545,11 @@ export function adjustedComparison(
     /** weightedParts elsewhere, on the cells computed there (it runs while the change's outcome model is fitted here). */
     weighted?: (co: CellOutcomes, weight: Float64Array, spec: DrSpec, s: CompareSettings) => { result(): WeightedParts };
   },
+  /**
+   * Called with the internals once they are complete, before waiting for the helper's balance and
+   * responders' estimates (the task computes the subgroups there): the same internals as returned.
+   */
+  whileWaiting?: (internals: AdjustedInternals) => void,
 ): { result: AdjustedComparison; internals: AdjustedInternals | null } {
   const level = s.level ?? 0.95;
   const pop = adjustedPopulation(loaded, offload !== undefined);
@@ -788,6 +793,20 @@ export function adjustedComparison(
     for (let k = 0; k < m; k++) adjustedChange[k] = change[idx[k]!]! - part[cellOf[k]!]!;
   }
   lap('adjusted change for the subgroups');
+  const internals: AdjustedInternals = {
+    rows: idx, treat, adjustedChange, stage: { cells, prepared, level },
+    get ps() {
+      return rowScores();
+    },
+    get weights() {
+      return rowWeights();
+    },
+  };
+  // Work of the caller's that needs the internals only (the subgroups), done while the helper finishes.
+  if (whileWaiting) {
+    whileWaiting(internals);
+    lap('the caller\'s work on the internals (the subgroups)');
+  }
   const { balance, responders } = weighted.result();
   lap(offload?.weighted ? 'balance and responders (waiting for the helper thread)' : 'balance and responders');
 
@@ -807,15 +826,7 @@ export function adjustedComparison(
       balance, ipw: ch.ipwEst, doublyRobust: drChange, responders, imbalanced, poorOverlap, noCounterpart, warnings: [] as string[],
       settled: imbalanced.length === 0 && !poorOverlap && drChange !== null,
     },
-    internals: {
-      rows: idx, treat, adjustedChange, stage: { cells, prepared, level },
-      get ps() {
-        return rowScores();
-      },
-      get weights() {
-        return rowWeights();
-      },
-    },
+    internals,
   };
   out.result.warnings = adjustedWarnings(out.result, (n) => n.toLocaleString('en-US'));
   return out;

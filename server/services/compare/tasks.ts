@@ -56,7 +56,13 @@ let lastAdjusted: { rows: CompareRows; definition: string; result: AdjustedCompa
 let lastCurves: { rows: CompareRows; measure: string; result: DurabilityResult } | null = null;
 let lastSubgroups: { rows: CompareRows; internals: AdjustedInternals | null; measure: string; result: FullComparison['subgroups'] } | null = null;
 
-function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step: string) => void, offload: typeof helperOffload = helperOffload) {
+function adjustedFor(
+  store: AnalyticStore,
+  input: CompareTaskInput,
+  lap?: (step: string) => void,
+  offload: typeof helperOffload = helperOffload,
+  whileWaiting?: (internals: AdjustedInternals) => void,
+) {
   const { rows } = loadCompareRows(store, { ...input, fresh: false });
   if (!input.fresh && lastAdjusted && lastAdjusted.rows === rows) {
     if (lastAdjusted.definition === input.definition) return lastAdjusted;
@@ -67,7 +73,7 @@ function adjustedFor(store: AnalyticStore, input: CompareTaskInput, lap?: (step:
       return lastAdjusted;
     }
   }
-  const { result, internals } = adjustedComparison(rows, settingsOf(input), lap, offload);
+  const { result, internals } = adjustedComparison(rows, settingsOf(input), lap, offload, whileWaiting);
   lastAdjusted = { rows, definition: input.definition, result, internals };
   return lastAdjusted;
 }
@@ -103,12 +109,20 @@ export function compareFullTask(store: AnalyticStore, input: CompareTaskInput): 
           },
         }
       : helperOffload;
-  const a = adjustedFor(store, input, (step) => lap(`adjusted: ${step}`), offload);
+  // A fresh analysis hands its internals over before it waits for the helper's part: the subgroups are
+  // computed then (the same function of the same internals as after it returns).
+  let early: { internals: AdjustedInternals; result: FullComparison['subgroups'] } | null = null;
+  const a = adjustedFor(store, input, (step) => lap(`adjusted: ${step}`), offload, (internals) => {
+    early = { internals, result: subgroupComparison(rows, internals, settingsOf(input)) };
+  });
   curves ??= durabilityAsync(rows, settingsOf(input));
   lap('adjusted: summary');
   const sub = lastSubgroups;
+  const computedEarly = early as { internals: AdjustedInternals; result: FullComparison['subgroups'] } | null;
   const subgroups =
-    !input.fresh && sub && sub.rows === rows && sub.internals === a.internals && sub.measure === input.measure ? sub.result : subgroupComparison(rows, a.internals, settingsOf(input));
+    computedEarly && computedEarly.internals === a.internals ? computedEarly.result
+    : !input.fresh && sub && sub.rows === rows && sub.internals === a.internals && sub.measure === input.measure ? sub.result
+    : subgroupComparison(rows, a.internals, settingsOf(input));
   lastSubgroups = { rows, internals: a.internals, measure: input.measure, result: subgroups };
   lap('subgroups');
   const dur = curves.result();

@@ -91,6 +91,15 @@ describe('covariate patterns kept per store version', () => {
     }
   });
 
+  it('the task computes the subgroups while the analysis waits for its last part: the same as after it returns', () => {
+    const full = compareFullTask(store, { ...input, fresh: true });
+    const { rows } = loadCompareRows(store, { ...input, fresh: true });
+    const { result, internals } = adjustedComparison(rows, settings);
+    expect(full.adjusted).toEqual(result);
+    expect(full.subgroups).toEqual(subgroupComparison(rows, internals, settings));
+    expect(full.subgroups.adjusted).toBe(true);
+  });
+
   it('after a correction (pain durations changed), the comparison changes and equals one on a store built afresh', () => {
     const before = compareFullTask(store, { ...input, fresh: true });
     const kept = storePatterns(store, 'pain_nrs')!;
