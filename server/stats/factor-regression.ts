@@ -680,117 +680,156 @@ export function factorOls(
     cells?: { counts: Values; sumSquares: Values };
   } = {},
 ): OlsResult {
+  const { cells, ...rest } = options;
+  return factorOlsMany(d, [y], { ...rest, ...(cells ? { cells: { counts: cells.counts, sumSquares: [cells.sumSquares] } } : {}) })[0]!;
+}
+
+/**
+ * factorOls of several outcomes on the same design, weights and cells: the
+ * cross-product X'WX, its Cholesky factor and inverse are computed once, the
+ * rest per outcome (each result equals factorOls of that outcome exactly: the
+ * same sums in the same order). `cells.sumSquares` has one array per outcome.
+ */
+export function factorOlsMany(
+  d: PreparedDesign,
+  ys: readonly Values[],
+  options: {
+    weights?: Values;
+    vcov?: VcovType;
+    level?: number;
+    plainKernel?: boolean;
+    cells?: { counts: Values; sumSquares: readonly Values[] };
+  } = {},
+): OlsResult[] {
   const p = paramsOf(d);
   const rows = d.n;
   const level = options.level ?? 0.95;
   const vcovType = options.vcov ?? 'classical';
-  if (y.length !== rows) throw new RangeError(`y has length ${y.length}, expected ${rows}`);
   const w = options.weights;
-  if (w && w.length !== rows) throw new RangeError(`weights have length ${w.length}, expected ${rows}`);
   const cells = options.cells;
-  if (cells && (cells.counts.length !== rows || cells.sumSquares.length !== rows)) throw new RangeError('cells: counts and sumSquares need one value per row');
+  if (cells && cells.sumSquares.length !== ys.length) throw new RangeError('cells: one sumSquares per outcome');
+  for (const y of ys) if (y.length !== rows) throw new RangeError(`y has length ${y.length}, expected ${rows}`);
+  if (w && w.length !== rows) throw new RangeError(`weights have length ${w.length}, expected ${rows}`);
+  if (cells && (cells.counts.length !== rows || cells.sumSquares.some((x) => x.length !== rows))) throw new RangeError('cells: counts and sumSquares need one value per row');
   // The inputs' checks, in one pass (the fit reads each array once more to sort it).
   let n = cells ? 0 : rows;
   for (let i = 0; i < rows; i++) {
-    if (!Number.isFinite(y[i]!)) throw new RangeError(`y[${i}] is not finite`);
+    for (const y of ys) if (!Number.isFinite(y[i]!)) throw new RangeError(`y[${i}] is not finite`);
     if (w && !(w[i]! > 0 && Number.isFinite(w[i]!))) throw new RangeError(`weights[${i}] = ${w[i]}: weights must be finite and > 0`);
     if (cells) {
       const ci = cells.counts[i]!;
       if (!(Number.isInteger(ci) && ci >= 1)) throw new RangeError(`cells.counts[${i}] must be a positive integer`);
-      if (!(cells.sumSquares[i]! >= 0 && Number.isFinite(cells.sumSquares[i]!))) throw new RangeError(`cells.sumSquares[${i}] must be finite and >= 0`);
+      for (const ssj of cells.sumSquares) if (!(ssj[i]! >= 0 && Number.isFinite(ssj[i]!))) throw new RangeError(`cells.sumSquares[${i}] must be finite and >= 0`);
       n += ci;
     }
   }
   tCrit(level, 1);
-  if (n <= p || rows < p) return { status: 'too_few_observations', n, p };
+  if (n <= p || rows < p) return ys.map(() => ({ status: 'too_few_observations' as const, n, p }));
   const plain = options.plainKernel ?? false;
-  // The outcome, weights and cells in the design's sorted order, in one pass over the permutation.
-  const ys = new Float64Array(rows);
+  const perm = d.perm;
+  // The weights and cells in the design's sorted order, in one pass over the permutation.
   const ws = new Float64Array(rows);
   const counts = cells ? new Float64Array(rows) : null;
-  const ss = cells ? new Float64Array(rows) : null;
   // Weight of each design row in the normal equations: w (times the cell's count).
   const cw = cells ? new Float64Array(rows) : ws;
-  {
-    const perm = d.perm;
+  for (let k = 0; k < rows; k++) {
+    const i = perm[k]!;
+    const wk = w ? w[i]! : 1;
+    ws[k] = wk;
+    if (cells) {
+      const ck = cells.counts[i]!;
+      counts![k] = ck;
+      cw[k] = wk * ck;
+    }
+  }
+  let sw = 0;
+  for (let i = 0; i < rows; i++) sw += cw[i]!;
+  const residualSegment = residualKernel(d.q, plain);
+
+  // Shared by the outcomes: X'WX (made with the first outcome's gradient), its Cholesky factor, its inverse.
+  let shared: { h: Float64Array; l: Float64Array; dg: Float64Array; xtxInv: Float64Array | null } | null = null;
+  let failed: OlsResult | null = null;
+  return ys.map((y, o) => {
+    if (failed) return failed;
+    const ys1 = new Float64Array(rows);
+    const ss = cells ? new Float64Array(rows) : null;
+    const ssIn = cells ? cells.sumSquares[o]! : null;
     for (let k = 0; k < rows; k++) {
       const i = perm[k]!;
-      ys[k] = y[i]!;
-      const wk = w ? w[i]! : 1;
-      ws[k] = wk;
-      if (cells) {
-        const ck = cells.counts[i]!;
-        counts![k] = ck;
-        ss![k] = cells.sumSquares[i]!;
-        cw[k] = wk * ck;
+      ys1[k] = y[i]!;
+      if (ss) ss[k] = ssIn![i]!;
+    }
+    // Centre y at its weighted mean too (the intercept absorbs it).
+    let swy = 0;
+    for (let i = 0; i < rows; i++) swy += cw[i]! * ys1[i]!;
+    const ay = swy / sw;
+    const yc = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) yc[i] = ys1[i]! - ay;
+
+    let g: Float64Array;
+    if (!shared) {
+      const cm = crossMatrix(d, cw, yc, plain);
+      g = cm.g;
+      const h = cm.h;
+      const aliased = aliasedFrom(h, p, d.names);
+      if (aliased.length > 0) return (failed = { status: 'rank_deficient', n, p, aliased });
+      const dg = new Float64Array(p);
+      for (let j = 0; j < p; j++) dg[j] = Math.sqrt(h[j * p + j]!);
+      const scaled = new Float64Array(p * p);
+      for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) scaled[i * p + j] = h[i * p + j]! / (dg[i]! * dg[j]!);
+      const l = Float64Array.from(scaled);
+      if (!cholesky(l, p, 1e-10)) return (failed = { status: 'rank_deficient', n, p, aliased: aliasedFrom(h, p, d.names) });
+      shared = { h, l, dg, xtxInv: null };
+    } else g = gradientOf(d, cw, yc, plain);
+    const { l, dg } = shared;
+    const solveScaled = (rhs: Float64Array) => choleskySolve(l, p, rhs.map((v, j) => v / dg[j]!)).map((v, j) => v / dg[j]!);
+    const beta = solveScaled(g);
+
+    const residual = (b: Float64Array, out: Float64Array) => {
+      for (let lv = 0; lv < d.levels; lv++) {
+        const di = d.dummyIndex[lv]!;
+        residualSegment(d.xs, yc, out, d.segStart[lv]!, d.segStart[lv + 1]!, b[0]! + (di >= 0 ? b[di]! : 0), b);
       }
+    };
+    const e = new Float64Array(rows);
+    residual(beta, e);
+    // One step of iterative refinement.
+    const gr = gradientOf(d, cw, e, plain);
+    const delta = solveScaled(gr);
+    for (let j = 0; j < p; j++) beta[j] = beta[j]! + delta[j]!;
+    residual(beta, e);
+
+    let rss = 0;
+    let syy = 0;
+    for (let i = 0; i < rows; i++) {
+      const within = ss ? ws[i]! * ss[i]! : 0;
+      rss += cw[i]! * e[i]! * e[i]! + within;
+      syy += cw[i]! * yc[i]! * yc[i]! + within;
     }
-  }
-
-  // Centre y at its weighted mean too (the intercept absorbs it).
-  let sw = 0;
-  let swy = 0;
-  for (let i = 0; i < rows; i++) {
-    sw += cw[i]!;
-    swy += cw[i]! * ys[i]!;
-  }
-  const ay = swy / sw;
-  const yc = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) yc[i] = ys[i]! - ay;
-
-  const { h, g } = crossMatrix(d, cw, yc, plain);
-  const aliased = aliasedFrom(h, p, d.names);
-  if (aliased.length > 0) return { status: 'rank_deficient', n, p, aliased };
-  const dg = new Float64Array(p);
-  for (let j = 0; j < p; j++) dg[j] = Math.sqrt(h[j * p + j]!);
-  const scaled = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) scaled[i * p + j] = h[i * p + j]! / (dg[i]! * dg[j]!);
-  const l = Float64Array.from(scaled);
-  if (!cholesky(l, p, 1e-10)) return { status: 'rank_deficient', n, p, aliased: aliasedFrom(h, p, d.names) };
-  const solveScaled = (rhs: Float64Array) => choleskySolve(l, p, rhs.map((v, j) => v / dg[j]!)).map((v, j) => v / dg[j]!);
-  const beta = solveScaled(g);
-
-  const residualSegment = residualKernel(d.q, plain);
-  const residual = (b: Float64Array, out: Float64Array) => {
-    for (let lv = 0; lv < d.levels; lv++) {
-      const di = d.dummyIndex[lv]!;
-      residualSegment(d.xs, yc, out, d.segStart[lv]!, d.segStart[lv + 1]!, b[0]! + (di >= 0 ? b[di]! : 0), b);
+    const dfResidual = n - p;
+    const sigma2 = rss / dfResidual;
+    if (!shared.xtxInv) {
+      const inv = choleskyInverse(l, p);
+      for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) inv[i * p + j] = inv[i * p + j]! / (dg[i]! * dg[j]!);
+      shared.xtxInv = inv;
     }
-  };
-  const e = new Float64Array(rows);
-  residual(beta, e);
-  // One step of iterative refinement.
-  const gr = gradientOf(d, cw, e, plain);
-  const delta = solveScaled(gr);
-  for (let j = 0; j < p; j++) beta[j] = beta[j]! + delta[j]!;
-  residual(beta, e);
-
-  let rss = 0;
-  let syy = 0;
-  for (let i = 0; i < rows; i++) {
-    const within = ss ? ws[i]! * ss[i]! : 0;
-    rss += cw[i]! * e[i]! * e[i]! + within;
-    syy += cw[i]! * yc[i]! * yc[i]! + within;
-  }
-  const dfResidual = n - p;
-  const sigma2 = rss / dfResidual;
-  const xtxInv = choleskyInverse(l, p);
-  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) xtxInv[i * p + j] = xtxInv[i * p + j]! / (dg[i]! * dg[j]!);
-  let vc: Float64Array;
-  if (vcovType === 'classical') vc = xtxInv.map((v) => v * sigma2);
-  else {
-    // Scores w_i e_i x_i; over a cell, sum of e_i^2 = count (mean residual)^2 + within-cell sum of squares.
-    const c = new Float64Array(rows);
-    for (let i = 0; i < rows; i++) c[i] = ws[i]! * ws[i]! * (counts ? counts[i]! * e[i]! * e[i]! + ss![i]! : e[i]! * e[i]!);
-    vc = sandwich(xtxInv, crossMatrix(d, c, c, plain).h, p);
-    if (vcovType === 'HC1') vc = vc.map((v) => (v * n) / dfResidual);
-  }
-  beta[0] = beta[0]! + ay;
-  const { beta: b, vcov } = uncentre(d, beta, vc);
-  return {
-    status: 'ok', n, p, dfResidual, beta: b, vcov: vcov!, vcovType,
-    coefficients: coefficients(d.names, b, vcov!, p, dfResidual, level),
-    sigma: Math.sqrt(sigma2), rSquared: syy > 0 ? 1 - rss / syy : 0, residuals: unsort(d, e), level,
-  } satisfies OlsFit;
+    const xtxInv = Float64Array.from(shared.xtxInv);
+    let vc: Float64Array;
+    if (vcovType === 'classical') vc = xtxInv.map((v) => v * sigma2);
+    else {
+      // Scores w_i e_i x_i; over a cell, sum of e_i^2 = count (mean residual)^2 + within-cell sum of squares.
+      const c = new Float64Array(rows);
+      for (let i = 0; i < rows; i++) c[i] = ws[i]! * ws[i]! * (counts ? counts[i]! * e[i]! * e[i]! + ss![i]! : e[i]! * e[i]!);
+      vc = sandwich(xtxInv, crossMatrix(d, c, c, plain).h, p);
+      if (vcovType === 'HC1') vc = vc.map((v) => (v * n) / dfResidual);
+    }
+    beta[0] = beta[0]! + ay;
+    const { beta: b, vcov } = uncentre(d, beta, vc);
+    return {
+      status: 'ok', n, p, dfResidual, beta: b, vcov: vcov!, vcovType,
+      coefficients: coefficients(d.names, b, vcov!, p, dfResidual, level),
+      sigma: Math.sqrt(sigma2), rSquared: syy > 0 ? 1 - rss / syy : 0, residuals: unsort(d, e), level,
+    } satisfies OlsFit;
+  });
 }
 

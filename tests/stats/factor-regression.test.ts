@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { factorLogistic, factorOls, prepareFactorDesign, type FactorDesign } from '../../server/stats/factor-regression.ts';
+import { factorLogistic, factorOls, factorOlsMany, prepareFactorDesign, type FactorDesign } from '../../server/stats/factor-regression.ts';
 import { designMatrix, factorColumns, logistic, ols, type LogisticFit, type OlsFit } from '../../server/stats/regression.ts';
 import { ipw } from '../../server/stats/weighting.ts';
 import { episodes as d } from './fixtures/episodes.ts';
@@ -141,5 +141,19 @@ describe('factorOls (the doubly robust outcome model and ANCOVA)', () => {
     expectClose(mine.vcov, dense.vcov, 1e-9);
     expectClose(mine.residuals, dense.residuals, 1e-9, 1e-12);
     expectClose(plain.beta, mine.beta, 1e-12);
+  });
+  it('factorOlsMany (one cross-product for several outcomes) gives each outcome factorOls\'s fit exactly, with cells', () => {
+    // Cells of two rows each (counts 2) with within-cell sums of squares per outcome; two outcomes on one design.
+    const y2 = Float64Array.from(col('followup'), (v, i) => (v > 4 ? 1 : 0) + (i % 3) * 0.1);
+    const counts = new Float64Array(pd.n).fill(2);
+    const ss1 = Float64Array.from({ length: pd.n }, (_, i) => (i % 5) * 0.3);
+    const ss2 = Float64Array.from({ length: pd.n }, (_, i) => (i % 7) * 0.05);
+    for (const vcov of ['classical', 'HC1'] as const) {
+      const many = factorOlsMany(pd, [col('followup'), y2], { weights: swt, vcov, cells: { counts, sumSquares: [ss1, ss2] } });
+      expect(many[0]).toEqual(factorOls(pd, col('followup'), { weights: swt, vcov, cells: { counts, sumSquares: ss1 } }));
+      expect(many[1]).toEqual(factorOls(pd, y2, { weights: swt, vcov, cells: { counts, sumSquares: ss2 } }));
+      expect(olsOk(many[1]!).beta[1]).not.toBeCloseTo(olsOk(many[0]!).beta[1]!, 3);
+    }
+    expect(() => factorOlsMany(pd, [col('followup')], { cells: { counts, sumSquares: [ss1, ss2] } })).toThrow(RangeError);
   });
 });

@@ -37,7 +37,7 @@ import {
   type WelchResult,
 } from '../../stats/index.ts';
 import { tCrit } from '../../stats/distributions.ts';
-import { factorLogistic, factorOls, prepareFactorDesign, type FactorDesign, type PreparedDesign } from '../../stats/factor-regression.ts';
+import { factorLogistic, factorOls, factorOlsMany, prepareFactorDesign, type FactorDesign, type PreparedDesign } from '../../stats/factor-regression.ts';
 import type { OlsResult } from '../../stats/regression.ts';
 import { groupRows, type RowGroups } from '../../stats/grouping.ts';
 import { kaplanMeierFromTable, logRankFromTable, numberAtRiskFromTable, tabulateSurvival, type SurvivalTable } from '../../stats/survival-table.ts';
@@ -754,11 +754,18 @@ export function adjustedComparison(
 
   // Outcomes: the change (complete cases), summed per cell around a shift (cellOutcomes).
   const prepared = co.prepared!;
-  // Doubly robust: weighted least squares of the change on path + covariates over the cells (HC1).
+  // Doubly robust: weighted least squares of the change, and of the responder flag (linear probability),
+  // on path + covariates over the cells (HC1): one cross-product X'WX for both (factorOlsMany: each fit
+  // equals factorOls of its outcome exactly).
   const chSums = cellSums(cells, co.change, level);
+  const rsSums = co.responders ? cellSums(cells, co.responders, level) : null;
   lap('outcomes');
-  const ch = { ipwEst: chSums.ipwEst, dr: factorOls(prepared, chSums.mean, drOptions(cells, chSums.ss, level)) };
-  lap('doubly robust (change)');
+  const fits = factorOlsMany(prepared, rsSums ? [chSums.mean, rsSums.mean] : [chSums.mean], {
+    weights: cells.weight, vcov: 'HC1', level, cells: { counts: cells.count, sumSquares: rsSums ? [chSums.ss, rsSums.ss] : [chSums.ss] },
+  });
+  const ch = { ipwEst: chSums.ipwEst, dr: fits[0]! };
+  const responders: AdjustedComparison['responders'] = rsSums ? { ipw: rsSums.ipwEst, doublyRobust: drOut(fits[1]!) } : null;
+  lap('doubly robust (change and responders)');
   const drChange = drOut(ch.dr);
 
   // The covariate part of the outcome model per cell, for the subgroups.
@@ -807,7 +814,7 @@ export function adjustedComparison(
     whileWaiting(internals);
     lap('the caller\'s work on the internals (the subgroups)');
   }
-  const { balance, responders } = weighted.result();
+  const { balance } = weighted.result();
   lap(offload?.weighted ? 'balance and responders (waiting for the helper thread)' : 'balance and responders');
 
   const imbalanced = balance.filter((b) => b.weightedSmd !== null && Math.abs(b.weightedSmd) >= SMD_THRESHOLD).map((b) => b.label);
@@ -1109,17 +1116,15 @@ function cellWeights(co: CellOutcomes, fitted: Float64Array, n1: number, m: numb
   return { weight: raw, lowerCut: lo, upperCut: hi, nTruncated };
 }
 
-/** What weightedParts computes: the balance table and the responders' weighted estimates. */
+/** What weightedParts computes: the balance table. */
 export interface WeightedParts {
   balance: (BalanceRow & { label: string })[];
-  responders: AdjustedComparison['responders'];
 }
 
 /**
- * The parts of the adjusted analysis that need the cells' weights but not the change's outcome model:
- * the balance table over the cells, and the responders' IPW and doubly robust estimates (linear
- * probability, HC1). A function of the cells (cellOutcomes with a DrSpec) and their weights only, so
- * it can run on the helper thread beside the change's fit.
+ * The part of the adjusted analysis that needs the cells' weights but not the outcome models: the
+ * balance table over the cells. A function of the cells (cellOutcomes with a DrSpec) and their weights
+ * only, so it runs on the helper thread beside the outcome models' fit.
  */
 export function weightedParts(co: CellOutcomes, weight: Float64Array, spec: DrSpec, s: CompareSettings): WeightedParts {
   const level = s.level ?? 0.95;
@@ -1168,12 +1173,7 @@ export function weightedParts(co: CellOutcomes, weight: Float64Array, spec: DrSp
     ...(sexes.length > 1 ? sexes.map((sx) => binaryRow(`sex_${SEXES[sx]}`, sexLabel(sx), sexSums, sx)) : []),
     ...(conditions.length > 1 ? conditions.map((c) => binaryRow(`condition_${CONDITION_GROUP_NAMES[c]}`, `Condition: ${conditionLabelOf(c)}`, condSums, c)) : []),
   ];
-  let responders: WeightedParts['responders'] = null;
-  if (co.responders) {
-    const rs = cellSums(cells, co.responders, level);
-    responders = { ipw: rs.ipwEst, doublyRobust: drOut(factorOls(co.prepared!, rs.mean, drOptions(cells, rs.ss, level))) };
-  }
-  return { balance, responders };
+  return { balance };
 }
 
 /** IPW (the weighted difference from the cells' sums) and the cells' means and sums of squares for the outcome model. */

@@ -87,7 +87,7 @@ export const helperOffload = isMainThread
         isShared(rows)
           ? submit({ kind: 'cells', rows, idx, groupOf, G, settings, spec }, () => cellOutcomes(rows, idx, groupOf, G, settings, spec), (co, id) => cellsJobOf.set(co, id))
           : { result: () => cellOutcomes(rows, idx, groupOf, G, settings, spec) },
-      /** The balance table and the responders' estimates, on the cells the helper computed (inline when it did not, or no longer has them). */
+      /** The balance table, on the cells the helper computed (inline when it did not, or no longer has them). */
       weighted: (co: CellOutcomes, weight: Float64Array, spec: DrSpec, settings: CompareSettings): Pending<WeightedParts> => {
         const cellsId = cellsJobOf.get(co);
         const inline = () => weightedParts(co, weight, spec, settings);
