@@ -815,7 +815,7 @@ export function adjustedComparison(
     lap('the caller\'s work on the internals (the subgroups)');
   }
   const { balance } = weighted.result();
-  lap(offload?.weighted ? 'balance and responders (waiting for the helper thread)' : 'balance and responders');
+  lap(offload?.weighted ? 'balance (waiting for the helper thread)' : 'balance');
 
   const imbalanced = balance.filter((b) => b.weightedSmd !== null && Math.abs(b.weightedSmd) >= SMD_THRESHOLD).map((b) => b.label);
   const outsideShare = (ov.outsideTreated + ov.outsideControl) / m;
