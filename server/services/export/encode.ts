@@ -5,6 +5,13 @@
  * - CSV: RFC 4180 with a header row, formula-safe (server/domain/csv.ts:
  *   text cells starting with = + - @ are neutralised; numbers stay numbers).
  * - JSON: one array of row objects (pandas `read_json`, R `jsonlite::fromJSON`).
+ *   A key whose value is null is left out of its row, except in a file's first
+ *   row, which names every column (so a reader that takes the columns from
+ *   the rows, as pandas does, gets them all), and except the first column
+ *   (the study id, never null): in wide episode rows most measure columns are
+ *   null, and their keys were 59 % of the text (measured at 20,000 patients).
+ *   pandas, jsonlite and DuckDB read a missing key as a missing value; the
+ *   data dictionary lists every column.
  * - Parquet: parquet.ts, one row group per batch, typed columns (INT32,
  *   DOUBLE, UTF8 text dictionary-encoded); R arrow, pandas/pyarrow and DuckDB
  *   read it.
@@ -67,6 +74,10 @@ class TypedWriter {
   private readonly wholeReal: Uint8Array[] = [];
   private readonly reals = new Map<number, Uint8Array>();
   private first = true;
+  /** JSON leaves a null value's key out after a file's first row (the module comment); CSV writes an empty field. */
+  private readonly skipNulls: boolean;
+  /** Per column, the one run of its prefix and a null text: text codes whose run is this one are null. */
+  private readonly nullTexts: Uint8Array[];
   constructor(
     private readonly format: 'csv' | 'json',
     columns: readonly ColumnSpec[],
@@ -76,6 +87,8 @@ class TypedWriter {
     this.pre = columns.map((c, k) => encoder.encode(format === 'csv' ? (k ? ',' : '') : (k ? ',' : '{') + JSON.stringify(c.name) + ':'));
     this.none = encoder.encode(format === 'csv' ? '' : 'null');
     this.end = encoder.encode(format === 'csv' ? '\r\n' : '}');
+    this.skipNulls = format === 'json';
+    this.nullTexts = this.pre.map((x) => Uint8Array.from([...x, ...this.none]));
   }
   private textBytes(dict: TextDict): Uint8Array[] {
     let out = this.texts.get(dict);
@@ -94,7 +107,12 @@ class TypedWriter {
     if (!out) byDict.set(dict, (out = []));
     const plain = this.textBytes(dict);
     const pre = this.pre[k]!;
+    const texts = dict.texts;
     for (let c = out.length; c < plain.length; c++) {
+      if (texts[c] === null || texts[c] === undefined) {
+        out.push(this.nullTexts[k]!);
+        continue;
+      }
       const b = new Uint8Array(pre.length + plain[c]!.length);
       b.set(pre);
       b.set(plain[c]!, pre.length);
@@ -131,6 +149,8 @@ class TypedWriter {
     const pre = this.pre;
     const none = this.none;
     const json = this.format === 'json';
+    const skip = this.skipNulls;
+    const nullTexts = this.nullTexts;
     const m = b.measures;
     // Bytes a row may take at most: a prefix and 24 bytes of value per column (texts here are short: codes, dates, enumerations).
     const rowMax = pre.reduce((a, x) => a + x.length + 24, 0) + 64;
@@ -144,6 +164,8 @@ class TypedWriter {
         next.set(buf.subarray(0, p));
         buf = next;
       }
+      // JSON: a null's key is left out, but not in the file's first row.
+      const skipRow = skip && !this.first;
       if (json) {
         if (!this.first) buf[p++] = 44; // ,
         buf[p++] = 10; // \n
@@ -153,15 +175,20 @@ class TypedWriter {
         const kind = kinds[k]!;
         if (kind === 2) {
           // A text: its bytes with the column's prefix, made once per code.
-          p = put(buf, p, texts[k]![ints[k]![r]!]!);
+          const run = texts[k]![ints[k]![r]!]!;
+          if (skipRow && k > 0 && run === nullTexts[k]) continue;
+          p = put(buf, p, run);
           continue;
         }
-        p = put(buf, p, pre[k]!);
         if (kind === 0) {
           const v = ints[k]![r]!;
+          if (v === NULL_INT && skipRow && k > 0) continue;
+          p = put(buf, p, pre[k]!);
           p = v === NULL_INT ? put(buf, p, none) : putInt(buf, p, v);
         } else {
           const v = doubles[k]![r]!;
+          if (v !== v && skipRow && k > 0) continue;
+          p = put(buf, p, pre[k]!);
           p = put(buf, p, v === v ? this.realBytes(v) : none);
         }
       }
@@ -179,7 +206,7 @@ class TypedWriter {
           }
           // A measure the episode has no value of: the text of its columns at once.
           if (!any) {
-            p = put(buf, p, emptyRuns[g]!);
+            if (!skipRow) p = put(buf, p, emptyRuns[g]!);
             continue;
           }
           for (let j = from, k = g * PER_MEASURE; j < from + PER_MEASURE; j++, k++) {
@@ -187,11 +214,13 @@ class TypedWriter {
             const v = values[j]!;
             const d = days[j]!;
             if (v !== v && d === NO_DAY) {
-              p = put(buf, p, wide!.nullPair[k]!);
+              if (!skipRow) p = put(buf, p, wide!.nullPair[k]!);
               continue;
             }
-            p = put(buf, p, v === v ? this.valueRun(k, v, w) : wide!.nullValue[k]!);
-            p = put(buf, p, d === NO_DAY ? wide!.nullDay[k]! : this.dayRun(k, d, w));
+            if (v === v) p = put(buf, p, this.valueRun(k, v, w));
+            else if (!skipRow) p = put(buf, p, wide!.nullValue[k]!);
+            if (d !== NO_DAY) p = put(buf, p, this.dayRun(k, d, w));
+            else if (!skipRow) p = put(buf, p, wide!.nullDay[k]!);
           }
         }
       }
@@ -340,8 +369,13 @@ function* json(columns: readonly ColumnSpec[], batches: Iterable<Batch>, real: (
     let out = '';
     for (let r = 0; r < b.length; r++) {
       let line = first ? '\n' : ',\n';
+      const skipRow = !first;
       first = false;
-      for (let k = 0; k < w; k++) line += keys[k]! + cells[k]![r]!;
+      for (let k = 0; k < w; k++) {
+        const cell = cells[k]![r]!;
+        if (skipRow && k > 0 && cell === 'null') continue; // a null leaves its key out (a text "null" is quoted)
+        line += keys[k]! + cell;
+      }
       out += line + '}';
     }
     yield encoder.encode(out);

@@ -106,6 +106,9 @@ export function bundleFiles(req: Omit<ExportRequest, 'members'>, episodes: numbe
     'cohort_definition.json: the criteria, in order, and the state of the data the cohort was run against.',
     '',
     'Read in R: arrow::read_parquet("episodes.parquet") or readr::read_csv("episodes.csv"); in Python: pandas.read_parquet / read_csv / read_json.',
+    ...(req.format === 'json'
+      ? ['', 'JSON files: each is an array of row objects. The first row names every column; after it, a key whose value is null is left out (pandas.read_json, jsonlite::fromJSON and DuckDB read it as missing).']
+      : []),
     '',
   ].join('\n');
   return [

@@ -5,6 +5,7 @@
  * the worker thread on a database file.
  */
 import { parquetReadObjects } from 'hyparquet';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,32 @@ describe('wide export (one row per episode)', () => {
     const patients = db.$client.prepare(`SELECT count(DISTINCT patient_id) FROM episodes WHERE id IN (${memberIds.join(',')})`).pluck().get() as number;
     expect(new Set(rows.map((r) => Number(r.patient_study_id))).size).toBe(patients);
     expect(Math.max(...rows.map((r) => Number(r.patient_study_id)))).toBe(patients);
+  });
+
+  it('JSON leaves null values\u2019 keys out after the first row, and pandas and DuckDB read the same columns and values', async () => {
+    const out = await runExport(db, COHORT, { shape: 'wide', format: 'json' });
+    const text = out.files['episodes.json']!.toString('utf8');
+    const rows = JSON.parse(text) as Array<Record<string, unknown>>;
+    const dictionary = out.files['data_dictionary.csv']!.toString('utf8').split('\r\n').slice(1).filter(Boolean).map((l) => l.split(',', 2) as [string, string]);
+    const columns = dictionary.filter(([file]) => file === 'episodes').map(([, name]) => name);
+    // The first row names every column, nulls included; later rows only those with a value.
+    expect(Object.keys(rows[0]!)).toEqual(columns);
+    expect(rows.slice(1).every((r) => Object.values(r).every((v) => v !== null))).toBe(true);
+    expect(rows.some((r) => Object.keys(r).length < columns.length)).toBe(true);
+    // pandas 1.5 (Debian's python3-pandas): read_json of the file, the non-null count of every column.
+    const py = execFileSync('/usr/bin/python3', [
+      '-c',
+      'import pandas, json, sys\nd = pandas.read_json(sys.argv[1], orient="records", dtype=False)\nprint(json.dumps({"rows": len(d), "columns": list(d.columns), "counts": {c: int(d[c].notna().sum()) for c in d.columns}}))',
+      join(out.dir, 'episodes.json'),
+    ]).toString();
+    const pandas = JSON.parse(py) as { rows: number; columns: string[]; counts: Record<string, number> };
+    expect(pandas.rows).toBe(memberIds.length);
+    expect(pandas.columns).toEqual(columns);
+    const viaDuck = await readTable(out.dir, 'episodes.json');
+    for (const c of columns) expect([c, pandas.counts[c]]).toEqual([c, viaDuck.filter((r) => r[c] !== null && r[c] !== undefined).length]);
+    // And the JSON's values are the CSV's (the random ids aside).
+    const csv = await readTable((await runExport(db, COHORT, { shape: 'wide', format: 'csv' })).dir, 'episodes.csv', TEXT);
+    expect(tuples(viaDuck, WIDE_COLUMNS)).toEqual(tuples(csv, WIDE_COLUMNS));
   });
 
   it('Parquet read by hyparquet equals Parquet read by DuckDB', async () => {
