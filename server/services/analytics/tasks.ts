@@ -7,7 +7,7 @@
  */
 import type { AnalyticStore } from './store.ts';
 import { outcomeTasks, outcomeWarmUps } from '../outcomes/store-queries.ts';
-import { compareTasks } from '../compare/tasks.ts';
+import { compareTasks, compareWarmUps } from '../compare/tasks.ts';
 import { operationsTasks, operationsWarmUps } from '../operations/tasks.ts';
 import { cohortTasks } from '../cohorts/tasks.ts';
 import { exportTasks } from '../export/slots.ts';
@@ -28,4 +28,4 @@ export const TASKS = {
  * change), as small steps: functions of the store returning the steps. A page
  * whose tasks memoize data-only indexes (store.memoize) may add its own here.
  */
-export const WARM_UPS: Array<(store: AnalyticStore) => Array<() => void>> = [outcomeWarmUps, operationsWarmUps];
+export const WARM_UPS: Array<(store: AnalyticStore) => Array<() => void>> = [outcomeWarmUps, operationsWarmUps, compareWarmUps];
