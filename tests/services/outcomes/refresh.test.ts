@@ -150,6 +150,24 @@ describe('refreshOutcomes', () => {
     expectMatchesOracle(db);
   });
 
+  it('a treatment\u2019s laterality or provider changed alone re-derives its patient\u2019s episodes (the analytic store reads both)', () => {
+    seed(p);
+    refreshOutcomes(db);
+    const episodes = db.$client.prepare(`SELECT e2.id FROM treatments t JOIN episodes e1 ON e1.id = t.episode_id JOIN episodes e2 ON e2.patient_id = e1.patient_id WHERE t.key = 'TA' ORDER BY e2.id`).pluck().all() as number[];
+    expect(episodes.length).toBeGreaterThan(0);
+    db.$client.prepare(`UPDATE treatments SET laterality = 'right' WHERE key = 'TA'`).run();
+    expect(queue(db)).toEqual(episodes);
+    refreshOutcomes(db);
+    expect(queue(db)).toEqual([]);
+    const other = db.$client.prepare(`SELECT id FROM providers WHERE id <> coalesce((SELECT provider_id FROM treatments WHERE key = 'TA'), -1) ORDER BY id LIMIT 1`).pluck().get() as number;
+    db.$client.prepare(`UPDATE treatments SET provider_id = ? WHERE key = 'TA'`).run(other);
+    expect(queue(db)).toEqual(episodes);
+    // The same value again queues nothing.
+    refreshOutcomes(db);
+    db.$client.prepare(`UPDATE treatments SET laterality = 'right' WHERE key = 'TA'`).run();
+    expect(queue(db)).toEqual([]);
+  });
+
   it('removes the rows of a deleted episode', () => {
     seed(p);
     refreshOutcomes(db);
