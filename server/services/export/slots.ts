@@ -425,11 +425,11 @@ export type SlotSource = {
 export type Filled = { store: number; sqlite: number };
 
 /**
- * The members' episode slots in ascending id order, one chunk asked ahead
- * while the current one is written. A slot filled at another version than
- * the export transaction's (or not at all) is filled from SQLite.
+ * The members split into chunks of a slot's size: how many, the size of chunk
+ * k, and `ask(k)`: write chunk k's ids into its slot (k modulo the slots) and
+ * ask the source to fill it.
  */
-export function* episodeChunks(sqlite: Database.Database, members: Int32Array, slots: EpisodeSlot[], source: SlotSource | null, version: number, filled: Filled): Generator<{ slot: EpisodeSlot; n: number }> {
+function chunking(members: Int32Array, slots: ReadonlyArray<{ ids: Int32Array }>, source: SlotSource | null) {
   const chunk = slots[0]!.ids.length;
   const chunks = Math.ceil(members.length / chunk);
   const count = (k: number) => Math.min(members.length, (k + 1) * chunk) - k * chunk;
@@ -439,6 +439,16 @@ export function* episodeChunks(sqlite: Database.Database, members: Int32Array, s
     s.ids.set(members.subarray(k * chunk, k * chunk + count(k)));
     source?.ask(k % slots.length, count(k));
   };
+  return { chunks, count, ask };
+}
+
+/**
+ * The members' episode slots in ascending id order, one chunk asked ahead
+ * while the current one is written. A slot filled at another version than
+ * the export transaction's (or not at all) is filled from SQLite.
+ */
+export function* episodeChunks(sqlite: Database.Database, members: Int32Array, slots: EpisodeSlot[], source: SlotSource | null, version: number, filled: Filled): Generator<{ slot: EpisodeSlot; n: number }> {
+  const { chunks, count, ask } = chunking(members, slots, source);
   if (source) ask(0);
   for (let k = 0; k < chunks; k++) {
     const s = slots[k % slots.length]!;
@@ -461,15 +471,7 @@ export function* episodeChunks(sqlite: Database.Database, members: Int32Array, s
  * filled at another version (or not at all), come from SQLite, into the same slot, as many slots as it takes.
  */
 export function* treatmentChunks(sqlite: Database.Database, members: Int32Array, slots: TreatmentSlot[], source: SlotSource | null, version: number, filled: Filled): Generator<TreatmentSlot> {
-  const chunk = slots[0]!.ids.length;
-  const chunks = Math.ceil(members.length / chunk);
-  const count = (k: number) => Math.min(members.length, (k + 1) * chunk) - k * chunk;
-  const ask = (k: number) => {
-    if (k >= chunks) return;
-    const s = slots[k % slots.length]!;
-    s.ids.set(members.subarray(k * chunk, k * chunk + count(k)));
-    source?.ask(k % slots.length, count(k));
-  };
+  const { chunks, count, ask } = chunking(members, slots, source);
   if (source) ask(0);
   for (let k = 0; k < chunks; k++) {
     const s = slots[k % slots.length]!;
