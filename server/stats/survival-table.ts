@@ -7,9 +7,8 @@
  * the same order), checked against those functions, and through them against
  * R's survfit and survdiff, in tests/stats/survival-table.test.ts.
  */
-import { pchisqUpper } from './distributions.ts';
 import { kaplanMeierFromCounts } from './km-counts.ts';
-import { solve } from './linalg.ts';
+import { addLogRankTime, logRankResult, logRankSums } from './logrank-counts.ts';
 import { DEFAULT_KM_CONF_TYPE, type KaplanMeier, type KmConfType, type LogRank } from './survival.ts';
 
 /** Events and censorings per distinct time, ascending; one table per group. */
@@ -146,9 +145,7 @@ export function logRankFromTable(table: SurvivalTable): LogRank {
     for (let t = 0; t < T; t++) s += table.events[g]![t]! + table.censored[g]![t]!;
     return s;
   });
-  const observed = new Float64Array(k);
-  const expected = new Float64Array(k);
-  const variance = new Float64Array(k * k);
+  const sums = logRankSums(k);
   const atRisk = Float64Array.from(nGroup);
   const nj = new Float64Array(k);
   const dj = new Float64Array(k);
@@ -162,42 +159,11 @@ export function logRankFromTable(table: SurvivalTable): LogRank {
       nTot += nj[j]!;
       dTot += dj[j]!;
     }
-    if (dTot > 0) {
-      const f = nTot > 1 ? (dTot * (nTot - dTot)) / (nTot - 1) : 0;
-      for (let g = 0; g < k; g++) {
-        observed[g] = observed[g]! + dj[g]!;
-        expected[g] = expected[g]! + (dTot * nj[g]!) / nTot;
-        const pg = nj[g]! / nTot;
-        for (let h = 0; h < k; h++) {
-          const ph = nj[h]! / nTot;
-          variance[g * k + h] = variance[g * k + h]! + f * pg * ((g === h ? 1 : 0) - ph);
-        }
-      }
-    }
+    if (dTot > 0) addLogRankTime(sums, nj, dj, nTot, dTot);
     for (let j = 0; j < k; j++) {
       const g = present[j]!;
       atRisk[j] = atRisk[j]! - table.events[g]![t]! - table.censored[g]![t]!;
     }
   }
-  const keep: number[] = [];
-  for (let g = 0; g < k; g++) if (expected[g]! > 0) keep.push(g);
-  const df = Math.max(0, keep.length - 1);
-  let chi = 0;
-  if (keep.length >= 2) {
-    const sub = keep.slice(1);
-    const m = sub.length;
-    const vv = new Float64Array(m * m);
-    const diff = new Float64Array(m);
-    for (let r = 0; r < m; r++) {
-      diff[r] = observed[sub[r]!]! - expected[sub[r]!]!;
-      for (let c = 0; c < m; c++) vv[r * m + c] = variance[sub[r]! * k + sub[c]!]!;
-    }
-    const x = solve(vv, m, diff);
-    if (x === null) throw new RangeError('log-rank variance matrix is singular');
-    for (let r = 0; r < m; r++) chi += x[r]! * diff[r]!;
-  }
-  return {
-    groups: present.map((code, j) => ({ group: code, n: nGroup[j]!, observed: observed[j]!, expected: expected[j]! })),
-    variance, chiSquare: chi, df, p: df >= 1 ? pchisqUpper(chi, df) : null,
-  };
+  return logRankResult(sums, present.map((code, j) => ({ group: code, n: nGroup[j]! })));
 }

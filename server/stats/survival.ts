@@ -11,9 +11,8 @@
  * survfit and survdiff first merge times that differ by less than about 1e-8
  * relative (aeqSurv); our times are whole days, for which that is a no-op.
  */
-import { pchisqUpper } from './distributions.ts';
 import { kaplanMeierFromCounts } from './km-counts.ts';
-import { solve } from './linalg.ts';
+import { addLogRankTime, logRankResult, logRankSums } from './logrank-counts.ts';
 import { sortedCopy } from './sort.ts';
 import type { Values } from './descriptive.ts';
 
@@ -265,9 +264,7 @@ export function logRankTest(time: Values, event: Values, group: Values): LogRank
   }
   const nGroup = perGroup.map((g) => g.ev.length + g.ce.length);
 
-  const observed = new Float64Array(k);
-  const expected = new Float64Array(k);
-  const variance = new Float64Array(k * k);
+  const sums = logRankSums(k);
   // Pointers: ev/ce positions below the current time, per group.
   const pe = new Int32Array(k);
   const pc = new Int32Array(k);
@@ -297,40 +294,7 @@ export function logRankTest(time: Values, event: Values, group: Values): LogRank
       nTot += nj[g]!;
       dTot += d;
     }
-    const f = nTot > 1 ? (dTot * (nTot - dTot)) / (nTot - 1) : 0;
-    for (let g = 0; g < k; g++) {
-      observed[g] = observed[g]! + dj[g]!;
-      expected[g] = expected[g]! + (dTot * nj[g]!) / nTot;
-      const pg = nj[g]! / nTot;
-      for (let h = 0; h < k; h++) {
-        const ph = nj[h]! / nTot;
-        variance[g * k + h] = variance[g * k + h]! + f * pg * ((g === h ? 1 : 0) - ph);
-      }
-    }
+    addLogRankTime(sums, nj, dj, nTot, dTot);
   }
-
-  const keep: number[] = [];
-  for (let g = 0; g < k; g++) if (expected[g]! > 0) keep.push(g);
-  const df = Math.max(0, keep.length - 1);
-  let chi = 0;
-  if (keep.length >= 2) {
-    const sub = keep.slice(1);
-    const m = sub.length;
-    const vv = new Float64Array(m * m);
-    const diff = new Float64Array(m);
-    for (let r = 0; r < m; r++) {
-      diff[r] = observed[sub[r]!]! - expected[sub[r]!]!;
-      for (let c = 0; c < m; c++) vv[r * m + c] = variance[sub[r]! * k + sub[c]!]!;
-    }
-    const x = solve(vv, m, diff);
-    if (x === null) throw new RangeError('log-rank variance matrix is singular');
-    for (let r = 0; r < m; r++) chi += x[r]! * diff[r]!;
-  }
-  return {
-    groups: codes.map((c, g) => ({ group: c, n: nGroup[g]!, observed: observed[g]!, expected: expected[g]! })),
-    variance,
-    chiSquare: chi,
-    df,
-    p: df >= 1 ? pchisqUpper(chi, df) : null,
-  };
+  return logRankResult(sums, codes.map((c, g) => ({ group: c, n: nGroup[g]! })));
 }
