@@ -1,11 +1,12 @@
-import type { TreatmentCategory } from '../../../../db/schema/vocabulary.ts';
 import type { FilterOptions, OutcomeMeasure, OutcomePageFilters } from '../../data/outcomes.ts';
 import { CarePathFilter } from './CarePathFilter.tsx';
+import { CategoryFilter } from './CategoryFilter.tsx';
 import { ConditionFilter } from './ConditionFilter.tsx';
 import { DateRangeFilter } from './DateRangeFilter.tsx';
 import { DenominatorFilter } from './DenominatorFilter.tsx';
-import { MultiSelect } from './MultiSelect.tsx';
 import { OutcomeMeasureSelects } from './OutcomeMeasureSelects.tsx';
+import { ProviderFilter } from './ProviderFilter.tsx';
+import { ResetFilters } from './ResetFilters.tsx';
 import { SiteFilter } from './SiteFilter.tsx';
 
 type Props = {
@@ -29,22 +30,8 @@ export function OutcomeFilterBar({ filters, options, onChange, onReset, isDefaul
       <div className="filter-bar__row">
         <CarePathFilter value={filters.carePath} onChange={(carePath) => who({ carePath })} />
         <ConditionFilter options={options} value={filters.condition} onChange={(condition) => who({ condition })} />
-        <MultiSelect
-          label="Treatment category"
-          allLabel="All categories"
-          options={(options?.categories ?? [])
-            .filter((c) => filters.carePath === null || c.carePath === filters.carePath)
-            .map((c) => ({ value: c.value as TreatmentCategory, label: c.label, hint: c.carePath === 'interventional' ? 'procedure' : 'conservative' }))}
-          value={filters.category}
-          onChange={(category) => who({ category })}
-        />
-        <MultiSelect
-          label="Provider"
-          allLabel="All providers"
-          options={(options?.providers ?? []).map((p) => ({ value: p.id, label: p.name }))}
-          value={filters.provider}
-          onChange={(provider) => who({ provider })}
-        />
+        <CategoryFilter options={options} carePath={filters.carePath} value={filters.category} onChange={(category) => who({ category })} />
+        <ProviderFilter options={options} value={filters.provider} onChange={(provider) => who({ provider })} />
         <SiteFilter options={options} value={filters.site} onChange={(site) => who({ site })} />
         <DateRangeFilter
           legend="Index dates"
@@ -65,11 +52,7 @@ export function OutcomeFilterBar({ filters, options, onChange, onReset, isDefaul
           onChange={onChange}
         />
         <DenominatorFilter legend="Denominator" value={filters.denominator} onChange={(denominator) => onChange({ denominator })} />
-        {!isDefault ? (
-          <button type="button" className="link-button filter-bar__reset" onClick={onReset}>
-            Reset filters
-          </button>
-        ) : null}
+        <ResetFilters isDefault={isDefault} onReset={onReset} />
       </div>
     </form>
   );

@@ -1,8 +1,9 @@
-import type { TreatmentCategory } from '../../../../db/schema/vocabulary.ts';
+import { CategoryFilter } from '../../components/filters/CategoryFilter.tsx';
 import { ConditionFilter } from '../../components/filters/ConditionFilter.tsx';
 import { DateRangeFilter } from '../../components/filters/DateRangeFilter.tsx';
 import { DenominatorFilter } from '../../components/filters/DenominatorFilter.tsx';
-import { MultiSelect } from '../../components/filters/MultiSelect.tsx';
+import { ProviderFilter } from '../../components/filters/ProviderFilter.tsx';
+import { ResetFilters } from '../../components/filters/ResetFilters.tsx';
 import { OutcomeMeasureSelects } from '../../components/filters/OutcomeMeasureSelects.tsx';
 import { SiteFilter } from '../../components/filters/SiteFilter.tsx';
 import type { ComparePageFilters } from '../../data/compare.ts';
@@ -26,20 +27,8 @@ export function CompareFilterBar({ filters, options, onChange, onReset, isDefaul
     <form className="filter-bar" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
       <div className="filter-bar__row">
         <ConditionFilter options={options} value={filters.condition} onChange={(condition) => onChange({ condition })} />
-        <MultiSelect
-          label="Treatment category"
-          allLabel="All categories"
-          options={(options?.categories ?? []).map((c) => ({ value: c.value as TreatmentCategory, label: c.label, hint: c.carePath === 'interventional' ? 'procedure' : 'conservative' }))}
-          value={filters.category}
-          onChange={(category) => onChange({ category })}
-        />
-        <MultiSelect
-          label="Provider"
-          allLabel="All providers"
-          options={(options?.providers ?? []).map((p) => ({ value: p.id, label: p.name }))}
-          value={filters.provider}
-          onChange={(provider) => onChange({ provider })}
-        />
+        <CategoryFilter options={options} carePath={null} value={filters.category} onChange={(category) => onChange({ category })} />
+        <ProviderFilter options={options} value={filters.provider} onChange={(provider) => onChange({ provider })} />
         <SiteFilter options={options} value={filters.site} onChange={(site) => onChange({ site })} />
         <DateRangeFilter legend="Index dates" label="Index date" from={filters.from} to={filters.to} onChange={onChange} />
       </div>
@@ -52,11 +41,7 @@ export function CompareFilterBar({ filters, options, onChange, onReset, isDefaul
           onChange={onChange}
         />
         <DenominatorFilter legend="Responder denominator" value={filters.denominator} onChange={(denominator) => onChange({ denominator })} />
-        {!isDefault ? (
-          <button type="button" className="link-button filter-bar__reset" onClick={onReset}>
-            Reset filters
-          </button>
-        ) : null}
+        <ResetFilters isDefault={isDefault} onReset={onReset} />
       </div>
     </form>
   );

@@ -1,8 +1,10 @@
-import type { TreatmentCategory } from '../../../../db/schema/vocabulary.ts';
 import { CarePathFilter } from '../../components/filters/CarePathFilter.tsx';
+import { CategoryFilter } from '../../components/filters/CategoryFilter.tsx';
 import { ConditionFilter } from '../../components/filters/ConditionFilter.tsx';
 import { DateRangeFilter } from '../../components/filters/DateRangeFilter.tsx';
 import { MultiSelect } from '../../components/filters/MultiSelect.tsx';
+import { ProviderFilter } from '../../components/filters/ProviderFilter.tsx';
+import { ResetFilters } from '../../components/filters/ResetFilters.tsx';
 import { SiteFilter } from '../../components/filters/SiteFilter.tsx';
 import type { OperationsPageFilters } from '../../data/operations.ts';
 import type { FilterOptions } from '../../data/outcomes.ts';
@@ -25,21 +27,12 @@ type Props = {
  * read the dates as procedure dates, episode figures as index dates.
  */
 export function OpsFilterBar({ filters, options, codes, ownProvider, onChange, onReset, isDefault }: Props) {
-  const providers = (options?.providers ?? []).filter((p) => ownProvider === null || p.id === ownProvider);
   return (
     <form className="filter-bar" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
       <div className="filter-bar__row">
         <CarePathFilter value={filters.carePath} onChange={(carePath) => onChange({ carePath })} />
         <ConditionFilter options={options} value={filters.condition} onChange={(condition) => onChange({ condition })} />
-        <MultiSelect
-          label="Procedure type"
-          allLabel="All types"
-          options={(options?.categories ?? [])
-            .filter((c) => c.carePath === 'interventional')
-            .map((c) => ({ value: c.value as TreatmentCategory, label: c.label }))}
-          value={filters.category}
-          onChange={(category) => onChange({ category })}
-        />
+        <CategoryFilter options={options} carePath="interventional" hints={false} label="Procedure type" allLabel="All types" value={filters.category} onChange={(category) => onChange({ category })} />
         <MultiSelect
           label="CPT code"
           allLabel="All codes"
@@ -47,20 +40,10 @@ export function OpsFilterBar({ filters, options, codes, ownProvider, onChange, o
           value={filters.code}
           onChange={(code) => onChange({ code })}
         />
-        <MultiSelect
-          label="Provider"
-          allLabel={ownProvider === null ? 'All providers' : 'Whole practice'}
-          options={providers.map((p) => ({ value: p.id, label: p.name }))}
-          value={filters.provider}
-          onChange={(provider) => onChange({ provider })}
-        />
+        <ProviderFilter options={options} ownProvider={ownProvider} value={filters.provider} onChange={(provider) => onChange({ provider })} />
         <SiteFilter options={options} value={filters.site} onChange={(site) => onChange({ site })} />
         <DateRangeFilter legend="Dates" label="Date" from={filters.from} to={filters.to} onChange={onChange} />
-        {!isDefault ? (
-          <button type="button" className="link-button filter-bar__reset" onClick={onReset}>
-            Reset filters
-          </button>
-        ) : null}
+        <ResetFilters isDefault={isDefault} onReset={onReset} />
       </div>
     </form>
   );
