@@ -17,6 +17,22 @@ function Checks<T extends string>({ name, options, value, onChange, label = huma
   );
 }
 
+/** The measure a criterion is about (pain NRS when none is set). */
+function MeasureSelect<M extends string>({ value, onChange }: { value: M | undefined; onChange: (measure: M) => void }) {
+  return (
+    <label className="criterion__field">
+      <span>Measure</span>
+      <select value={value ?? 'pain_nrs'} onChange={(e) => onChange(e.target.value as M)}>
+        {Object.keys(VOCABULARY.MEASURES).map((m) => (
+          <option key={m} value={m}>
+            {measureLabel(m)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function NumberInput({ label, value, onChange, step = 1, min = 0 }: { label: string; value: number | null | undefined; onChange: (v: number | null) => void; step?: number; min?: number }) {
   return (
     <label className="criterion__field">
@@ -91,16 +107,7 @@ export function CriterionEditor({ criterion: c, onChange }: { criterion: Criteri
     case 'baseline':
       return (
         <>
-          <label className="criterion__field">
-            <span>Measure</span>
-            <select value={c.measure ?? 'pain_nrs'} onChange={(e) => onChange({ ...c, measure: e.target.value as typeof c.measure })}>
-              {Object.keys(VOCABULARY.MEASURES).map((m) => (
-                <option key={m} value={m}>
-                  {measureLabel(m)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <MeasureSelect value={c.measure} onChange={(measure) => onChange({ ...c, measure })} />
           <NumberInput label="From" step={0.5} value={c.min} onChange={(min) => onChange({ ...c, min })} />
           <NumberInput label="to" step={0.5} value={c.max} onChange={(max) => onChange({ ...c, max })} />
         </>
@@ -126,16 +133,7 @@ export function CriterionEditor({ criterion: c, onChange }: { criterion: Criteri
     case 'followUp':
       return (
         <>
-          <label className="criterion__field">
-            <span>Measure</span>
-            <select value={c.measure ?? 'pain_nrs'} onChange={(e) => onChange({ ...c, measure: e.target.value as typeof c.measure })}>
-              {Object.keys(VOCABULARY.MEASURES).map((m) => (
-                <option key={m} value={m}>
-                  {measureLabel(m)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <MeasureSelect value={c.measure} onChange={(measure) => onChange({ ...c, measure })} />
           <label className="criterion__field">
             <span>Window</span>
             <select value={c.window ?? 'm3'} onChange={(e) => onChange({ ...c, window: e.target.value as typeof c.window })}>
