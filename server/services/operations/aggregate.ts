@@ -824,10 +824,29 @@ export function followUpParts(
       const d = byMonthDay[j]!;
       if (d < c.from || d > c.to) continue;
       const b = bits[j]!;
-      const part = (b & BIT_BASELINE) === 0 ? 0 : d + end > asOf ? 1 : (b & wb) === 0 ? 2 : (b & fb) === 0 ? 3 : 4;
+      const part = partOf(b, d, end, asOf, wb, fb);
       flat[(profGroup[p]! * width + bucket) * P + part]!++;
     }
   });
+  return partsRows(flat, ids, ownIdx, width, base);
+}
+
+/**
+ * An episode's part (PARTS index) at the window: no baseline, window not
+ * closed by `asOf`, not scored in it, scored but not a responder, responder.
+ * `b` its measure bits, `d` its index day, `end` the window's last day.
+ */
+function partOf(b: number, d: number, end: number, asOf: number, wb: number, fb: number): number {
+  return (b & BIT_BASELINE) === 0 ? 0 : d + end > asOf ? 1 : (b & wb) === 0 ? 2 : (b & fb) === 0 ? 3 : 4;
+}
+
+/**
+ * The non-empty (group, bucket) rows of a parts table `flat` (group, bucket,
+ * part), groups named by `ids` (dense index k), a physician's colleagues
+ * (`ownIdx` >= 0) as the one group -1 in the last slot.
+ */
+function partsRows(flat: Int32Array, ids: readonly number[], ownIdx: number, width: number, base: number): Array<{ group: number; bucket: number; parts: number[] }> {
+  const P = PARTS.length;
   const groups = [...ids.map((id, k) => (k === ownIdx || ownIdx === -2 ? id : null)), ownIdx === -2 ? null : -1];
   const out: Array<{ group: number; bucket: number; parts: number[] }> = [];
   for (let g = 0; g < groups.length; g++) {
@@ -880,23 +899,12 @@ function followUpPartsScan(
     const d = epDay[id]!;
     if (d < c.from || d > c.to) continue;
     const b = bits[id]!;
-    const part = (b & BIT_BASELINE) === 0 ? 0 : d + end > asOf ? 1 : (b & wb) === 0 ? 2 : (b & fb) === 0 ? 3 : 4;
+    const part = partOf(b, d, end, asOf, wb, fb);
     const m = epMonth[id]!;
     const bucket = (quarter ? Math.floor(m / 3) : m) - base;
     flat[(groupOf(idx[id]!) * width + bucket) * P + part]!++;
   }
-  const groups = [...ids.map((id, k) => (k === ownIdx || ownIdx === -2 ? id : null)), ownIdx === -2 ? null : -1];
-  const out: Array<{ group: number; bucket: number; parts: number[] }> = [];
-  for (let g = 0; g < groups.length; g++) {
-    if (groups[g] === null) continue;
-    for (let b = 0; b < width; b++) {
-      const at = (g * width + b) * P;
-      let any = 0;
-      for (let j = 0; j < P; j++) any += flat[at + j]!;
-      if (any) out.push({ group: groups[g]!, bucket: b + base, parts: Array.from(flat.subarray(at, at + P)) });
-    }
-  }
-  return out;
+  return partsRows(flat, ids, ownIdx, width, base);
 }
 
 /** Per provider or site: sessions per category (the comparison table's volume and mix). */
