@@ -9,13 +9,12 @@ import { CONDITION_GROUPS, type ConditionGroup } from '../../../db/schema/vocabu
 import { PRACTICE_FILTERS } from './filters.ts';
 import { formatDecimal, formatInterval, formatMaskedCount, formatPercent } from './format.ts';
 import {
-  DEFINITIONS_BY_MEASURE,
   DENOMINATORS,
-  OUTCOME_MEASURES,
   RESPONDER_DEFINITIONS,
   changeUnit,
   definitionLabel,
   measureLabel,
+  normaliseOutcomeFilters,
   windowLabel,
   type OutcomeMeasure,
 } from './outcomes.ts';
@@ -59,15 +58,7 @@ export const COMPARE_FILTERS = defineFilters(
     /** Show the matched comparison (computed on request). */
     matching: oneOf(['off', 'on'] as const, 'off'),
   },
-  {
-    normalise: (v) => {
-      const practice = PRACTICE_FILTERS.normalise(v);
-      const measure = (OUTCOME_MEASURES as readonly string[]).includes(practice.measure) ? practice.measure : 'pain_nrs';
-      const allowed = DEFINITIONS_BY_MEASURE[measure as OutcomeMeasure];
-      const definition = allowed.includes(v.definition) ? v.definition : allowed[0]!;
-      return { ...v, ...practice, measure, definition };
-    },
-  },
+  { normalise: normaliseOutcomeFilters },
 );
 export type ComparePageFilters = FilterValues<typeof COMPARE_FILTERS.fields>;
 

@@ -11,7 +11,7 @@ import {
   type CarePath,
   type FollowUpWindow,
 } from '../../../db/schema/vocabulary.ts';
-import { PRACTICE_FILTERS } from './filters.ts';
+import { PRACTICE_FILTERS, type PracticeFilters } from './filters.ts';
 import { formatDecimal, formatInterval, formatMaskedCount, formatPercent } from './format.ts';
 import { defineFilters, oneOf, type FilterField, type FilterValues } from './url-filters.ts';
 
@@ -137,6 +137,19 @@ function text({ max }: { max: number }): FilterField<string> {
   };
 }
 
+/**
+ * The filters of a page about one outcome measure (Outcomes, Compare): the
+ * practice filters' normalisation, then an outcome measure (opioid use is its
+ * own section: MME falls back to pain) and a responder definition it has.
+ */
+export function normaliseOutcomeFilters<V extends PracticeFilters & { definition: string }>(v: V): V {
+  const practice = PRACTICE_FILTERS.normalise(v);
+  const measure = (OUTCOME_MEASURES as readonly string[]).includes(practice.measure) ? practice.measure : 'pain_nrs';
+  const allowed = DEFINITIONS_BY_MEASURE[measure as OutcomeMeasure];
+  const definition = allowed.includes(v.definition as never) ? v.definition : allowed[0]!;
+  return { ...v, ...practice, measure, definition };
+}
+
 /** A record id (positive integer); 0 for none. */
 function recordId(): FilterField<number> {
   return {
@@ -162,16 +175,7 @@ export const OUTCOME_FILTERS = defineFilters(
     /** The episode whose timeline is open. */
     episode: recordId(),
   },
-  {
-    normalise: (v) => {
-      const practice = PRACTICE_FILTERS.normalise(v);
-      // Opioid use is its own section: the outcome measure falls back to pain.
-      const measure = (OUTCOME_MEASURES as readonly string[]).includes(practice.measure) ? practice.measure : 'pain_nrs';
-      const allowed = DEFINITIONS_BY_MEASURE[measure as OutcomeMeasure];
-      const definition = allowed.includes(v.definition) ? v.definition : allowed[0]!;
-      return { ...v, ...practice, measure, definition };
-    },
-  },
+  { normalise: normaliseOutcomeFilters },
 );
 export type OutcomePageFilters = FilterValues<typeof OUTCOME_FILTERS.fields>;
 
