@@ -30,7 +30,15 @@ export function CompareFilterBar({ filters, options, onChange, onReset, isDefaul
         <CategoryFilter options={options} carePath={null} value={filters.category} onChange={(category) => onChange({ category })} />
         <ProviderFilter options={options} value={filters.provider} onChange={(provider) => onChange({ provider })} />
         <SiteFilter options={options} value={filters.site} onChange={(site) => onChange({ site })} />
-        <DateRangeFilter legend="Index dates" label="Index date" from={filters.from} to={filters.to} onChange={onChange} />
+        <DateRangeFilter
+          legend="Index dates"
+          label="Index date"
+          from={filters.from}
+          to={filters.to}
+          min={options?.firstIndexDate ?? undefined}
+          max={options?.lastIndexDate ?? undefined}
+          onChange={onChange}
+        />
       </div>
       <div className="filter-bar__row">
         <OutcomeMeasureSelects
