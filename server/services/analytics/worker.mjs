@@ -1,7 +1,5 @@
-// Entry of the analytics worker thread: registers tsx (the server runs
-// TypeScript without a build step; under vitest the thread starts without it),
+// Entry of the analytics worker thread: registers the TypeScript loader
+// (server/loader: the server runs TypeScript without a build step; under vitest the thread starts without it),
 // then loads the worker itself. See runtime.ts, WorkerAnalytics.
-import { register } from 'tsx/esm/api';
-
-register();
+import '../../loader/register.mjs';
 await import('./worker-main.ts');
