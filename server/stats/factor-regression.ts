@@ -92,23 +92,25 @@ export function prepareFactorDesign(design: FactorDesign, n?: number, options: {
   const centre = new Float64Array(q);
   for (let j = 0; j < q; j++) {
     const v = numeric[j]!.values;
-    let s = 0;
-    for (let i = 0; i < rows; i++) s += v[i]!;
+    const s = sumOf(v, rows);
     if (!Number.isFinite(s)) {
       for (let i = 0; i < rows; i++) if (!Number.isFinite(v[i]!)) throw new RangeError(`column ${numeric[j]!.name}[${i}] is not finite`);
     }
     centre[j] = rows > 0 ? s / rows : 0;
   }
-  // One sequential pass over the rows, each written to its level's next slot.
+  // Each row's slot (the next of its level's), then each column written to its rows' slots.
   const next = Int32Array.from(segStart.subarray(0, levels));
   const perm = new Int32Array(rows);
+  const slot = new Int32Array(rows);
+  if (f) {
+    for (let i = 0; i < rows; i++) {
+      const k = next[f.codes[i]!]!++;
+      perm[k] = i;
+      slot[i] = k;
+    }
+  } else for (let i = 0; i < rows; i++) perm[i] = slot[i] = i;
   const xs = options.shared ? new Float64Array(new SharedArrayBuffer(8 * rows * q)) : new Float64Array(rows * q);
-  const cols = numeric.map((c) => c.values);
-  for (let i = 0; i < rows; i++) {
-    const k = f ? next[f.codes[i]!]!++ : i;
-    perm[k] = i;
-    for (let j = 0, o = k * q; j < q; j++, o++) xs[o] = cols[j]![i]! - centre[j]!;
-  }
+  for (let j = 0; j < q; j++) placeColumn(xs, q, j, numeric[j]!.values, slot, centre[j]!);
   const names = ['(Intercept)', ...numeric.map((c) => c.name)];
   const dummyIndex = new Int32Array(levels).fill(-1);
   if (f) {
@@ -119,6 +121,97 @@ export function prepareFactorDesign(design: FactorDesign, n?: number, options: {
     }
   }
   return { n: rows, q, levels, reference, perm, segStart, xs, centre, names, dummyIndex };
+}
+
+// ---- column loops ---------------------------------------------------------------
+// The passes over whole columns, each a small function of its own: V8 optimises these once and keeps
+// them optimised, whereas the same loops inlined in the fits' larger functions (and closures) were run
+// unoptimised for long stretches (decision 009, run 22). Each sums in index order, as the loops did.
+
+/** v[0] + ... + v[n - 1]. */
+function sumOf(v: Values, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += v[i]!;
+  return s;
+}
+
+/** sum a[i] b[i]. */
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** xs[slot[i] q + j] = v[i] - centre. */
+function placeColumn(xs: Float64Array, q: number, j: number, v: Values, slot: Int32Array, centre: number): void {
+  for (let i = 0; i < slot.length; i++) xs[slot[i]! * q + j] = v[i]! - centre;
+}
+
+/** out[k] = v[perm[k]]. */
+function gather(v: Values, perm: Int32Array, out: Float64Array): Float64Array {
+  for (let k = 0; k < perm.length; k++) out[k] = v[perm[k]!]!;
+  return out;
+}
+
+/** a[i] b[i]. */
+function product(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! * b[i]!;
+  return out;
+}
+
+/** The residual and total sums of squares of a (cell) fit: w c e^2 (+ w ss within the cells), w c yc^2 (+ the same). */
+function sumsOfSquares(cw: Float64Array, e: Float64Array, yc: Float64Array, ws: Float64Array, ss: Float64Array | null): [number, number] {
+  let rss = 0;
+  let syy = 0;
+  for (let i = 0; i < cw.length; i++) {
+    const within = ss ? ws[i]! * ss[i]! : 0;
+    rss += cw[i]! * e[i]! * e[i]! + within;
+    syy += cw[i]! * yc[i]! * yc[i]! + within;
+  }
+  return [rss, syy];
+}
+
+/** The sandwich's per-row weights w^2 e^2 (over a cell: w^2 (count e^2 + within-cell sum of squares)). */
+function scoreWeights(ws: Float64Array, e: Float64Array, counts: Float64Array | null, ss: Float64Array | null): Float64Array {
+  const c = new Float64Array(ws.length);
+  for (let i = 0; i < ws.length; i++) c[i] = ws[i]! * ws[i]! * (counts ? counts[i]! * e[i]! * e[i]! + ss![i]! : e[i]! * e[i]!);
+  return c;
+}
+
+/** out[i] = v[i] - shift. */
+function shifted(v: Float64Array, shift: number, out: Float64Array): Float64Array {
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! - shift;
+  return out;
+}
+
+/** Index of the first value that is not finite and > 0, or -1. */
+function firstNotPositive(v: Values, n: number): number {
+  for (let i = 0; i < n; i++) if (!(v[i]! > 0 && Number.isFinite(v[i]!))) return i;
+  return -1;
+}
+
+/** Index of the first value that is not finite and >= 0, or -1. */
+function firstNegative(v: Values, n: number): number {
+  for (let i = 0; i < n; i++) if (!(v[i]! >= 0 && Number.isFinite(v[i]!))) return i;
+  return -1;
+}
+
+/** The sum of counts that are positive integers; -(i + 1) for the first that is not. */
+function countTotal(v: Values, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const c = v[i]!;
+    if (!(Number.isInteger(c) && c >= 1)) return -(i + 1);
+    s += c;
+  }
+  return s;
+}
+
+/** Index of the first value that is not finite, or -1. */
+function firstNotFinite(v: Values, n: number): number {
+  for (let i = 0; i < n; i++) if (!Number.isFinite(v[i]!)) return i;
+  return -1;
 }
 
 /** Parameters of a prepared design: intercept, q numeric, levels - 1 dummies. */
@@ -428,9 +521,7 @@ function aliasedFrom(h: Float64Array, p: number, names: readonly string[]): stri
 /** Outcome (and weights) in the prepared design's sorted order. */
 export function sortedBy(d: PreparedDesign, v: Values): Float64Array {
   if (v.length !== d.n) throw new RangeError(`expected ${d.n} values, got ${v.length}`);
-  const out = new Float64Array(d.n);
-  for (let k = 0; k < d.n; k++) out[k] = v[d.perm[k]!]!;
-  return out;
+  return gather(v, d.perm, new Float64Array(d.n));
 }
 
 function unsort(d: PreparedDesign, sortedValues: Float64Array): Float64Array {
@@ -533,11 +624,13 @@ function strided(d: PreparedDesign, y: Float64Array, w: Float64Array | null, k: 
   const xs = new Float64Array(n * d.q);
   const ys = new Float64Array(n);
   const wsub = w ? new Float64Array(n) : null;
-  idx.forEach((i, r) => {
-    xs.set(d.xs.subarray(i * d.q, i * d.q + d.q), r * d.q);
+  const q = d.q;
+  for (let r = 0; r < n; r++) {
+    const i = idx[r]!;
+    for (let j = 0; j < q; j++) xs[r * q + j] = d.xs[i * q + j]!;
     ys[r] = y[i]!;
     if (wsub) wsub[r] = w![i]!;
-  });
+  }
   return { d: { ...d, n, perm: Int32Array.from(idx), segStart, xs }, y: ys, w: wsub };
 }
 
@@ -711,16 +804,22 @@ export function factorOlsMany(
   for (const y of ys) if (y.length !== rows) throw new RangeError(`y has length ${y.length}, expected ${rows}`);
   if (w && w.length !== rows) throw new RangeError(`weights have length ${w.length}, expected ${rows}`);
   if (cells && (cells.counts.length !== rows || cells.sumSquares.some((x) => x.length !== rows))) throw new RangeError('cells: counts and sumSquares need one value per row');
-  // The inputs' checks, in one pass (the fit reads each array once more to sort it).
-  let n = cells ? 0 : rows;
-  for (let i = 0; i < rows; i++) {
-    for (const y of ys) if (!Number.isFinite(y[i]!)) throw new RangeError(`y[${i}] is not finite`);
-    if (w && !(w[i]! > 0 && Number.isFinite(w[i]!))) throw new RangeError(`weights[${i}] = ${w[i]}: weights must be finite and > 0`);
-    if (cells) {
-      const ci = cells.counts[i]!;
-      if (!(Number.isInteger(ci) && ci >= 1)) throw new RangeError(`cells.counts[${i}] must be a positive integer`);
-      for (const ssj of cells.sumSquares) if (!(ssj[i]! >= 0 && Number.isFinite(ssj[i]!))) throw new RangeError(`cells.sumSquares[${i}] must be finite and >= 0`);
-      n += ci;
+  // The inputs' checks.
+  for (const y of ys) {
+    const bad = firstNotFinite(y, rows);
+    if (bad >= 0) throw new RangeError(`y[${bad}] is not finite`);
+  }
+  if (w) {
+    const bad = firstNotPositive(w, rows);
+    if (bad >= 0) throw new RangeError(`weights[${bad}] = ${w[bad]}: weights must be finite and > 0`);
+  }
+  let n = rows;
+  if (cells) {
+    n = countTotal(cells.counts, rows);
+    if (n < 0) throw new RangeError(`cells.counts[${-n - 1}] must be a positive integer`);
+    for (const ssj of cells.sumSquares) {
+      const bad = firstNegative(ssj, rows);
+      if (bad >= 0) throw new RangeError(`cells.sumSquares[${bad}] must be finite and >= 0`);
     }
   }
   tCrit(level, 1);
@@ -728,22 +827,11 @@ export function factorOlsMany(
   const plain = options.plainKernel ?? false;
   const perm = d.perm;
   // The weights and cells in the design's sorted order, in one pass over the permutation.
-  const ws = new Float64Array(rows);
-  const counts = cells ? new Float64Array(rows) : null;
+  const ws = w ? gather(w, perm, new Float64Array(rows)) : new Float64Array(rows).fill(1);
+  const counts = cells ? gather(cells.counts, perm, new Float64Array(rows)) : null;
   // Weight of each design row in the normal equations: w (times the cell's count).
-  const cw = cells ? new Float64Array(rows) : ws;
-  for (let k = 0; k < rows; k++) {
-    const i = perm[k]!;
-    const wk = w ? w[i]! : 1;
-    ws[k] = wk;
-    if (cells) {
-      const ck = cells.counts[i]!;
-      counts![k] = ck;
-      cw[k] = wk * ck;
-    }
-  }
-  let sw = 0;
-  for (let i = 0; i < rows; i++) sw += cw[i]!;
+  const cw = counts ? product(ws, counts) : ws;
+  const sw = sumOf(cw, rows);
   const residualSegment = residualKernel(d.q, plain);
 
   // Shared by the outcomes: X'WX (made with the first outcome's gradient), its Cholesky factor, its inverse.
@@ -751,20 +839,11 @@ export function factorOlsMany(
   let failed: OlsResult | null = null;
   return ys.map((y, o) => {
     if (failed) return failed;
-    const ys1 = new Float64Array(rows);
-    const ss = cells ? new Float64Array(rows) : null;
-    const ssIn = cells ? cells.sumSquares[o]! : null;
-    for (let k = 0; k < rows; k++) {
-      const i = perm[k]!;
-      ys1[k] = y[i]!;
-      if (ss) ss[k] = ssIn![i]!;
-    }
+    const ys1 = gather(y, perm, new Float64Array(rows));
+    const ss = cells ? gather(cells.sumSquares[o]!, perm, new Float64Array(rows)) : null;
     // Centre y at its weighted mean too (the intercept absorbs it).
-    let swy = 0;
-    for (let i = 0; i < rows; i++) swy += cw[i]! * ys1[i]!;
-    const ay = swy / sw;
-    const yc = new Float64Array(rows);
-    for (let i = 0; i < rows; i++) yc[i] = ys1[i]! - ay;
+    const ay = dot(cw, ys1) / sw;
+    const yc = shifted(ys1, ay, new Float64Array(rows));
 
     let g: Float64Array;
     if (!shared) {
@@ -799,13 +878,7 @@ export function factorOlsMany(
     for (let j = 0; j < p; j++) beta[j] = beta[j]! + delta[j]!;
     residual(beta, e);
 
-    let rss = 0;
-    let syy = 0;
-    for (let i = 0; i < rows; i++) {
-      const within = ss ? ws[i]! * ss[i]! : 0;
-      rss += cw[i]! * e[i]! * e[i]! + within;
-      syy += cw[i]! * yc[i]! * yc[i]! + within;
-    }
+    const [rss, syy] = sumsOfSquares(cw, e, yc, ws, ss);
     const dfResidual = n - p;
     const sigma2 = rss / dfResidual;
     if (!shared.xtxInv) {
@@ -818,8 +891,7 @@ export function factorOlsMany(
     if (vcovType === 'classical') vc = xtxInv.map((v) => v * sigma2);
     else {
       // Scores w_i e_i x_i; over a cell, sum of e_i^2 = count (mean residual)^2 + within-cell sum of squares.
-      const c = new Float64Array(rows);
-      for (let i = 0; i < rows; i++) c[i] = ws[i]! * ws[i]! * (counts ? counts[i]! * e[i]! * e[i]! + ss![i]! : e[i]! * e[i]!);
+      const c = scoreWeights(ws, e, counts, ss);
       vc = sandwich(xtxInv, crossMatrix(d, c, c, plain).h, p);
       if (vcovType === 'HC1') vc = vc.map((v) => (v * n) / dfResidual);
     }

@@ -491,6 +491,41 @@ function withoutDuration(rows: CompareRows): CompareRows {
   return { ...rest, duration: shared ? new Float64Array(new SharedArrayBuffer(8 * rows.n)) : new Float64Array(rows.n) };
 }
 
+/** part[c] += b v[c]. */
+function addScaled(part: Float64Array, b: number, v: Float64Array): void {
+  for (let c = 0; c < part.length; c++) part[c] = part[c]! + b * v[c]!;
+}
+
+/** part[c] += b when v[c] is the level (0/1 column times its coefficient). */
+function addIndicator(part: Float64Array, b: number, v: Float64Array, level: number): void {
+  for (let c = 0; c < part.length; c++) part[c] = part[c]! + b * (v[c] === level ? 1 : 0);
+}
+
+/** part[c] += coef[v[c]] (a factor's coefficient per level, 0 for the reference). */
+function addLevels(part: Float64Array, coef: Float64Array, v: Float64Array): void {
+  for (let c = 0; c < part.length; c++) part[c] = part[c]! + coef[v[c]!]!;
+}
+
+/** Each row's change less its cell's covariate part. */
+function lessPart(change: Float64Array, idx: Int32Array, part: Float64Array, cellOf: Int32Array): Float64Array {
+  const out = new Float64Array(idx.length);
+  for (let k = 0; k < idx.length; k++) out[k] = change[idx[k]!]! - part[cellOf[k]!]!;
+  return out;
+}
+
+/** out[j] = v[at[j]] (a small function of its own: V8 keeps it optimised for every caller). */
+function gatherAt(v: ArrayLike<number>, at: Int32Array, out: Float64Array): Float64Array {
+  for (let j = 0; j < at.length; j++) out[j] = v[at[j]!]!;
+  return out;
+}
+
+/** idx[at[j]] for each j. */
+function gatherRows(idx: Int32Array, at: Int32Array): Int32Array {
+  const out = new Int32Array(at.length);
+  for (let j = 0; j < at.length; j++) out[j] = idx[at[j]!]!;
+  return out;
+}
+
 function pick(src: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
   const out = new Float64Array(idx.length);
   for (let k = 0; k < idx.length; k++) out[k] = src[idx[k]!]!;
@@ -616,11 +651,8 @@ export function adjustedComparison(
   lap('patterns');
   const G = groups.groups;
   // On SharedArrayBuffers when a helper thread takes the cells (spec.patternValues: no copy).
-  const at = (v: ArrayLike<number>) => {
-    const out = offload ? new Float64Array(new SharedArrayBuffer(8 * G)) : new Float64Array(G);
-    for (let g = 0; g < G; g++) out[g] = v[idx[groups.firstRow[g]!]!]!;
-    return out;
-  };
+  const firstOf = gatherRows(idx, groups.firstRow);
+  const at = (v: ArrayLike<number>) => gatherAt(v, firstOf, offload ? new Float64Array(new SharedArrayBuffer(8 * G)) : new Float64Array(G));
   const pv = { age: at(rows.age), baseline: at(rows.baseline), duration: at(rows.duration), prior: at(rows.prior), sex: at(rows.sex), condition: at(rows.condition) };
   // Each pattern's share of interventional episodes (the propensity model's outcome over the patterns).
   let share = kept?.treated ?? null;
@@ -776,28 +808,18 @@ export function adjustedComparison(
     // The outcome model's columns after path (drDesignOf's order): the numeric covariates, then one 0/1
     // column per non-reference sex; read from the cells' covariates without building the columns again.
     let j = 2;
-    for (const name of spec.numericNames) {
-      const v = cellCov[name];
-      const b = beta[j++]!;
-      for (let c = 0; c < cells.k; c++) part[c] = part[c]! + b * v[c]!;
-    }
-    for (const sx of spec.sexes.slice(1)) {
-      const v = cellCov.sex;
-      const b = beta[j++]!;
-      for (let c = 0; c < cells.k; c++) part[c] = part[c]! + b * (v[c] === sx ? 1 : 0);
-    }
+    for (const name of spec.numericNames) addScaled(part, beta[j++]!, cellCov[name]);
+    for (const sx of spec.sexes.slice(1)) addIndicator(part, beta[j++]!, cellCov.sex, sx);
     if (factor) {
       const names = ch.dr.coefficients.map((c) => c.name);
-      const levelCoef = conditions.map((c) => {
+      const levelCoef = new Float64Array(CONDITION_GROUP_NAMES.length);
+      for (const c of conditions) {
         const at2 = names.indexOf(`condition_${CONDITION_GROUP_NAMES[c]}`);
-        return at2 < 0 ? 0 : beta[at2]!;
-      });
-      for (let c = 0; c < cells.k; c++) part[c] = part[c]! + levelCoef[codeOf[cellCov.condition[c]!]!]!;
+        levelCoef[c] = at2 < 0 ? 0 : beta[at2]!;
+      }
+      addLevels(part, levelCoef, cellCov.condition);
     }
-    adjustedChange = new Float64Array(m);
-    const change = rows.change;
-    const cellOf = cells.cellOf;
-    for (let k = 0; k < m; k++) adjustedChange[k] = change[idx[k]!]! - part[cellOf[k]!]!;
+    adjustedChange = lessPart(rows.change, idx, part, cells.cellOf);
   }
   lap('adjusted change for the subgroups');
   const internals: AdjustedInternals = {
@@ -1008,6 +1030,79 @@ function drDesignOf(cellCov: CellCovariates, treat: Uint8Array, spec: DrSpec): F
 }
 
 /**
+ * cellOutcomes's pass over the rows: each row's cell (pattern x path, numbered by first appearance)
+ * into cellOf, each cell's pattern and path, and per cell, interleaved (one cache line per cell, where
+ * five arrays took five misses per row): count, sum and sum of squares of the change around the first
+ * row's, and the same of the responder flag (rule kind >= 0).
+ */
+function accumulateCells(rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, kind: number, th: number, cellOf: Int32Array) {
+  const m = idx.length;
+  const index = new Int32Array(G * 2).fill(-1);
+  const cap = Math.min(m, 2 * G);
+  const pattern = new Int32Array(cap);
+  const treat = new Uint8Array(cap);
+  const sums = new Float64Array(cap * 5);
+  const path = rows.path;
+  const change = rows.change;
+  const baseline = rows.baseline;
+  const value = rows.value;
+  const i0 = m > 0 ? idx[0]! : 0;
+  const shift = m > 0 ? change[i0]! : 0;
+  const b0 = m > 0 ? baseline[i0]! : 0;
+  const v0 = m > 0 ? value[i0]! : 0;
+  const rshift = m > 0 && kind >= 0 ? (isResponderKind(kind, th, b0, v0, shift) ? 1 : 0) : 0;
+  let k = 0;
+  for (let r = 0; r < m; r++) {
+    const i = idx[r]!;
+    const g = groupOf[r]!;
+    const p = path[i]!;
+    const key = g * 2 + p;
+    let c = index[key]!;
+    if (c < 0) {
+      index[key] = c = k++;
+      pattern[c] = g;
+      treat[c] = p;
+    }
+    cellOf[r] = c;
+    const ch = change[i]!;
+    const d = ch - shift;
+    const o = c * 5;
+    sums[o] = sums[o]! + 1;
+    sums[o + 1] = sums[o + 1]! + d;
+    sums[o + 2] = sums[o + 2]! + d * d;
+    if (kind >= 0) {
+      const dr = (isResponderKind(kind, th, baseline[i]!, value[i]!, ch) ? 1 : 0) - rshift;
+      sums[o + 3] = sums[o + 3]! + dr;
+      sums[o + 4] = sums[o + 4]! + dr * dr;
+    }
+  }
+  return { k, pattern, treat, sums, shift, rshift };
+}
+
+/** isResponder(rule, b, v, c) with the rule as RULE_KIND and threshold (crudeScan's switch). */
+function isResponderKind(kind: number, th: number, b: number, v: number, ch: number): boolean {
+  return kind === 0 ? b > 0 && ch >= th * b - EPSILON
+    : kind === 1 ? ch >= th - EPSILON
+    : kind === 2 ? v <= th + EPSILON
+    : b > 0 && v === 0;
+}
+
+/** The interleaved cell sums of accumulateCells into their columns (the responders' when asked for). */
+function deinterleave(sums: Float64Array, k: number, count: Float64Array, sum: Float64Array, sum2: Float64Array, rsum: Float64Array | null, rsum2: Float64Array | null): void {
+  for (let c = 0, o = 0; c < k; c++, o += 5) {
+    count[c] = sums[o]!;
+    sum[c] = sums[o + 1]!;
+    sum2[c] = sums[o + 2]!;
+  }
+  if (rsum && rsum2) {
+    for (let c = 0, o = 0; c < k; c++, o += 5) {
+      rsum[c] = sums[o + 3]!;
+      rsum2[c] = sums[o + 4]!;
+    }
+  }
+}
+
+/**
  * The cells of the population `idx` (rows into `rows`) given each row's
  * pattern, numbered in order of first appearance, and the outcome sums per
  * cell, in one pass over the rows. A function of the patterns and the rows
@@ -1015,72 +1110,37 @@ function drDesignOf(cellCov: CellCovariates, treat: Uint8Array, spec: DrSpec): F
  */
 export function cellOutcomes(rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, s: CompareSettings, spec?: DrSpec): CellOutcomes {
   const m = idx.length;
-  const rule = ruleOf(s);
   // With spec.shared the arrays live on SharedArrayBuffers: computed on the helper thread, they reach the
   // analytics worker without a copy (and the helper keeps them for weightedParts).
   const shared = spec?.shared ?? false;
   const f64 = (n: number) => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
   const i32 = (n: number) => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
-  const index = new Int32Array(G * 2).fill(-1);
   const cellOf = i32(m);
-  let k = 0;
-  const path = rows.path;
-  for (let r = 0; r < m; r++) {
-    const key = groupOf[r]! * 2 + path[idx[r]!]!;
-    let c = index[key]!;
-    if (c < 0) index[key] = c = k++;
-    cellOf[r] = c;
-  }
+  const rule = ruleOf(s);
+  // isResponder(rule, b, v, c) as in crudeScan: the rule's kind and threshold in a switch.
+  const kind = rule ? RULE_KIND[rule.kind] : -1;
+  const th = rule && rule.kind !== 'stopped' ? rule.threshold : 0;
+  const acc = accumulateCells(rows, idx, groupOf, G, kind, th, cellOf);
+  const k = acc.k;
   const pattern = i32(k);
   const t = shared ? new Uint8Array(new SharedArrayBuffer(k)) : new Uint8Array(k);
+  pattern.set(acc.pattern.subarray(0, k));
+  t.set(acc.treat.subarray(0, k));
   const count = f64(k);
   const sum = f64(k);
   const sum2 = f64(k);
   const rsum = rule ? f64(k) : null;
   const rsum2 = rule ? f64(k) : null;
-  const i0 = m > 0 ? idx[0]! : 0;
-  const change = rows.change;
-  const baseline = rows.baseline;
-  const value = rows.value;
-  const shift = m > 0 ? change[i0]! : 0;
-  const rshift = m > 0 && rule ? (isResponder(rule, baseline[i0]!, value[i0]!, change[i0]!) ? 1 : 0) : 0;
-  // isResponder(rule, b, v, c) as in crudeScan: the rule's kind and threshold in a switch.
-  const kind = rule ? RULE_KIND[rule.kind] : -1;
-  const th = rule && rule.kind !== 'stopped' ? rule.threshold : 0;
-  for (let r = 0; r < m; r++) {
-    const c = cellOf[r]!;
-    const i = idx[r]!;
-    pattern[c] = groupOf[r]!;
-    t[c] = path[i]!;
-    count[c] = count[c]! + 1;
-    const ch = change[i]!;
-    const d = ch - shift;
-    sum[c] = sum[c]! + d;
-    sum2[c] = sum2[c]! + d * d;
-    if (kind >= 0) {
-      const b = baseline[i]!;
-      const v = value[i]!;
-      const yes =
-        kind === 0 ? b > 0 && ch >= th * b - EPSILON
-        : kind === 1 ? ch >= th - EPSILON
-        : kind === 2 ? v <= th + EPSILON
-        : b > 0 && v === 0;
-      const dr = (yes ? 1 : 0) - rshift;
-      rsum![c] = rsum![c]! + dr;
-      rsum2![c] = rsum2![c]! + dr * dr;
-    }
-  }
+  deinterleave(acc.sums, k, count, sum, sum2, rsum, rsum2);
+  const shift = acc.shift;
+  const rshift = acc.rshift;
   const out: CellOutcomes = {
     k, pattern, treat: t, count, cellOf,
     change: { shift, sum, sum2 },
     responders: rule ? { shift: rshift, sum: rsum!, sum2: rsum2! } : null,
   };
   if (spec) {
-    const cov = (v: Float64Array) => {
-      const o = f64(k);
-      for (let c = 0; c < k; c++) o[c] = v[pattern[c]!]!;
-      return o;
-    };
+    const cov = (v: Float64Array) => gatherAt(v, pattern, f64(k));
     const pv = spec.patternValues;
     const cellCov = { age: cov(pv.age), baseline: cov(pv.baseline), duration: cov(pv.duration), prior: cov(pv.prior), sex: cov(pv.sex), condition: cov(pv.condition) };
     out.cellCov = cellCov;
@@ -1391,6 +1451,50 @@ const REGION_LABELS = ['Cervical', 'Thoracic', 'Lumbar', 'Sacroiliac', 'Peripher
  * overall propensity weights (HC1) when the adjusted analysis is estimable,
  * else the crude difference (weights 1), with Cochran's Q across subgroups.
  */
+/** Whole years of age and tenths of a point of severity looked up in tables by subgroupSums. */
+const AGE_YEARS = 200;
+const SEVERITY_TENTHS = 20_001;
+
+/**
+ * subgroupComparison's pass over the rows: per subgroup (the five groupings' levels from `offset`) and
+ * path, the count and the weighted sums of the outcome around `shift` (weightedDifferenceFromSums's
+ * n, sw, swy, sw2, sw2y, sw2y2) into acc, six per (subgroup, path).
+ */
+function subgroupSums(
+  rows: CompareRows, idx: Int32Array, w: Float64Array, cellOfRow: Int32Array | null, y: Float64Array, shift: number,
+  [oCond, oRegion, oAge, oSex, oSev]: [number, number, number, number, number], noRegion: number,
+  ageTable: Int8Array, severityTable: Int8Array, ageOf: (a: number) => number, severityOf: (b: number) => number, acc: Float64Array,
+): void {
+  const { path, region, condition, age, sex, baseline } = rows;
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k]!;
+    const t = path[i]!;
+    const wk = cellOfRow !== null ? w[cellOfRow[k]!]! : w[k]!;
+    const d = y[k]! - shift;
+    const rg = region[i]!;
+    const a = age[i]!;
+    const tenths = baseline[i]! * 10;
+    const ab = a >= 0 && a < AGE_YEARS && a === Math.floor(a) ? ageTable[a]! : ageOf(a);
+    const sb = tenths === Math.round(tenths) && tenths >= 0 && tenths < SEVERITY_TENTHS ? severityTable[tenths]! : severityOf(baseline[i]!);
+    addSums(acc, oCond + condition[i]!, t, wk, d);
+    addSums(acc, oRegion + (rg === NONE ? noRegion : rg), t, wk, d);
+    addSums(acc, oAge + ab, t, wk, d);
+    addSums(acc, oSex + sex[i]!, t, wk, d);
+    addSums(acc, oSev + sb, t, wk, d);
+  }
+}
+
+function addSums(acc: Float64Array, slot: number, t: number, wk: number, d: number): void {
+  const o = (slot * 2 + t) * 6;
+  const w2 = wk * wk;
+  acc[o] = acc[o]! + 1;
+  acc[o + 1] = acc[o + 1]! + wk;
+  acc[o + 2] = acc[o + 2]! + wk * d;
+  acc[o + 3] = acc[o + 3]! + w2;
+  acc[o + 4] = acc[o + 4]! + w2 * d;
+  acc[o + 5] = acc[o + 5]! + w2 * d * d;
+}
+
 export function subgroupComparison(rows: CompareRows, internals: AdjustedInternals | null, s: CompareSettings): { adjusted: boolean; families: SubgroupFamily[] } {
   const level = s.level ?? 0.95;
   let idx: Int32Array;
@@ -1431,57 +1535,20 @@ export function subgroupComparison(rows: CompareRows, internals: AdjustedInterna
     offset.push(total);
     total += levelsBy[by].length;
   }
-  // Severity and age band of a value, through a slot per tenth (scores are whole points, halves or tenths).
-  const severitySlot = new Int8Array(20_001).fill(-1);
-  const severityOf = (b: number) => {
-    const t = b * 10;
-    if (t === Math.round(t) && t >= 0 && t <= 20_000) {
-      let v = severitySlot[t]!;
-      if (v < 0) severitySlot[t] = v = slowSeverity(b);
-      return v;
-    }
-    return slowSeverity(b);
-  };
+  // Severity and age band of a value: tables per whole year and per tenth of a point (scores are whole
+  // points, halves or tenths), the band functions for anything else.
   const slowSeverity = (b: number) => {
     let j = 0;
     while (j < bands.length - 1 && !bands[j]!.test(b)) j++;
     return j;
   };
-  const ageSlot = new Int8Array(200).fill(-1);
-  const ageOf = (a: number) => {
-    if (a >= 0 && a < 200 && a === Math.floor(a)) {
-      let v = ageSlot[a]!;
-      if (v < 0) ageSlot[a] = v = ageBandOf(a);
-      return v;
-    }
-    return ageBandOf(a);
-  };
+  const severityTable = new Int8Array(SEVERITY_TENTHS);
+  for (let t = 0; t < SEVERITY_TENTHS; t++) severityTable[t] = slowSeverity(t / 10);
+  const ageTable = new Int8Array(AGE_YEARS);
+  for (let a = 0; a < AGE_YEARS; a++) ageTable[a] = ageBandOf(a);
   const shift = m > 0 ? y[0]! : 0;
   const acc = new Float64Array(total * 2 * 6);
-  const add = (slot: number, t: number, wk: number, d: number) => {
-    const o = (slot * 2 + t) * 6;
-    const w2 = wk * wk;
-    acc[o] = acc[o]! + 1;
-    acc[o + 1] = acc[o + 1]! + wk;
-    acc[o + 2] = acc[o + 2]! + wk * d;
-    acc[o + 3] = acc[o + 3]! + w2;
-    acc[o + 4] = acc[o + 4]! + w2 * d;
-    acc[o + 5] = acc[o + 5]! + w2 * d * d;
-  };
-  const [oCond, oRegion, oAge, oSex, oSev] = offset as [number, number, number, number, number];
-  const noRegion = REGION_LABELS.length;
-  for (let k = 0; k < m; k++) {
-    const i = idx[k]!;
-    const t = rows.path[i]!;
-    const wk = cellOfRow !== null ? w[cellOfRow[k]!]! : w[k]!;
-    const d = y[k]! - shift;
-    const region = rows.region[i]!;
-    add(oCond + rows.condition[i]!, t, wk, d);
-    add(oRegion + (region === NONE ? noRegion : region), t, wk, d);
-    add(oAge + ageOf(rows.age[i]!), t, wk, d);
-    add(oSex + rows.sex[i]!, t, wk, d);
-    add(oSev + severityOf(rows.baseline[i]!), t, wk, d);
-  }
+  subgroupSums(rows, idx, w, cellOfRow, y, shift, offset as [number, number, number, number, number], REGION_LABELS.length, ageTable, severityTable, ageBandOf, slowSeverity, acc);
   const families: SubgroupFamily[] = SUBGROUPINGS.map((by, f) => {
     const est: SubgroupEstimate[] = [];
     levelsBy[by].forEach((l, j) => {
