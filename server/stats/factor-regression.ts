@@ -897,10 +897,15 @@ export function factorOlsMany(
     }
     beta[0] = beta[0]! + ay;
     const { beta: b, vcov } = uncentre(d, beta, vc);
+    // The residuals in the rows' order only when read (the comparison reads the coefficients only).
+    let residuals: Float64Array | null = null;
     return {
       status: 'ok', n, p, dfResidual, beta: b, vcov: vcov!, vcovType,
       coefficients: coefficients(d.names, b, vcov!, p, dfResidual, level),
-      sigma: Math.sqrt(sigma2), rSquared: syy > 0 ? 1 - rss / syy : 0, residuals: unsort(d, e), level,
+      sigma: Math.sqrt(sigma2), rSquared: syy > 0 ? 1 - rss / syy : 0, level,
+      get residuals() {
+        return (residuals ??= unsort(d, e));
+      },
     } satisfies OlsFit;
   });
 }

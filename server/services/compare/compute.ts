@@ -750,37 +750,7 @@ export function adjustedComparison(
   lap('weights');
   // The balance table and the responders' estimates on the helper thread while the change's model is fitted here.
   const weighted = offload?.weighted?.(co, tw.weight, spec, s) ?? { result: () => weightedParts(co, tw.weight, spec, s) };
-  let ess1 = 0;
-  let ess0 = 0;
-  const ov = (() => {
-    const lo = [Infinity, Infinity];
-    const hi = [-Infinity, -Infinity];
-    const s1 = [0, 0];
-    const s2 = [0, 0];
-    for (let c = 0; c < cells.k; c++) {
-      const t = cells.treat[c]!;
-      const v = fit.fitted[cells.pattern[c]!]!;
-      if (v < lo[t]!) lo[t] = v;
-      if (v > hi[t]!) hi[t] = v;
-      s1[t] = s1[t]! + cells.weight[c]! * cells.count[c]!;
-      s2[t] = s2[t]! + cells.weight[c]! * cells.weight[c]! * cells.count[c]!;
-    }
-    ess1 = s2[1]! > 0 ? (s1[1]! * s1[1]!) / s2[1]! : 0;
-    ess0 = s2[0]! > 0 ? (s1[0]! * s1[0]!) / s2[0]! : 0;
-    // overlap() (weighting.ts) on the rows: per-path ranges, common support, units outside it.
-    const a = Math.max(lo[0]!, lo[1]!);
-    const b = Math.min(hi[0]!, hi[1]!);
-    const support: [number, number] | null = a <= b ? [a, b] : null;
-    const outside = [0, 0];
-    for (let c = 0; c < cells.k; c++) {
-      const v = fit.fitted[cells.pattern[c]!]!;
-      if (support === null || v < support[0] || v > support[1]) outside[cells.treat[c]!] = outside[cells.treat[c]!]! + cells.count[c]!;
-    }
-    return {
-      treated: { n: n1, min: lo[1]!, max: hi[1]! }, control: { n: n0, min: lo[0]!, max: hi[0]! },
-      commonSupport: support, outsideTreated: outside[1]!, outsideControl: outside[0]!,
-    };
-  })();
+  const { ess1, ess0, ...ov } = overlapOfCells(cells, fit.fitted, n1, n0);
   const cellCov = co.cellCov!;
   lap('overlap and cells');
 
@@ -1100,6 +1070,39 @@ function deinterleave(sums: Float64Array, k: number, count: Float64Array, sum: F
       rsum2[c] = sums[o + 4]!;
     }
   }
+}
+
+/**
+ * overlap() (weighting.ts) over the cells: per-path ranges of the propensity score, the common support
+ * and the episodes outside it, and each path's effective sample size (sum w)^2 / sum w^2.
+ */
+function overlapOfCells(cells: Cells, fitted: Float64Array, n1: number, n0: number) {
+  const lo = [Infinity, Infinity];
+  const hi = [-Infinity, -Infinity];
+  const s1 = [0, 0];
+  const s2 = [0, 0];
+  for (let c = 0; c < cells.k; c++) {
+    const t = cells.treat[c]!;
+    const v = fitted[cells.pattern[c]!]!;
+    if (v < lo[t]!) lo[t] = v;
+    if (v > hi[t]!) hi[t] = v;
+    s1[t] = s1[t]! + cells.weight[c]! * cells.count[c]!;
+    s2[t] = s2[t]! + cells.weight[c]! * cells.weight[c]! * cells.count[c]!;
+  }
+  const ess1 = s2[1]! > 0 ? (s1[1]! * s1[1]!) / s2[1]! : 0;
+  const ess0 = s2[0]! > 0 ? (s1[0]! * s1[0]!) / s2[0]! : 0;
+  const a = Math.max(lo[0]!, lo[1]!);
+  const b = Math.min(hi[0]!, hi[1]!);
+  const support: [number, number] | null = a <= b ? [a, b] : null;
+  const outside = [0, 0];
+  for (let c = 0; c < cells.k; c++) {
+    const v = fitted[cells.pattern[c]!]!;
+    if (support === null || v < support[0] || v > support[1]) outside[cells.treat[c]!] = outside[cells.treat[c]!]! + cells.count[c]!;
+  }
+  return {
+    treated: { n: n1, min: lo[1]!, max: hi[1]! }, control: { n: n0, min: lo[0]!, max: hi[0]! },
+    commonSupport: support, outsideTreated: outside[1]!, outsideControl: outside[0]!, ess1, ess0,
+  };
 }
 
 /**
