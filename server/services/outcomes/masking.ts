@@ -181,6 +181,15 @@ export class MaskedTable {
     if (byRows !== null) return byRows;
     const byCols = addNullable(cols.map(colPart));
     if (byCols !== null) return byCols;
+    // The columns' totals less the other rows' parts of them, each worked out along its row (a care path's
+    // minor + major less its other categories' minor + major gives one category's).
+    const colSum = addShown(cols.map((j) => this.colTotal(j)));
+    const otherRowParts = colSum === null ? null : addNullable(otherRows.map(rowPart));
+    if (colSum !== null && otherRowParts !== null) return colSum - otherRowParts;
+    // The rows' totals less their other columns' parts, each worked out along its column.
+    const rowSum = addShown(rows.map((i) => this.rowTotal(i)));
+    const otherColParts = rowSum === null ? null : addNullable(otherCols.map(colPart));
+    if (rowSum !== null && otherColParts !== null) return rowSum - otherColParts;
     if (otherCols.length === 0) {
       // Whole rows: their totals, or the grand total less the other rows' totals.
       const totals = addShown(rows.map((i) => this.rowTotal(i)));
@@ -198,11 +207,25 @@ export class MaskedTable {
 
   /** How a withheld count reads: "<11" when it is small (what the primary rule says of it), "—" otherwise. */
   private hidden(value: number): Count {
-    if (!this.privacy.suppress) return value;
-    const small: SuppressedCount = { suppressed: 'small', display: `<${this.privacy.threshold}` };
-    const other: SuppressedCount = { suppressed: 'complementary', display: COMPLEMENTARY_DISPLAY };
-    return this.isSmall(value) ? small : other;
+    return withheldCount(this.privacy, value);
   }
+}
+
+/** A withheld count as it reads: "<11" when it is small (what the primary rule says of it), "—" otherwise; the count itself for roles without suppression. */
+function withheldCount(privacy: Privacy, value: number): Count {
+  if (!privacy.suppress) return value;
+  const small: SuppressedCount = { suppressed: 'small', display: `<${privacy.threshold}` };
+  const other: SuppressedCount = { suppressed: 'complementary', display: COMPLEMENTARY_DISPLAY };
+  return value >= 1 && value < privacy.threshold ? small : other;
+}
+
+/**
+ * A count that adds up counts of separately masked tables (say, one table per
+ * care path): shown when every part is shown (then it follows from them),
+ * else withheld as its size calls for. `truth` is the sum of the true counts.
+ */
+export function sumOfParts(privacy: Privacy, parts: readonly Count[], truth: number): Count {
+  return parts.every(isShown) ? truth : withheldCount(privacy, truth);
 }
 
 function addShown(cs: readonly Count[]): number | null {

@@ -96,6 +96,18 @@ describe('masked tables', () => {
             }
           }
         });
+        // Nor from the columns' shown totals less the other rows' shown sums over the same columns (a care
+        // path's minor + major less its other categories' gives one category's).
+        for (const cols of subsets) {
+          const colSum = cols.map((j) => visible(t.colTotal(j)));
+          if (colSum.some((x) => x === null)) continue;
+          cells.forEach((_, i) => {
+            const others = cells.map((__, k) => k).filter((k) => k !== i).map((k) => visible(t.sum(k, cols)));
+            if (others.some((x) => x === null)) return;
+            const v = colSum.reduce((a, b) => a! + b!, 0)! - others.reduce((a, b) => a! + b!, 0)!;
+            expect(v >= 1 && v <= 10, `row ${i} cols ${cols} from the column totals: ${v}`).toBe(false);
+          });
+        }
       }),
       { numRuns: 300 },
     );
