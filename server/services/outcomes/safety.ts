@@ -6,7 +6,7 @@ import { carePathOfCategory, type CarePath, type FollowUpWindow, type TreatmentC
 import type { Grouping, OutcomeFilters } from './filters.ts';
 import { changeFigure, proportion, type ChangeFigure, type ProportionFigure } from './figures.ts';
 import { categoryLabel, groupLabel } from './labels.ts';
-import { MaskedTable, type Count } from './masking.ts';
+import { MaskedTable, sumOfParts, type Count } from './masking.ts';
 import { OPIOID_PARTS, type Denominator, type OpioidPart } from './query.ts';
 import { analyticsOf, orderGroups, type OutcomeContext } from './summary.ts';
 import { outcomesPending } from './refresh.ts';
@@ -120,51 +120,60 @@ export type Complications = {
 export async function complicationFigures(ctx: OutcomeContext, filters: OutcomeFilters): Promise<Complications> {
   const { version, results } = await analyticsOf(ctx).runTasks([['outcomes.complicationsByCategory', { filters }]] as const);
   const rows = results[0].filter((r) => r.recorded > 0);
-  // Columns: none, minor, major. Rows: categories grouped by path, so a path's figures are sums of its rows.
-  const byPath = (['interventional', 'conservative'] as const).map((path) =>
-    rows.map((r, i) => (carePathOfCategory(r.category as TreatmentCategory) === path ? i : -1)).filter((i) => i >= 0),
-  );
-  const t = new MaskedTable(
-    ctx.privacy,
-    rows.map((r) => [r.recorded - r.minor - r.major, r.minor, r.major]),
-    3,
-    [
-      { rows: 'each' as const, cols: [1, 2] },
-      { rows: 'all' as const, cols: [1, 2] },
-      ...byPath.filter((idx) => idx.length > 0).flatMap((idx) => [[0, 1, 2], [1], [2], [1, 2]].map((cols) => ({ rows: idx, cols }))),
-    ],
-  );
+  // One table per care path: rows its categories, columns none / minor / major. A path's figures are the
+  // table's column totals and grand total, so they are masked with its rows (complementary suppression
+  // keeps a small category count from being worked out of them) and shown whenever they are not small
+  // themselves, rather than withheld as soon as one category's count is. Published sums besides the
+  // margins: each category's and the path's minor + major.
+  const paths = (['interventional', 'conservative'] as const).map((path) => {
+    const of = rows.filter((r) => carePathOfCategory(r.category as TreatmentCategory) === path);
+    const t = new MaskedTable(
+      ctx.privacy,
+      of.map((r) => [r.recorded - r.minor - r.major, r.minor, r.major]),
+      3,
+      [{ rows: 'each', cols: [1, 2] }, { rows: 'all', cols: [1, 2] }],
+    );
+    return { path, rows: of, t };
+  });
   const figure = (total: Count, minor: Count, major: Count, any: Count) => ({
     treatments: total,
     minor: proportion(ctx.privacy, minor, total),
     major: proportion(ctx.privacy, major, total),
     any: proportion(ctx.privacy, any, total),
   });
-  const byCategory = rows.map((r, i) => ({
-    key: r.category,
-    label: categoryLabel(r.category),
-    carePath: carePathOfCategory(r.category as TreatmentCategory),
-    ...figure(t.rowTotal(i), t.cell(i, 1), t.cell(i, 2), t.sum(i, [1, 2])),
+  const byCategory = paths.flatMap(({ path, rows: of, t }) =>
+    of.map((r, i) => ({
+      key: r.category,
+      label: categoryLabel(r.category),
+      carePath: path,
+      ...figure(t.rowTotal(i), t.cell(i, 1), t.cell(i, 2), t.sum(i, [1, 2])),
+    })),
+  );
+  const present = paths.filter((p) => p.rows.length > 0);
+  const byCarePath = present.map(({ path, t }) => ({
+    key: path,
+    label: path === 'interventional' ? 'Procedures (interventional)' : 'Conservative treatments',
+    carePath: path,
+    ...figure(t.grandTotal(), t.colTotal(1), t.colTotal(2), t.totalSum([1, 2])),
   }));
-  const byCarePath = (['interventional', 'conservative'] as const).flatMap((path) => {
-    const idx = rows.map((r, i) => (carePathOfCategory(r.category as TreatmentCategory) === path ? i : -1)).filter((i) => i >= 0);
-    if (idx.length === 0) return [];
-    const all = [0, 1, 2];
-    return [
-      {
-        key: path,
-        label: path === 'interventional' ? 'Procedures (interventional)' : 'Conservative treatments',
-        carePath: path,
-        ...figure(t.sumOver(idx, all), t.sumOver(idx, [1]), t.sumOver(idx, [2]), t.sumOver(idx, [1, 2])),
-      },
-    ];
-  });
-  const overall = { key: 'all', label: 'All treatments', ...figure(t.grandTotal(), t.colTotal(1), t.colTotal(2), t.totalSum([1, 2])) };
+  // All treatments: the paths' figures added up (shown when every path's is).
+  const total = (count: (t: MaskedTable) => Count, truth: (r: (typeof rows)[number]) => number) =>
+    sumOfParts(ctx.privacy, present.map((p) => count(p.t)), rows.reduce((s, r) => s + truth(r), 0));
+  const overall = {
+    key: 'all',
+    label: 'All treatments',
+    ...figure(
+      total((t) => t.grandTotal(), (r) => r.recorded),
+      total((t) => t.colTotal(1), (r) => r.minor),
+      total((t) => t.colTotal(2), (r) => r.major),
+      total((t) => t.totalSum([1, 2]), (r) => r.minor + r.major),
+    ),
+  };
   return {
     byCategory: orderGroups('category', byCategory.map((c) => ({ ...c, raw: c.key }))).map(({ raw: _r, ...c }) => c),
     byCarePath,
     overall,
-    withheld: t.withheld,
+    withheld: paths.some((p) => p.t.withheld),
     version,
   };
 }

@@ -225,4 +225,43 @@ describe('opioids and complications', () => {
     ]);
     expect(c.overall).toMatchObject({ treatments: 4, minor: { x: 1, n: 4 }, major: { x: 1, n: 4 } });
   });
+
+  it('for a suppressed role, a care path\'s rates are shown when its counts are not small, its small category counts withheld so they cannot be worked out', async () => {
+    // Interventional: ESI 40 sessions (14 minor, 12 major), RFA 25 (3 minor, 2 major): the path has 17 minor and
+    // 14 major of 65, none of them small, while RFA's counts are. Conservative: PT 30 sessions, 12 minor, 0 major.
+    const sessions = (category: 'epidural_steroid_injection' | 'radiofrequency_ablation' | 'physical_therapy', n: number, minor: number, major: number) => {
+      const e = episode([[0, 8]], { category });
+      const code = category === 'physical_therapy' ? '97110' : category === 'radiofrequency_ablation' ? '64635' : '62323';
+      // episode() gave the first session (no complication); the others follow.
+      for (let k = 1; k < n; k++) {
+        const complication = k <= minor ? 'minor' : k <= minor + major ? 'major' : 'none';
+        p.treatment(`${e}-${k}`, e, day(k), { category, code, complication });
+      }
+    };
+    sessions('epidural_steroid_injection', 40, 14, 12);
+    sessions('radiofrequency_ablation', 25, 3, 2);
+    sessions('physical_therapy', 30, 12, 0);
+    refreshOutcomes(db);
+    const manager = { db, privacy: privacyFor({ user: { id: 2, role: 'practice_manager', providerId: null }, privacy: { smallCellThreshold: 11 } }) };
+    const c = await complicationFigures(manager, {});
+    const path = c.byCarePath.find((x) => x.key === 'interventional')!;
+    expect(path).toMatchObject({ treatments: 65, minor: { x: 17, n: 65 }, major: { x: 14, n: 65 }, any: { x: 31, n: 65 } });
+    expect(path.any.p).toBeCloseTo(31 / 65, 12);
+    expect(c.byCarePath.find((x) => x.key === 'conservative')).toMatchObject({ treatments: 30, minor: { x: 12 }, major: { x: 0 } });
+    expect(c.overall).toMatchObject({ treatments: 95, minor: { x: 29 }, major: { x: 14 }, any: { x: 43 } });
+    // RFA's small counts are withheld, and so many other cells with them that the path's totals less the
+    // shown cells never give one of them back.
+    const rfa = c.byCategory.find((x) => x.key === 'radiofrequency_ablation')!;
+    expect(rfa.minor.x).toMatchObject({ suppressed: 'small' });
+    expect(rfa.major.x).toMatchObject({ suppressed: 'small' });
+    const procedures = c.byCategory.filter((x) => x.carePath === 'interventional');
+    for (const part of ['minor', 'major', 'any'] as const) {
+      const hidden = procedures.filter((x) => typeof x[part].x !== 'number');
+      expect(hidden.length, part).not.toBe(1);
+    }
+    // Nothing in the response is a count of 1 to 10.
+    const counts: number[] = [];
+    JSON.stringify(c, (k, v) => (['treatments', 'x', 'n'].includes(k) && typeof v === 'number' ? (counts.push(v), v) : v));
+    expect(counts.filter((x) => x >= 1 && x <= 10)).toEqual([]);
+  });
 });
