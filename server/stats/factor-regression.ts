@@ -110,7 +110,9 @@ export function prepareFactorDesign(design: FactorDesign, n?: number, options: {
     }
   } else for (let i = 0; i < rows; i++) perm[i] = slot[i] = i;
   const xs = options.shared ? new Float64Array(new SharedArrayBuffer(8 * rows * q)) : new Float64Array(rows * q);
-  for (let j = 0; j < q; j++) placeColumn(xs, q, j, numeric[j]!.values, slot, centre[j]!);
+  const cols = numeric.map((c) => c.values);
+  if (cols.every((v) => v instanceof Float64Array)) placeRows(xs, q, cols as Float64Array[], slot, centre);
+  else for (let j = 0; j < q; j++) placeColumn(xs, q, j, cols[j]!, slot, centre[j]!);
   const names = ['(Intercept)', ...numeric.map((c) => c.name)];
   const dummyIndex = new Int32Array(levels).fill(-1);
   if (f) {
@@ -140,6 +142,14 @@ function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
+}
+
+/** xs[slot[i] q + j] = cols[j][i] - centre[j] for every column, a row at a time (each row's slot written once). */
+function placeRows(xs: Float64Array, q: number, cols: readonly Float64Array[], slot: Int32Array, centre: Float64Array): void {
+  for (let i = 0; i < slot.length; i++) {
+    const o = slot[i]! * q;
+    for (let j = 0; j < q; j++) xs[o + j] = cols[j]![i]! - centre[j]!;
+  }
 }
 
 /** xs[slot[i] q + j] = v[i] - centre. */
