@@ -137,8 +137,13 @@ export class MaskedTable {
       const shownCells = (rows: readonly number[]) =>
         rows.flatMap((i) => this.allCols.filter((j) => isShown(this.cells[i]![j]!)).map((j) => ({ i, j, v: this.raw[i]![j]! })));
       const local = shownCells(leak.rows).sort((a, b) => a.v - b.v);
+      // Elsewhere, a row that already has a withheld cell first: its rates are withheld already, so
+      // withholding another of its cells costs the reader nothing they could see (a zero of a fully shown
+      // row would cost that row's "0.0 %").
+      const partlyHidden = this.allRows.filter((i) => this.allCols.some((j) => !isShown(this.cells[i]![j]!)));
+      const nearby = shownCells(partlyHidden).sort((a, b) => a.v - b.v);
       const any = shownCells(this.allRows).sort((a, b) => a.v - b.v);
-      const next = local[0] ?? any[0];
+      const next = local[0] ?? nearby[0] ?? any[0];
       if (next) {
         this.cells[next.i]![next.j] = this.hidden(next.v);
         continue;
