@@ -264,4 +264,30 @@ describe('opioids and complications', () => {
     JSON.stringify(c, (k, v) => (['treatments', 'x', 'n'].includes(k) && typeof v === 'number' ? (counts.push(v), v) : v));
     expect(counts.filter((x) => x >= 1 && x <= 10)).toEqual([]);
   });
+
+  it('for a suppressed role, categories without complications keep their 0 % when their zeros protect nothing', async () => {
+    // Conservative care only, shaped like the demo practice's: exercise 10 minor of 100 and medication 8 major
+    // of 300 are small; heat / cold, psychological therapy and usual care recorded none.
+    const sessions = (category: 'exercise_program' | 'heat_cold' | 'medication' | 'physical_therapy' | 'psychological_therapy' | 'usual_care', code: string | null, count: number, minor: number, major: number) => {
+      const i = ++n;
+      p.patient(`P${i}`);
+      p.episode(`E${i}`, `P${i}`, START, { carePath: 'conservative' });
+      for (let k = 0; k < count; k++) p.treatment(`T${i}-${k}`, `E${i}`, day(k), { category, code, complication: k < minor ? 'minor' : k < minor + major ? 'major' : 'none' });
+    };
+    sessions('exercise_program', '97110', 100, 10, 0);
+    sessions('heat_cold', '97010', 30, 0, 0);
+    sessions('medication', null, 300, 40, 8);
+    sessions('physical_therapy', '97110', 400, 30, 3);
+    sessions('psychological_therapy', '96158', 50, 0, 0);
+    sessions('usual_care', null, 30, 0, 0);
+    refreshOutcomes(db);
+    const researcher = { db, privacy: privacyFor({ user: { id: 3, role: 'researcher', providerId: null }, privacy: { smallCellThreshold: 11 } }) };
+    const c = await complicationFigures(researcher, {});
+    expect(c.byCarePath).toMatchObject([{ key: 'conservative', treatments: 910, minor: { x: 80 }, major: { x: 11 } }]);
+    for (const [key, treatments] of [['heat_cold', 30], ['psychological_therapy', 50], ['usual_care', 30]] as const) {
+      expect(c.byCategory.find((x) => x.key === key), key).toMatchObject({ treatments, minor: { x: 0, p: 0 }, major: { x: 0, p: 0 } });
+    }
+    expect(c.byCategory.find((x) => x.key === 'exercise_program')!.minor.x).toMatchObject({ suppressed: 'small' });
+    expect(c.byCategory.find((x) => x.key === 'medication')!.major.x).toMatchObject({ suppressed: 'small' });
+  });
 });
