@@ -195,13 +195,13 @@ function shifted(v: Float64Array, shift: number, out: Float64Array): Float64Arra
   return out;
 }
 
-/** Index of the first value that is not finite and > 0, or -1. */
+/** Index of the first value that is not both finite and > 0, or -1. */
 function firstNotPositive(v: Values, n: number): number {
   for (let i = 0; i < n; i++) if (!(v[i]! > 0 && Number.isFinite(v[i]!))) return i;
   return -1;
 }
 
-/** Index of the first value that is not finite and >= 0, or -1. */
+/** Index of the first value that is not both finite and >= 0, or -1. */
 function firstNegative(v: Values, n: number): number {
   for (let i = 0; i < n; i++) if (!(v[i]! >= 0 && Number.isFinite(v[i]!))) return i;
   return -1;
@@ -576,7 +576,8 @@ export function factorLogistic(d: PreparedDesign, y: Values, options: FactorLogi
   const w = options.weights;
   if (w) {
     if (w.length !== d.n) throw new RangeError(`weights have length ${w.length}, expected ${d.n}`);
-    for (let i = 0; i < d.n; i++) if (!(w[i]! > 0 && Number.isFinite(w[i]!))) throw new RangeError(`weights[${i}] = ${w[i]}: weights must be finite and > 0`);
+    const bad = firstNotPositive(w, d.n);
+    if (bad >= 0) throw new RangeError(`weights[${bad}] = ${w[bad]}: weights must be finite and > 0`);
   }
   if (d.n <= p) return { status: 'too_few_observations', n: d.n, p };
   const ys = sortedBy(d, y);

@@ -526,11 +526,8 @@ function gatherRows(idx: Int32Array, at: Int32Array): Int32Array {
   return out;
 }
 
-function pick(src: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(idx.length);
-  for (let k = 0; k < idx.length; k++) out[k] = src[idx[k]!]!;
-  return out;
-}
+/** src[idx[k]] for each k, as a new column. */
+const pick = (src: ArrayLike<number>, idx: Int32Array): Float64Array => gatherAt(src, idx, new Float64Array(idx.length));
 
 const conditionLabelOf = (c: number) => CONDITION_GROUPS[CONDITION_GROUP_NAMES[c]!].label;
 const sexLabel = (s: number) => `Sex: ${SEXES[s]}`;
