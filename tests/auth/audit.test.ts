@@ -6,6 +6,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb, createTestDb, migrateDb, type Db } from '../../db/index.ts';
 import { appendAudit, auditRowHash, verifyAuditChain, type AuditEntry } from '../../server/auth/audit.ts';
 import { deriveSecrets, ephemeralSecrets } from '../../server/auth/secrets.ts';
+import { TS_LOADER } from '../loader/node-args.ts';
 
 const secrets = ephemeralSecrets();
 const entry = (i: number): AuditEntry => ({
@@ -133,7 +134,7 @@ describe('npm run audit:verify', () => {
     db.$client.close();
 
     const run = () =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts'], {
+      spawnSync(process.execPath, [...TS_LOADER, 'scripts/audit-verify.ts'], {
         env: { ...process.env, DATABASE_PATH: path, SECRET_KEY },
         encoding: 'utf8',
         timeout: 30_000,

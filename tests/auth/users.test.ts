@@ -11,6 +11,7 @@ import { verifyPassword } from '../../server/auth/password.ts';
 import { ephemeralSecrets } from '../../server/auth/secrets.ts';
 import { createContextInner } from '../../server/context.ts';
 import { callerFor, PASSWORD, seedPractice, seedUsers, type TestUsers } from './helpers.ts';
+import { TS_LOADER } from '../loader/node-args.ts';
 
 describe('user management (admin)', () => {
   let db: Db;
@@ -113,7 +114,7 @@ describe('npm run user', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'outcomes.db');
   const run = (args: string[], input?: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/user.ts', ...args], {
+    spawnSync(process.execPath, [...TS_LOADER, 'scripts/user.ts', ...args], {
       env: { ...process.env, DATABASE_PATH: path, SECRET_KEY: 'cli-test-master-secret-at-least-32-characters' },
       input,
       encoding: 'utf8',

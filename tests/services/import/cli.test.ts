@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../../../server/services/import/service.ts';
+import { TS_LOADER } from '../../loader/node-args.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCRIPT = join(ROOT, 'scripts/import.ts');
@@ -18,7 +19,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
+  const r = spawnSync(process.execPath, [...TS_LOADER, SCRIPT, ...args], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_PATH: join(dir, 'test.db') },
     encoding: 'utf8',
@@ -79,7 +80,7 @@ describe('npm run import', () => {
     // Counts only: the rejected row's site name is not in the log.
     expect(rows[1]!.detail).not.toContain('North');
     // The chain verifies with the key the CLI used (next to the database).
-    const verify = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/audit-verify.ts')], {
+    const verify = spawnSync(process.execPath, [...TS_LOADER, join(ROOT, 'scripts/audit-verify.ts')], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_PATH: join(dir, 'test.db') },
       encoding: 'utf8',

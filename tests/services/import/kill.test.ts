@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, migrateDb } from '../../../db/index.ts';
 import { getImport, recoverInterruptedImports, runImport, type ImportReport } from '../../../server/services/import/service.ts';
+import { TS_LOADER } from '../../loader/node-args.ts';
 
 const CHILD = fileURLToPath(new URL('../../fixtures/import/kill-child.ts', import.meta.url));
 const PATIENTS = 20_000;
@@ -44,7 +45,7 @@ describe('a kill during an import', () => {
     await runImport(db, [{ name: 'patients.csv', content: `patient_id,birth_date,sex\n${patients}\n` }]);
     writeFileSync(csvPath, observationsCsv());
 
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dbPath, csvPath, String(BATCH)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...TS_LOADER, CHILD, dbPath, csvPath, String(BATCH)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));

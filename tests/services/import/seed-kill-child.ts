@@ -1,7 +1,7 @@
 /**
  * Run by tests/services/import/seed-kill.test.ts in a child process, which the
  * test SIGKILLs in the middle of a bulk load:
- *   node --import tsx seed-kill-child.ts <database> <patients>
+ *   node --import ../../server/loader/register.mjs seed-kill-child.ts <database> <patients>
  */
 import { createDb, migrateDb } from '../../../db/index.ts';
 import { generateDemoPractice } from '../../../server/services/demo/index.ts';

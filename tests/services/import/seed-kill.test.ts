@@ -16,6 +16,7 @@ import { createDb, createTestDb, migrateDb } from '../../../db/index.ts';
 import { generateDemoPractice } from '../../../server/services/demo/index.ts';
 import { recoverInterruptedImports } from '../../../server/services/import/service.ts';
 import { contentHash } from '../demo/helpers.ts';
+import { TS_LOADER } from '../../loader/node-args.ts';
 
 const CHILD = fileURLToPath(new URL('./seed-kill-child.ts', import.meta.url));
 const PATIENTS = 6_000;
@@ -34,7 +35,7 @@ describe('a kill during a bulk seed', () => {
     const dbPath = join(dir, 'seed.db');
     const canonical = indexNames(createTestDb().$client);
 
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dbPath, String(PATIENTS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...TS_LOADER, CHILD, dbPath, String(PATIENTS)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
