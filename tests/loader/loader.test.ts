@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain-JavaScript module without type declarations
 import { load } from '../../server/loader/hooks.mjs';
+import { TS_LOADER } from './node-args.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'loader-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +40,7 @@ describe('server/loader', () => {
         "console.log(JSON.stringify({ p, name: named.name, mapped: /lib\\.ts:2:\\d+/.test(line) }));",
       ].join('\n'),
     );
-    const stdout = execFileSync(process.execPath, ['--import', join(process.cwd(), 'server/loader/register.mjs'), join(dir, 'main.ts')], { encoding: 'utf8' });
+    const stdout = execFileSync(process.execPath, [...TS_LOADER, join(dir, 'main.ts')], { encoding: 'utf8' });
     expect(JSON.parse(stdout)).toEqual({ p: { x: 1, y: 2, z: 0 }, name: 'named', mapped: true });
   });
 });

@@ -574,12 +574,12 @@ export function adjustedComparison(
   offload?: {
     /** cellOutcomes elsewhere (it needs the patterns only, not the propensity model: it runs while the model is fitted). */
     cells?: (rows: CompareRows, idx: Int32Array, groupOf: Int32Array, G: number, s: CompareSettings, spec?: DrSpec) => { result(): CellOutcomes };
-    /** weightedParts elsewhere, on the cells computed there (it runs while the change's outcome model is fitted here). */
+    /** weightedParts elsewhere, on the cells computed there (it runs while the outcome models are fitted here). */
     weighted?: (co: CellOutcomes, weight: Float64Array, spec: DrSpec, s: CompareSettings) => { result(): WeightedParts };
   },
   /**
-   * Called with the internals once they are complete, before waiting for the helper's balance and
-   * responders' estimates (the task computes the subgroups there): the same internals as returned.
+   * Called with the internals once they are complete, before waiting for the helper's balance table
+   * (the task computes the subgroups there): the same internals as returned.
    */
   whileWaiting?: (internals: AdjustedInternals) => void,
 ): { result: AdjustedComparison; internals: AdjustedInternals | null } {
@@ -725,27 +725,11 @@ export function adjustedComparison(
   // Each row's weight (its cell's) and score (its pattern's) only when asked for (internals.weights,
   // internals.ps): the subgroups read the weights through the cells, matching reads the scores.
   let wOfRows: Float64Array | null = null;
-  const rowWeights = () => {
-    if (!wOfRows) {
-      wOfRows = new Float64Array(m);
-      const cellOf = co.cellOf;
-      const weight = tw.weight;
-      for (let r = 0; r < m; r++) wOfRows[r] = weight[cellOf[r]!]!;
-    }
-    return wOfRows;
-  };
+  const rowWeights = () => (wOfRows ??= gatherAt(tw.weight, co.cellOf, new Float64Array(m)));
   let psOfRows: Float64Array | null = null;
-  const rowScores = () => {
-    if (!psOfRows) {
-      psOfRows = new Float64Array(m);
-      const fitted = fit.fitted;
-      const groupOf = groups.groupOf;
-      for (let r = 0; r < m; r++) psOfRows[r] = fitted[groupOf[r]!]!;
-    }
-    return psOfRows;
-  };
+  const rowScores = () => (psOfRows ??= gatherAt(fit.fitted, groups.groupOf, new Float64Array(m)));
   lap('weights');
-  // The balance table and the responders' estimates on the helper thread while the change's model is fitted here.
+  // The balance table on the helper thread while the outcome models are fitted here.
   const weighted = offload?.weighted?.(co, tw.weight, spec, s) ?? { result: () => weightedParts(co, tw.weight, spec, s) };
   const { ess1, ess0, ...ov } = overlapOfCells(cells, fit.fitted, n1, n0);
   const cellCov = co.cellCov!;

@@ -2,7 +2,7 @@ import type { FilterOptions, OutcomeMeasure, OutcomePageFilters } from '../../da
 import { CarePathFilter } from './CarePathFilter.tsx';
 import { CategoryFilter } from './CategoryFilter.tsx';
 import { ConditionFilter } from './ConditionFilter.tsx';
-import { DateRangeFilter } from './DateRangeFilter.tsx';
+import { IndexDateFilter } from './IndexDateFilter.tsx';
 import { DenominatorFilter } from './DenominatorFilter.tsx';
 import { OutcomeMeasureSelects } from './OutcomeMeasureSelects.tsx';
 import { ProviderFilter } from './ProviderFilter.tsx';
@@ -33,15 +33,7 @@ export function OutcomeFilterBar({ filters, options, onChange, onReset, isDefaul
         <CategoryFilter options={options} carePath={filters.carePath} value={filters.category} onChange={(category) => who({ category })} />
         <ProviderFilter options={options} value={filters.provider} onChange={(provider) => who({ provider })} />
         <SiteFilter options={options} value={filters.site} onChange={(site) => who({ site })} />
-        <DateRangeFilter
-          legend="Index dates"
-          label="Index date"
-          from={filters.from}
-          to={filters.to}
-          min={options?.firstIndexDate ?? undefined}
-          max={options?.lastIndexDate ?? undefined}
-          onChange={onChange}
-        />
+        <IndexDateFilter options={options} from={filters.from} to={filters.to} onChange={onChange} />
       </div>
       <div className="filter-bar__row">
         <OutcomeMeasureSelects

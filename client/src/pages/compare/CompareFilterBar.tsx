@@ -1,6 +1,6 @@
 import { CategoryFilter } from '../../components/filters/CategoryFilter.tsx';
 import { ConditionFilter } from '../../components/filters/ConditionFilter.tsx';
-import { DateRangeFilter } from '../../components/filters/DateRangeFilter.tsx';
+import { IndexDateFilter } from '../../components/filters/IndexDateFilter.tsx';
 import { DenominatorFilter } from '../../components/filters/DenominatorFilter.tsx';
 import { ProviderFilter } from '../../components/filters/ProviderFilter.tsx';
 import { ResetFilters } from '../../components/filters/ResetFilters.tsx';
@@ -30,15 +30,7 @@ export function CompareFilterBar({ filters, options, onChange, onReset, isDefaul
         <CategoryFilter options={options} carePath={null} value={filters.category} onChange={(category) => onChange({ category })} />
         <ProviderFilter options={options} value={filters.provider} onChange={(provider) => onChange({ provider })} />
         <SiteFilter options={options} value={filters.site} onChange={(site) => onChange({ site })} />
-        <DateRangeFilter
-          legend="Index dates"
-          label="Index date"
-          from={filters.from}
-          to={filters.to}
-          min={options?.firstIndexDate ?? undefined}
-          max={options?.lastIndexDate ?? undefined}
-          onChange={onChange}
-        />
+        <IndexDateFilter options={options} from={filters.from} to={filters.to} onChange={onChange} />
       </div>
       <div className="filter-bar__row">
         <OutcomeMeasureSelects
