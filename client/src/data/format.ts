@@ -36,6 +36,10 @@ export function formatMaskedCount(c: number | { display: string } | null | undef
   return c !== null && typeof c === 'object' ? c.display : formatCount(c);
 }
 
+/** How the Outcomes and Compare pages tell a suppressed role what their markers mean (after the scope sentence). */
+export const SUPPRESSION_NOTE =
+  'Counts from 1 to 10 are shown as “<11”, counts that would let one be worked out as “—”, and figures of fewer than 11 episodes are withheld for your role.';
+
 /** 1.234 -> "1.2" (digits after the point, default 1). */
 export function formatDecimal(x: number | null | undefined, digits = 1): string {
   if (!isNumber(x)) return MISSING;

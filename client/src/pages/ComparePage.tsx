@@ -37,7 +37,7 @@ import {
   type Crude,
   type Matched,
 } from '../data/compare.ts';
-import { formatDecimal, formatPercent } from '../data/format.ts';
+import { formatDecimal, formatPercent, SUPPRESSION_NOTE } from '../data/format.ts';
 import { CHANGE_DEFINITION, changeUnit, definitionLabel, definitionSentence, denominatorSentence, measureLabel, windowLabel, type OutcomeMeasure } from '../data/outcomes.ts';
 import { useSignedInUser } from '../hooks/useSession.ts';
 import { useUrlFilters } from '../hooks/useUrlFilters.ts';
@@ -75,7 +75,7 @@ export function ComparePage() {
       <p className="scope-line" aria-live="polite">
         Interventional against conservative care: {measureLabel(measure)} at {windowLabel(filters.window)}, both care paths
         {filters.carePath ? ' (the care-path filter of the Outcomes page does not apply here)' : ''}. A positive difference means interventional episodes improved more.
-        {suppressed ? ' Counts from 1 to 10 are shown as “<11” and figures of fewer than 11 episodes are withheld for your role.' : ''}
+        {suppressed ? ` ${SUPPRESSION_NOTE}` : null}
       </p>
       <QueryState
         query={crude}

@@ -9,7 +9,7 @@ import { LoadingState } from '../components/ui/LoadingState.tsx';
 import { PageHeader } from '../components/ui/PageHeader.tsx';
 import { QueryState } from '../components/ui/QueryState.tsx';
 import { seesSuppressedCounts } from '../data/access.ts';
-import { formatDateSpan } from '../data/format.ts';
+import { formatDateSpan, SUPPRESSION_NOTE } from '../data/format.ts';
 import {
   CHANGE_DEFINITION,
   OUTCOME_FILTERS,
@@ -102,7 +102,7 @@ export function OutcomesPage() {
           : options.data?.firstIndexDate
             ? `All index dates (${formatDateSpan(options.data.firstIndexDate, options.data.lastIndexDate)}).`
             : null}
-        {suppressed ? ' Counts from 1 to 10 are shown as “<11” and figures of fewer than 11 episodes are withheld for your role.' : null}
+        {suppressed ? ` ${SUPPRESSION_NOTE}` : null}
         {summary.data?.updating ? ' Figures are being brought up to date with the latest import.' : null}
       </p>
 
